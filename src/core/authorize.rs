@@ -1,0 +1,167 @@
+//! The authorization request (RFC 6749 §4.1.1 + RFC 7636 §4.3 + OIDC Core §3.1.2.1) and the
+//! per-attempt login state that must survive the round trip to the provider.
+
+use super::config::OAuthConfig;
+use super::pkce::CodeVerifier;
+use super::query;
+use serde::{Deserialize, Serialize};
+
+/// How long a started sign-in stays redeemable. Entra's authorization codes live ten minutes.
+pub const LOGIN_STATE_TTL_MS: f64 = 10.0 * 60.0 * 1000.0;
+
+/// Prefix of the sessionStorage keys holding pending logins, one per `state`.
+pub const LOGIN_STATE_KEY_PREFIX: &str = "gatehouse.login.";
+
+/// What one sign-in attempt must remember until its callback: kept per tab in sessionStorage under
+/// `gatehouse.login.<state>` and deleted when the callback consumes it (single use).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PendingLogin {
+    pub state: String,
+    pub nonce: String,
+    pub verifier: CodeVerifier,
+    pub redirect_uri: String,
+    /// Same-origin path (with query) to return to after sign-in.
+    pub return_to: String,
+    pub created_at_ms: f64,
+}
+
+impl PendingLogin {
+    pub fn storage_key(&self) -> String {
+        format!("{LOGIN_STATE_KEY_PREFIX}{}", self.state)
+    }
+
+    pub fn is_expired(&self, now_ms: f64) -> bool {
+        now_ms - self.created_at_ms > LOGIN_STATE_TTL_MS || now_ms < self.created_at_ms - 60_000.0
+    }
+}
+
+/// Per-request extras besides the configured ones.
+#[derive(Clone, Debug, Default)]
+pub struct RequestExtras {
+    pub login_hint: Option<String>,
+    pub prompt: Option<String>,
+}
+
+/// The URL to send the browser to for `login`.
+pub fn authorization_url(
+    authorization_endpoint: &str,
+    config: &OAuthConfig,
+    login: &PendingLogin,
+    extras: &RequestExtras,
+) -> String {
+    let challenge = login.verifier.challenge();
+    let scope = config.scope();
+    let mut params: Vec<(&str, &str)> = vec![
+        ("client_id", &config.client_id),
+        ("response_type", "code"),
+        ("redirect_uri", &login.redirect_uri),
+        ("scope", &scope),
+        ("state", &login.state),
+        ("nonce", &login.nonce),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+        ("response_mode", config.response_mode.as_str()),
+    ];
+    if let Some(prompt) = extras.prompt.as_deref().or(config.prompt.as_deref()) {
+        params.push(("prompt", prompt));
+    }
+    if let Some(hint) = &extras.login_hint {
+        params.push(("login_hint", hint));
+    }
+    if let Some(hint) = &config.domain_hint {
+        params.push(("domain_hint", hint));
+    }
+    let separator = if authorization_endpoint.contains('?') { '&' } else { '?' };
+    format!("{authorization_endpoint}{separator}{}", query::encode_pairs(params))
+}
+
+/// Keeps a return route only if it is a path on this origin; anything else becomes `/`.
+/// Blocks `//evil`, `/\evil`, `https://evil` and control characters (open-redirect defences).
+pub fn safe_return_path(candidate: &str, redirect_path: &str) -> String {
+    let ok = candidate.starts_with('/')
+        && !candidate.starts_with("//")
+        && !candidate.starts_with("/\\")
+        && !candidate.chars().any(|c| c.is_control() || c == '\\')
+        && candidate.split(['?', '#']).next() != Some(redirect_path);
+    if ok {
+        candidate.to_string()
+    } else {
+        "/".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config;
+
+    fn cfg() -> OAuthConfig {
+        config::parse(
+            r#"{"OAUTH_METADATA_URL":"https://idp/t/v2.0/.well-known/openid-configuration",
+            "OAUTH_UI_APP_ID":"ui","OAUTH_API_APP_ID":"api","OAUTH_DOMAIN_HINT":"example.com"}"#,
+        )
+        .unwrap()
+        .oauth
+        .unwrap()
+    }
+
+    fn login() -> PendingLogin {
+        PendingLogin {
+            state: "st".into(),
+            nonce: "no".into(),
+            verifier: CodeVerifier::from_random_bytes(&[1; 32]),
+            redirect_uri: "http://127.0.0.1:8080/oauth-callback".into(),
+            return_to: "/studies?x=1".into(),
+            created_at_ms: 1_000.0,
+        }
+    }
+
+    #[test]
+    fn builds_a_pkce_code_request_with_fragment_mode() {
+        let l = login();
+        let url = authorization_url("https://idp/t/oauth2/v2.0/authorize", &cfg(), &l, &RequestExtras::default());
+        let (base, q) = url.split_once('?').unwrap();
+        assert_eq!(base, "https://idp/t/oauth2/v2.0/authorize");
+        let params: std::collections::HashMap<_, _> = query::parse(q).into_iter().collect();
+        assert_eq!(params["client_id"], "ui");
+        assert_eq!(params["response_type"], "code");
+        assert_eq!(params["redirect_uri"], "http://127.0.0.1:8080/oauth-callback");
+        assert_eq!(params["scope"], "openid profile email offline_access api://api/API.call");
+        assert_eq!(params["state"], "st");
+        assert_eq!(params["nonce"], "no");
+        assert_eq!(params["code_challenge"], l.verifier.challenge());
+        assert_eq!(params["code_challenge_method"], "S256");
+        assert_eq!(params["response_mode"], "fragment");
+        assert_eq!(params["domain_hint"], "example.com");
+        assert!(!params.contains_key("prompt"));
+        assert!(!q.contains(l.verifier.secret()), "the verifier never leaves the tab");
+    }
+
+    #[test]
+    fn passes_login_hint_and_prompt_and_keeps_existing_query() {
+        let extras = RequestExtras {
+            login_hint: Some("rita@studybuilder.test".into()),
+            prompt: Some("login".into()),
+        };
+        let url = authorization_url("https://idp/authorize?p=B2C_1", &cfg(), &login(), &extras);
+        assert!(url.starts_with("https://idp/authorize?p=B2C_1&client_id=ui"));
+        assert!(url.contains("&login_hint=rita%40studybuilder.test"));
+        assert!(url.contains("&prompt=login"));
+    }
+
+    #[test]
+    fn return_paths_stay_on_this_origin() {
+        assert_eq!(safe_return_path("/studies/1?tab=a#x", "/oauth-callback"), "/studies/1?tab=a#x");
+        for hostile in ["//evil.example", "/\\evil.example", "https://evil.example", "javascript:alert(1)", "", "/a\nb", "/oauth-callback?code=x"] {
+            assert_eq!(safe_return_path(hostile, "/oauth-callback"), "/", "{hostile:?}");
+        }
+    }
+
+    #[test]
+    fn login_state_expires_after_ten_minutes() {
+        let l = login();
+        assert!(!l.is_expired(1_000.0 + LOGIN_STATE_TTL_MS));
+        assert!(l.is_expired(1_001.0 + LOGIN_STATE_TTL_MS));
+        assert_eq!(l.storage_key(), "gatehouse.login.st");
+    }
+}

@@ -1,0 +1,150 @@
+//! The authorization response (RFC 6749 §4.1.2 and §4.1.2.1) as it arrives in the redirect's
+//! fragment or query, and the checks made on it before the code is redeemed: a known single-use
+//! `state`, and the `iss` parameter of RFC 9207 when the provider advertises it.
+
+use super::query;
+use std::fmt;
+
+/// A parsed authorization response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthResponse {
+    Code {
+        code: String,
+        state: String,
+        iss: Option<String>,
+    },
+    Error {
+        error: String,
+        description: Option<String>,
+        state: Option<String>,
+        iss: Option<String>,
+    },
+}
+
+/// Why a callback cannot be completed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallbackError {
+    /// The callback URL carries no authorization response (e.g. the page was reloaded).
+    Empty,
+    /// A parameter appears twice (RFC 6749 §3.1: parameters must not be repeated).
+    Repeated(String),
+    MissingCode,
+    MissingState,
+    /// The `state` was never issued by this tab, was already used, or expired.
+    UnknownState,
+    /// RFC 9207: the provider advertises `iss` but the response has none.
+    MissingIssuer,
+    /// RFC 9207: the response's `iss` is not the provider's issuer (mix-up attack).
+    WrongIssuer { expected: String, found: String },
+}
+
+impl fmt::Display for CallbackError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallbackError::Empty => f.write_str("This sign-in link has no response from the identity provider in it."),
+            CallbackError::Repeated(name) => write!(f, "The sign-in response repeats the parameter {name:?}, so it was rejected."),
+            CallbackError::MissingCode => f.write_str("The sign-in response has no authorization code."),
+            CallbackError::MissingState => f.write_str("The sign-in response has no state parameter, so it cannot be matched to a sign-in started here."),
+            CallbackError::UnknownState => f.write_str("This sign-in response does not match a sign-in started in this tab, or it was already used or has expired. Please sign in again."),
+            CallbackError::MissingIssuer => f.write_str("The sign-in response does not say which identity provider sent it (iss), although the provider promises to."),
+            CallbackError::WrongIssuer { expected, found } => write!(f, "The sign-in response came from {found:?}, not from the configured identity provider {expected:?}."),
+        }
+    }
+}
+
+impl std::error::Error for CallbackError {}
+
+/// Parses the text after `#` or `?` of the callback URL.
+pub fn parse_response(params: &str) -> Result<AuthResponse, CallbackError> {
+    let pairs = query::parse(params);
+    if pairs.is_empty() {
+        return Err(CallbackError::Empty);
+    }
+    for (i, (name, _)) in pairs.iter().enumerate() {
+        if pairs[..i].iter().any(|(n, _)| n == name) {
+            return Err(CallbackError::Repeated(name.clone()));
+        }
+    }
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
+    };
+    let state = get("state");
+    let iss = get("iss");
+    if let Some(error) = get("error") {
+        return Ok(AuthResponse::Error {
+            error,
+            description: get("error_description"),
+            state,
+            iss,
+        });
+    }
+    let code = get("code").ok_or(CallbackError::MissingCode)?;
+    let state = state.ok_or(CallbackError::MissingState)?;
+    Ok(AuthResponse::Code { code, state, iss })
+}
+
+/// RFC 9207 §2.4: when the provider advertises `authorization_response_iss_parameter_supported`,
+/// `iss` is required and must equal its issuer; otherwise a present `iss` must still match.
+pub fn check_issuer(iss: Option<&str>, issuer: &str, advertised: bool) -> Result<(), CallbackError> {
+    match iss {
+        Some(found) if found == issuer => Ok(()),
+        Some(found) => Err(CallbackError::WrongIssuer {
+            expected: issuer.to_string(),
+            found: found.to_string(),
+        }),
+        None if advertised => Err(CallbackError::MissingIssuer),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_code_response_with_iss() {
+        assert_eq!(
+            parse_response("code=abc&state=xyz&iss=http%3A%2F%2Fidp%2Ft%2Fv2.0&session_state=s"),
+            Ok(AuthResponse::Code {
+                code: "abc".into(),
+                state: "xyz".into(),
+                iss: Some("http://idp/t/v2.0".into())
+            })
+        );
+    }
+
+    #[test]
+    fn parses_an_error_response_keeping_hostile_text_as_text() {
+        let r = parse_response("error=access_denied&error_description=%3Cscript%3Ealert(1)%3C%2Fscript%3E+AADSTS65001&state=s").unwrap();
+        assert_eq!(
+            r,
+            AuthResponse::Error {
+                error: "access_denied".into(),
+                description: Some("<script>alert(1)</script> AADSTS65001".into()),
+                state: Some("s".into()),
+                iss: None
+            }
+        );
+    }
+
+    #[test]
+    fn rejects_empty_repeated_and_incomplete_responses() {
+        assert_eq!(parse_response(""), Err(CallbackError::Empty));
+        assert_eq!(parse_response("code=a&state=b&code=c"), Err(CallbackError::Repeated("code".into())));
+        assert_eq!(parse_response("state=b"), Err(CallbackError::MissingCode));
+        assert_eq!(parse_response("code=a"), Err(CallbackError::MissingState));
+        assert_eq!(parse_response("code=a&state="), Err(CallbackError::MissingState));
+    }
+
+    #[test]
+    fn rfc9207_issuer_checks() {
+        assert_eq!(check_issuer(Some("https://i"), "https://i", true), Ok(()));
+        assert_eq!(check_issuer(None, "https://i", false), Ok(()));
+        assert_eq!(check_issuer(None, "https://i", true), Err(CallbackError::MissingIssuer));
+        assert!(matches!(check_issuer(Some("https://evil"), "https://i", false), Err(CallbackError::WrongIssuer { .. })));
+    }
+}

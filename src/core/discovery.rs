@@ -1,0 +1,168 @@
+//! OpenID Connect Discovery 1.0: the provider metadata document and the rule that its `issuer`
+//! belongs to the configured authority (§4.3), with Entra's multi-tenant `{tenantid}` placeholder.
+
+use serde::Deserialize;
+use std::fmt;
+
+/// The parts of the provider metadata Gatehouse uses.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct ProviderMetadata {
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub jwks_uri: String,
+    #[serde(default)]
+    pub end_session_endpoint: Option<String>,
+    #[serde(default)]
+    pub authorization_response_iss_parameter_supported: bool,
+    #[serde(default)]
+    pub code_challenge_methods_supported: Option<Vec<String>>,
+}
+
+/// Why a discovery document cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DiscoveryError {
+    NotJson(String),
+    IssuerMismatch { expected: String, found: String },
+    NoS256,
+}
+
+impl fmt::Display for DiscoveryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DiscoveryError::NotJson(why) => write!(
+                f,
+                "The identity provider's discovery document is not valid OpenID Connect metadata ({why}). Check OAUTH_METADATA_URL."
+            ),
+            DiscoveryError::IssuerMismatch { expected, found } => write!(
+                f,
+                "The discovery document's issuer {found:?} does not belong to OAUTH_METADATA_URL (expected {expected:?})."
+            ),
+            DiscoveryError::NoS256 => f.write_str(
+                "The identity provider does not support PKCE with S256, which Gatehouse requires.",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for DiscoveryError {}
+
+const WELL_KNOWN: &str = "/.well-known/openid-configuration";
+/// Entra's multi-tenant authorities, whose metadata carries the `{tenantid}` placeholder.
+const ENTRA_MULTI_TENANT: [&str; 3] = ["common", "organizations", "consumers"];
+
+/// The authority a metadata URL belongs to: the URL without its query and the well-known suffix.
+pub fn authority_of(metadata_url: &str) -> &str {
+    let without_query = metadata_url.split(['?', '#']).next().unwrap_or(metadata_url);
+    without_query
+        .strip_suffix(WELL_KNOWN)
+        .unwrap_or(without_query)
+        .trim_end_matches('/')
+}
+
+/// Parses and checks a discovery document fetched from `metadata_url`.
+pub fn parse(metadata_url: &str, text: &str) -> Result<ProviderMetadata, DiscoveryError> {
+    let metadata: ProviderMetadata =
+        serde_json::from_str(text).map_err(|e| DiscoveryError::NotJson(e.to_string()))?;
+    check_issuer(metadata_url, &metadata.issuer)?;
+    if let Some(methods) = &metadata.code_challenge_methods_supported {
+        if !methods.iter().any(|m| m == "S256") {
+            return Err(DiscoveryError::NoS256);
+        }
+    }
+    Ok(metadata)
+}
+
+/// OpenID Connect Discovery §4.3: the issuer must equal the URL the document was fetched for.
+/// An Entra issuer with `{tenantid}` matches a multi-tenant authority (`/common/v2.0` and so on).
+pub fn check_issuer(metadata_url: &str, issuer: &str) -> Result<(), DiscoveryError> {
+    let authority = authority_of(metadata_url);
+    let issuer_trimmed = issuer.trim_end_matches('/');
+    if authority == issuer_trimmed {
+        return Ok(());
+    }
+    if let Some((before, after)) = issuer_trimmed.split_once("{tenantid}") {
+        if let Some(tenant) = authority.strip_prefix(before).and_then(|r| r.strip_suffix(after)) {
+            if ENTRA_MULTI_TENANT.contains(&tenant) || is_guid(tenant) {
+                return Ok(());
+            }
+        }
+    }
+    Err(DiscoveryError::IssuerMismatch {
+        expected: authority.to_string(),
+        found: issuer.to_string(),
+    })
+}
+
+/// The issuer a token from tenant `tid` must carry: the metadata issuer with `{tenantid}` filled in.
+pub fn expected_issuer(metadata_issuer: &str, tid: Option<&str>) -> String {
+    match tid {
+        Some(tid) if metadata_issuer.contains("{tenantid}") => metadata_issuer.replace("{tenantid}", tid),
+        _ => metadata_issuer.to_string(),
+    }
+}
+
+fn is_guid(s: &str) -> bool {
+    s.len() == 36
+        && s.char_indices().all(|(i, c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TENANT: &str = "7f3c9b2e-4d1a-4c8e-9b6f-2a5d8e1c0f43";
+
+    fn doc(issuer: &str) -> String {
+        format!(
+            r#"{{"issuer":"{issuer}","authorization_endpoint":"https://l/a","token_endpoint":"https://l/t",
+            "jwks_uri":"https://l/k","code_challenge_methods_supported":["plain","S256"]}}"#
+        )
+    }
+
+    #[test]
+    fn single_tenant_issuer_matches_metadata_url_with_query() {
+        let url = format!("https://login.microsoftonline.com/{TENANT}/v2.0/.well-known/openid-configuration?appid=x");
+        let m = parse(&url, &doc(&format!("https://login.microsoftonline.com/{TENANT}/v2.0"))).unwrap();
+        assert!(!m.authorization_response_iss_parameter_supported);
+        assert_eq!(m.end_session_endpoint, None);
+    }
+
+    #[test]
+    fn foreign_issuer_is_rejected() {
+        let url = "http://127.0.0.1:8090/t/v2.0/.well-known/openid-configuration";
+        let err = parse(url, &doc("https://evil.example/t/v2.0")).unwrap_err();
+        assert!(matches!(err, DiscoveryError::IssuerMismatch { .. }));
+        assert!(err.to_string().contains("evil.example"));
+    }
+
+    #[test]
+    fn entra_multi_tenant_placeholder() {
+        let issuer = "https://login.microsoftonline.com/{tenantid}/v2.0";
+        for authority in ["common", "organizations", TENANT] {
+            let url = format!("https://login.microsoftonline.com/{authority}/v2.0/.well-known/openid-configuration");
+            assert!(check_issuer(&url, issuer).is_ok(), "{authority}");
+        }
+        let bad = "https://login.microsoftonline.com/evil/v2.0/.well-known/openid-configuration";
+        assert!(check_issuer(bad, issuer).is_err());
+        assert_eq!(
+            expected_issuer(issuer, Some(TENANT)),
+            format!("https://login.microsoftonline.com/{TENANT}/v2.0")
+        );
+        assert_eq!(expected_issuer("https://a/b", Some(TENANT)), "https://a/b");
+    }
+
+    #[test]
+    fn provider_without_s256_is_refused() {
+        let text = r#"{"issuer":"https://i","authorization_endpoint":"a","token_endpoint":"t","jwks_uri":"k",
+            "code_challenge_methods_supported":["plain"]}"#;
+        assert_eq!(parse("https://i/.well-known/openid-configuration", text), Err(DiscoveryError::NoS256));
+        assert!(matches!(parse("https://i", "{}"), Err(DiscoveryError::NotJson(_))));
+    }
+}

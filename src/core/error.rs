@@ -1,0 +1,145 @@
+//! The one error type the UI shows in `auth-error`: every failure of configuration, discovery,
+//! the redirect, the token exchange or validation, with a hint for the Entra errors operators
+//! meet most. Messages are plain text; the UI never renders them as HTML.
+
+use super::callback::CallbackError;
+use super::config::ConfigError;
+use super::discovery::DiscoveryError;
+use super::id_token::IdTokenError;
+use super::token::TokenError;
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthError {
+    Config(ConfigError),
+    Discovery(DiscoveryError),
+    /// A request to the provider failed before an answer arrived (offline, DNS, CORS).
+    Network { during: &'static str, url: String, detail: String },
+    /// The provider redirected back with `error` (RFC 6749 §4.1.2.1).
+    Redirect { error: String, description: Option<String> },
+    Callback(CallbackError),
+    Token(TokenError),
+    IdToken(IdTokenError),
+    /// Refreshing is no longer possible; the person must sign in again.
+    SessionEnded { detail: String },
+    /// The browser lacks something Gatehouse needs (sessionStorage, WebCrypto).
+    Browser(String),
+}
+
+impl From<ConfigError> for AuthError {
+    fn from(e: ConfigError) -> Self {
+        AuthError::Config(e)
+    }
+}
+impl From<DiscoveryError> for AuthError {
+    fn from(e: DiscoveryError) -> Self {
+        AuthError::Discovery(e)
+    }
+}
+impl From<CallbackError> for AuthError {
+    fn from(e: CallbackError) -> Self {
+        AuthError::Callback(e)
+    }
+}
+impl From<TokenError> for AuthError {
+    fn from(e: TokenError) -> Self {
+        AuthError::Token(e)
+    }
+}
+impl From<IdTokenError> for AuthError {
+    fn from(e: IdTokenError) -> Self {
+        AuthError::IdToken(e)
+    }
+}
+
+/// Entra error codes and what the operator or user should do about them.
+const ENTRA_HINTS: [(&str, &str); 6] = [
+    ("AADSTS9002326", "Register the redirect URI under the \"Single-page application\" platform of the app registration (not \"Web\"), so Entra allows the browser to redeem the code."),
+    ("AADSTS9002327", "Register the redirect URI under the \"Single-page application\" platform of the app registration (not \"Web\"), so Entra allows the browser to redeem the code."),
+    ("AADSTS50011", "The redirect URI does not match one registered for this app: add this site's callback URL (OAUTH_REDIRECT_PATH) to the app registration exactly, including the port."),
+    ("AADSTS65001", "Consent for the API scope is missing: grant admin consent for the delegated permission in the app registration's \"API permissions\"."),
+    ("AADSTS700084", "Entra limits single-page app sessions to 24 hours: sign in again."),
+    ("AADSTS50076", "Your organisation requires multi-factor authentication: sign in again to complete it."),
+];
+
+impl AuthError {
+    /// A short title for the error panel.
+    pub fn title(&self) -> &'static str {
+        match self {
+            AuthError::Config(_) => "Gatehouse is not configured correctly",
+            AuthError::Discovery(_) => "The identity provider's configuration is unusable",
+            AuthError::Network { .. } => "The identity provider could not be reached",
+            AuthError::Redirect { .. } => "Sign-in was not completed",
+            AuthError::Callback(_) => "This sign-in response was rejected",
+            AuthError::Token(_) => "The identity provider did not issue tokens",
+            AuthError::IdToken(_) => "The identity token failed validation",
+            AuthError::SessionEnded { .. } => "Your session has ended",
+            AuthError::Browser(_) => "This browser cannot run Gatehouse",
+        }
+    }
+
+    /// Advice for known provider error codes, if any.
+    pub fn hint(&self) -> Option<&'static str> {
+        let text = self.to_string();
+        if let Some((_, hint)) = ENTRA_HINTS.iter().find(|(code, _)| text.contains(code)) {
+            return Some(hint);
+        }
+        match self {
+            AuthError::Network { .. } => Some("Check the network connection. If it works, the identity provider may not allow this site's origin (CORS): for Entra the redirect URI must be registered as a single-page application."),
+            AuthError::Redirect { error, .. } if error == "access_denied" => Some("Sign-in was cancelled or refused. You can try again."),
+            AuthError::Callback(CallbackError::UnknownState) => Some("Start the sign-in again from this tab; links from other tabs or old emails cannot be reused."),
+            AuthError::IdToken(IdTokenError::Expired | IdTokenError::IssuedInFuture) => Some("Check that this computer's date and time are set correctly."),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuthError::Config(e) => e.fmt(f),
+            AuthError::Discovery(e) => e.fmt(f),
+            AuthError::Network { during, url, detail } => write!(f, "Could not reach {url} while {during}: {detail}."),
+            AuthError::Redirect { error, description } => match description {
+                Some(d) => write!(f, "The identity provider returned {error}: {d}"),
+                None => write!(f, "The identity provider returned {error}."),
+            },
+            AuthError::Callback(e) => e.fmt(f),
+            AuthError::Token(e) => e.fmt(f),
+            AuthError::IdToken(e) => e.fmt(f),
+            AuthError::SessionEnded { detail } => write!(f, "Please sign in again. ({detail})"),
+            AuthError::Browser(what) => f.write_str(what),
+        }
+    }
+}
+
+impl std::error::Error for AuthError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entra_codes_get_hints() {
+        let e = AuthError::Token(TokenError::Provider {
+            error: "invalid_request".into(),
+            description: Some("AADSTS9002326: Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type.".into()),
+        });
+        assert!(e.hint().unwrap().contains("Single-page application"));
+        let e = AuthError::Redirect { error: "invalid_request".into(), description: Some("AADSTS50011: The redirect URI ...".into()) };
+        assert!(e.hint().unwrap().contains("redirect URI"));
+        let e = AuthError::Redirect { error: "consent_required".into(), description: Some("AADSTS65001: no consent".into()) };
+        assert!(e.hint().unwrap().contains("consent"));
+        let e = AuthError::SessionEnded { detail: "invalid_grant: AADSTS700084: expired".into() };
+        assert!(e.hint().unwrap().contains("24 hours"));
+    }
+
+    #[test]
+    fn messages_name_the_failed_check() {
+        let e: AuthError = CallbackError::UnknownState.into();
+        assert_eq!(e.title(), "This sign-in response was rejected");
+        assert!(e.to_string().contains("does not match a sign-in started in this tab"));
+        let e: AuthError = ConfigError::Missing("OAUTH_UI_APP_ID").into();
+        assert!(e.to_string().contains("OAUTH_UI_APP_ID"));
+    }
+}

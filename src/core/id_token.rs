@@ -1,0 +1,221 @@
+//! ID token validation (OpenID Connect Core §3.1.3.7) of everything except the signature, which the
+//! browser checks with WebCrypto against the provider's JWKS. Also the refresh rule of §12.2: a
+//! refreshed ID token must name the same issuer and subject.
+
+use super::discovery::expected_issuer;
+use super::jwt::Jwt;
+use serde_json::Value;
+use std::fmt;
+
+/// Allowed clock difference between this machine and the provider, in seconds.
+pub const CLOCK_TOLERANCE_S: f64 = 300.0;
+
+/// Signature algorithms accepted; `none` and the symmetric HS* family never are (a public client
+/// has no shared secret, so an HS-signed token can only be a forgery).
+pub const ACCEPTED_ALGS: [&str; 3] = ["RS256", "RS384", "RS512"];
+
+/// What the ID token must match.
+#[derive(Clone, Debug)]
+pub struct Expectations<'a> {
+    /// The issuer from discovery (may contain Entra's `{tenantid}`).
+    pub issuer: &'a str,
+    pub client_id: &'a str,
+    /// The nonce sent in the authorization request; `None` on refresh (§12.2).
+    pub nonce: Option<&'a str>,
+    pub now_s: f64,
+}
+
+/// Which check an ID token failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IdTokenError {
+    Malformed(String),
+    Algorithm(String),
+    Issuer { expected: String, found: String },
+    Audience,
+    AuthorizedParty,
+    Expired,
+    IssuedInFuture,
+    MissingTime(&'static str),
+    Nonce,
+    MissingSubject,
+    SubjectChanged,
+    BadSignature,
+    UnknownKey(String),
+}
+
+impl fmt::Display for IdTokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self {
+            IdTokenError::Malformed(why) => return write!(f, "The ID token is malformed: {why}."),
+            IdTokenError::Algorithm(alg) => return write!(f, "The ID token is signed with {alg:?}, which is not accepted (RS256/RS384/RS512 only)."),
+            IdTokenError::Issuer { expected, found } => return write!(f, "The ID token's issuer (iss) is {found:?}, not the configured provider {expected:?}."),
+            IdTokenError::UnknownKey(kid) => return write!(f, "The ID token is signed with key {kid:?}, which the provider does not publish."),
+            IdTokenError::Audience => "is not meant for this application (aud does not contain its client id)",
+            IdTokenError::AuthorizedParty => "was issued to another application (azp)",
+            IdTokenError::Expired => "has expired (check this computer's clock)",
+            IdTokenError::IssuedInFuture => "is dated in the future (check this computer's clock)",
+            IdTokenError::MissingTime(claim) => return write!(f, "The ID token has no usable {claim} claim."),
+            IdTokenError::Nonce => "does not carry the nonce of this sign-in (possible replay)",
+            IdTokenError::MissingSubject => "has no subject (sub)",
+            IdTokenError::SubjectChanged => "after refresh names a different user or issuer than before",
+            IdTokenError::BadSignature => "has an invalid signature",
+        };
+        write!(f, "The ID token {what}.")
+    }
+}
+
+impl std::error::Error for IdTokenError {}
+
+/// Decodes the token and checks the algorithm header (before any key is fetched).
+pub fn decode(token: &str) -> Result<Jwt, IdTokenError> {
+    let jwt = Jwt::decode(token).map_err(|e| IdTokenError::Malformed(e.to_string()))?;
+    match jwt.alg() {
+        Some(alg) if ACCEPTED_ALGS.contains(&alg) => Ok(jwt),
+        Some(alg) => Err(IdTokenError::Algorithm(alg.to_string())),
+        None => Err(IdTokenError::Algorithm("missing".into())),
+    }
+}
+
+/// Checks the claims of a decoded ID token.
+pub fn validate_claims(jwt: &Jwt, expect: &Expectations<'_>) -> Result<(), IdTokenError> {
+    let issuer = expected_issuer(expect.issuer, jwt.str_claim("tid"));
+    match jwt.str_claim("iss") {
+        Some(iss) if iss == issuer => {}
+        found => {
+            return Err(IdTokenError::Issuer {
+                expected: issuer,
+                found: found.unwrap_or("").to_string(),
+            })
+        }
+    }
+    let aud_ok = match jwt.claims.get("aud") {
+        Some(Value::String(aud)) => aud == expect.client_id,
+        Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(expect.client_id)),
+        _ => false,
+    };
+    if !aud_ok {
+        return Err(IdTokenError::Audience);
+    }
+    if let Some(azp) = jwt.claims.get("azp") {
+        if azp.as_str() != Some(expect.client_id) {
+            return Err(IdTokenError::AuthorizedParty);
+        }
+    }
+    let exp = jwt.time_claim("exp").ok_or(IdTokenError::MissingTime("exp"))?;
+    if expect.now_s > exp + CLOCK_TOLERANCE_S {
+        return Err(IdTokenError::Expired);
+    }
+    let iat = jwt.time_claim("iat").ok_or(IdTokenError::MissingTime("iat"))?;
+    if iat > expect.now_s + CLOCK_TOLERANCE_S {
+        return Err(IdTokenError::IssuedInFuture);
+    }
+    if let Some(nonce) = expect.nonce {
+        if jwt.str_claim("nonce") != Some(nonce) {
+            return Err(IdTokenError::Nonce);
+        }
+    }
+    if jwt.str_claim("sub").is_none_or(str::is_empty) {
+        return Err(IdTokenError::MissingSubject);
+    }
+    Ok(())
+}
+
+/// §12.2: a refreshed ID token must have the same `iss` and `sub` as the one it replaces.
+pub fn check_same_subject(old: &Jwt, new: &Jwt) -> Result<(), IdTokenError> {
+    if old.str_claim("iss") == new.str_claim("iss") && old.str_claim("sub") == new.str_claim("sub") {
+        Ok(())
+    } else {
+        Err(IdTokenError::SubjectChanged)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::jwt::test_token;
+    use serde_json::json;
+
+    const ISS: &str = "http://127.0.0.1:8090/t/v2.0";
+
+    fn expect(nonce: Option<&str>) -> Expectations<'_> {
+        Expectations { issuer: ISS, client_id: "ui", nonce, now_s: 1_000_000.0 }
+    }
+
+    fn token(overrides: Value) -> Jwt {
+        let mut claims = json!({"iss": ISS, "aud": "ui", "exp": 1_000_600, "iat": 1_000_000, "nonce": "n", "sub": "s"});
+        for (k, v) in overrides.as_object().unwrap() {
+            if v.is_null() {
+                claims.as_object_mut().unwrap().remove(k);
+            } else {
+                claims[k] = v.clone();
+            }
+        }
+        decode(&test_token(&json!({"alg": "RS256", "kid": "k"}), &claims)).unwrap()
+    }
+
+    #[test]
+    fn a_good_token_passes() {
+        assert_eq!(validate_claims(&token(json!({})), &expect(Some("n"))), Ok(()));
+        assert_eq!(validate_claims(&token(json!({"aud": ["x", "ui"], "azp": "ui"})), &expect(Some("n"))), Ok(()));
+    }
+
+    #[test]
+    fn each_rule_has_its_own_failure() {
+        let cases = [
+            (json!({"iss": "https://evil/v2.0"}), "issuer"),
+            (json!({"aud": "other"}), "aud"),
+            (json!({"aud": ["other"]}), "aud"),
+            (json!({"azp": "other"}), "azp"),
+            (json!({"exp": 1_000_000 - 301}), "expired"),
+            (json!({"exp": null}), "exp"),
+            (json!({"iat": 1_000_000 + 301}), "future"),
+            (json!({"iat": null}), "iat"),
+            (json!({"nonce": "other"}), "nonce"),
+            (json!({"nonce": null}), "nonce"),
+            (json!({"sub": null}), "subject"),
+        ];
+        for (overrides, word) in cases {
+            let err = validate_claims(&token(overrides.clone()), &expect(Some("n"))).unwrap_err();
+            assert!(err.to_string().contains(word), "{overrides} -> {err}");
+        }
+    }
+
+    #[test]
+    fn clock_tolerance_is_five_minutes() {
+        assert!(validate_claims(&token(json!({"exp": 1_000_000 - 299})), &expect(Some("n"))).is_ok());
+        assert!(validate_claims(&token(json!({"iat": 1_000_000 + 299})), &expect(Some("n"))).is_ok());
+    }
+
+    #[test]
+    fn nonce_is_not_checked_on_refresh() {
+        assert!(validate_claims(&token(json!({"nonce": null})), &expect(None)).is_ok());
+    }
+
+    #[test]
+    fn entra_multi_tenant_issuer_uses_the_tokens_tid() {
+        let multi = "https://login.microsoftonline.com/{tenantid}/v2.0";
+        let e = Expectations { issuer: multi, ..expect(Some("n")) };
+        let good = token(json!({"iss": "https://login.microsoftonline.com/abc/v2.0", "tid": "abc"}));
+        assert!(validate_claims(&good, &e).is_ok());
+        let bad = token(json!({"iss": "https://login.microsoftonline.com/abc/v2.0", "tid": "def"}));
+        assert!(matches!(validate_claims(&bad, &e), Err(IdTokenError::Issuer { .. })));
+    }
+
+    #[test]
+    fn none_and_symmetric_algorithms_are_refused() {
+        for alg in ["none", "HS256", "ES256"] {
+            let t = test_token(&json!({"alg": alg}), &json!({"sub": "s"}));
+            assert_eq!(decode(&t).unwrap_err(), IdTokenError::Algorithm(alg.into()));
+        }
+        let t = test_token(&json!({}), &json!({}));
+        assert_eq!(decode(&t).unwrap_err(), IdTokenError::Algorithm("missing".into()));
+        assert!(matches!(decode("not-a-jwt"), Err(IdTokenError::Malformed(_))));
+    }
+
+    #[test]
+    fn refresh_must_keep_issuer_and_subject() {
+        let old = token(json!({}));
+        assert!(check_same_subject(&old, &token(json!({"nonce": null}))).is_ok());
+        assert_eq!(check_same_subject(&old, &token(json!({"sub": "other"}))), Err(IdTokenError::SubjectChanged));
+    }
+}

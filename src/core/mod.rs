@@ -1,0 +1,16 @@
+//! The OpenID Connect client's protocol logic: plain Rust, no browser types, tested natively.
+//! Each module owns one rule set and cites the specification it enforces.
+
+pub mod authorize;
+pub mod callback;
+pub mod config;
+pub mod discovery;
+pub mod error;
+pub mod id_token;
+pub mod jwt;
+pub mod pkce;
+pub mod query;
+pub mod refresh;
+pub mod roles;
+pub mod session;
+pub mod token;

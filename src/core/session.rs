@@ -1,0 +1,233 @@
+//! The signed-in session: the tokens, when the access token expires, and the user facts the UI
+//! shows, derived from the tokens' claims. Serialised as one versioned JSON record in
+//! sessionStorage; a record of another version, or one that does not parse, is discarded.
+
+use super::config::{OAuthConfig, RolesToken};
+use super::jwt::Jwt;
+use super::roles::roles_at;
+use super::token::TokenSet;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The sessionStorage key of the session record.
+pub const SESSION_KEY: &str = "gatehouse.session";
+/// Bumped whenever the record's shape changes; older records are dropped, not migrated.
+pub const SESSION_VERSION: u32 = 1;
+
+/// Tokens and timing of one signed-in session.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub version: u32,
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    pub id_token: Option<String>,
+    pub scope: Option<String>,
+    /// When the access token expires, in ms since the epoch (this machine's clock).
+    pub expires_at_ms: f64,
+    /// When the current access token was obtained.
+    pub obtained_at_ms: f64,
+    /// When the session was last refreshed, if ever.
+    pub refreshed_at_ms: Option<f64>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("version", &self.version)
+            .field("expires_at_ms", &self.expires_at_ms)
+            .field("refreshed_at_ms", &self.refreshed_at_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the UI shows about the signed-in person.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct UserProfile {
+    pub name: String,
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub tenant: Option<String>,
+    pub subject: Option<String>,
+    pub roles: Vec<String>,
+    pub scopes: Vec<String>,
+    /// Entra's `login_hint` claim, preferred over `id_token_hint` at sign-out.
+    pub login_hint_claim: Option<String>,
+}
+
+impl Session {
+    /// A new session from the token response of a code exchange.
+    pub fn from_tokens(tokens: TokenSet, now_ms: f64) -> Session {
+        Session {
+            version: SESSION_VERSION,
+            expires_at_ms: now_ms + tokens.expires_in_s * 1000.0,
+            access_token: tokens.access_token,
+            refresh_token: tokens.refresh_token,
+            id_token: tokens.id_token,
+            scope: tokens.scope,
+            obtained_at_ms: now_ms,
+            refreshed_at_ms: None,
+        }
+    }
+
+    /// The session after a refresh: providers may omit a new refresh or ID token, and then the
+    /// old ones stay (RFC 6749 §6, OIDC Core §12.2).
+    pub fn refreshed(&self, tokens: TokenSet, now_ms: f64) -> Session {
+        Session {
+            version: SESSION_VERSION,
+            expires_at_ms: now_ms + tokens.expires_in_s * 1000.0,
+            access_token: tokens.access_token,
+            refresh_token: tokens.refresh_token.or_else(|| self.refresh_token.clone()),
+            id_token: tokens.id_token.or_else(|| self.id_token.clone()),
+            scope: tokens.scope.or_else(|| self.scope.clone()),
+            obtained_at_ms: now_ms,
+            refreshed_at_ms: Some(now_ms),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        // Serialising plain strings and numbers cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Restores a stored record, or `None` if it is corrupt or of another version.
+    pub fn restore(text: &str) -> Option<Session> {
+        let session: Session = serde_json::from_str(text).ok()?;
+        (session.version == SESSION_VERSION
+            && !session.access_token.is_empty()
+            && session.expires_at_ms.is_finite())
+        .then_some(session)
+    }
+
+    pub fn is_access_token_expired(&self, now_ms: f64) -> bool {
+        now_ms >= self.expires_at_ms
+    }
+
+    /// The person's details from the ID token, with roles and scopes from the configured token.
+    pub fn profile(&self, config: &OAuthConfig) -> UserProfile {
+        let id = self.id_token.as_deref().and_then(|t| Jwt::decode(t).ok());
+        let access = Jwt::decode(&self.access_token).ok();
+        let claim = |name: &str| {
+            id.as_ref()
+                .and_then(|j| j.str_claim(name))
+                .or_else(|| access.as_ref().and_then(|j| j.str_claim(name)))
+                .map(str::to_string)
+        };
+        let roles_source = match config.roles_token {
+            RolesToken::AccessToken => access.as_ref(),
+            RolesToken::IdToken => id.as_ref(),
+        };
+        let roles = roles_source
+            .map(|j| roles_at(&j.claims, &config.roles_claim))
+            .unwrap_or_default();
+        let scopes = access
+            .as_ref()
+            .and_then(|j| j.str_claim("scp"))
+            .map(str::to_string)
+            .or_else(|| self.scope.clone())
+            .map(|s| s.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default();
+        let username = claim("preferred_username");
+        UserProfile {
+            name: claim("name")
+                .or_else(|| username.clone())
+                .or_else(|| claim("email"))
+                .or_else(|| claim("sub"))
+                .unwrap_or_else(|| "Signed-in user".to_string()),
+            username,
+            email: claim("email"),
+            tenant: claim("tid"),
+            subject: claim("sub"),
+            roles,
+            scopes,
+            login_hint_claim: id.as_ref().and_then(|j| j.str_claim("login_hint")).map(str::to_string),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config;
+    use crate::core::jwt::test_token;
+    use serde_json::json;
+
+    fn cfg(extra: &str) -> OAuthConfig {
+        config::parse(&format!(
+            r#"{{"OAUTH_METADATA_URL":"https://i/x","OAUTH_UI_APP_ID":"u","OAUTH_API_APP_ID":"a"{extra}}}"#
+        ))
+        .unwrap()
+        .oauth
+        .unwrap()
+    }
+
+    fn tokens() -> TokenSet {
+        TokenSet {
+            access_token: test_token(
+                &json!({"alg":"RS256"}),
+                &json!({"scp":"API.call","roles":["Study.Write","Study.Read"],"name":"Access Name"}),
+            ),
+            expires_in_s: 60.0,
+            refresh_token: Some("r1".into()),
+            id_token: Some(test_token(
+                &json!({"alg":"RS256"}),
+                &json!({"sub":"s","name":"Rita Reader","preferred_username":"rita@x","email":"rita@x","tid":"t","roles":["IdRole"]}),
+            )),
+            scope: Some("openid API.call".into()),
+        }
+    }
+
+    #[test]
+    fn new_session_expires_after_expires_in() {
+        let s = Session::from_tokens(tokens(), 1_000.0);
+        assert_eq!(s.expires_at_ms, 61_000.0);
+        assert!(!s.is_access_token_expired(60_999.0));
+        assert!(s.is_access_token_expired(61_000.0));
+    }
+
+    #[test]
+    fn profile_reads_identity_from_id_token_and_roles_from_configured_token() {
+        let s = Session::from_tokens(tokens(), 0.0);
+        let p = s.profile(&cfg(""));
+        assert_eq!(p.name, "Rita Reader");
+        assert_eq!(p.username.as_deref(), Some("rita@x"));
+        assert_eq!(p.tenant.as_deref(), Some("t"));
+        assert_eq!(p.roles, vec!["Study.Read", "Study.Write"]);
+        assert_eq!(p.scopes, vec!["API.call"]);
+        assert_eq!(s.profile(&cfg(r#","OAUTH_ROLES_TOKEN":"id_token""#)).roles, vec!["IdRole"]);
+    }
+
+    #[test]
+    fn opaque_access_token_falls_back_to_granted_scope() {
+        let mut t = tokens();
+        t.access_token = "opaque".into();
+        let p = Session::from_tokens(t, 0.0).profile(&cfg(""));
+        assert!(p.roles.is_empty());
+        assert_eq!(p.scopes, vec!["openid", "API.call"]);
+    }
+
+    #[test]
+    fn refresh_keeps_old_tokens_the_provider_did_not_replace() {
+        let s = Session::from_tokens(tokens(), 0.0);
+        let mut t = tokens();
+        t.refresh_token = None;
+        t.id_token = None;
+        t.access_token = "new".into();
+        let r = s.refreshed(t, 5_000.0);
+        assert_eq!(r.access_token, "new");
+        assert_eq!(r.refresh_token.as_deref(), Some("r1"));
+        assert_eq!(r.id_token, s.id_token);
+        assert_eq!(r.refreshed_at_ms, Some(5_000.0));
+        assert_eq!(r.expires_at_ms, 65_000.0);
+    }
+
+    #[test]
+    fn stored_record_round_trips_and_bad_records_are_dropped() {
+        let s = Session::from_tokens(tokens(), 0.0);
+        assert_eq!(Session::restore(&s.to_json()), Some(s.clone()));
+        let old = s.to_json().replace("\"version\":1", "\"version\":0");
+        assert_eq!(Session::restore(&old), None);
+        assert_eq!(Session::restore("{not json"), None);
+        assert_eq!(Session::restore("{\"version\":1}"), None);
+        assert!(!format!("{s:?}").contains("r1"), "Debug never shows tokens");
+    }
+}

@@ -1,0 +1,223 @@
+//! The token endpoint: request bodies for the code and refresh grants (RFC 6749 §4.1.3, §6 with
+//! PKCE's `code_verifier`) and the checks on its response (§5.1, §5.2).
+
+use super::query;
+use serde_json::Value;
+use std::fmt;
+
+/// Lifetime assumed when a token response omits `expires_in` (RFC 6749 §5.1 makes it optional):
+/// one hour, Entra's default access-token lifetime and the low end of its range.
+pub const DEFAULT_EXPIRES_IN_S: f64 = 3600.0;
+
+/// A successful, checked token response.
+#[derive(Clone, PartialEq)]
+pub struct TokenSet {
+    pub access_token: String,
+    pub expires_in_s: f64,
+    pub refresh_token: Option<String>,
+    pub id_token: Option<String>,
+    /// Scopes granted, when the provider says (it must if they differ from those requested).
+    pub scope: Option<String>,
+}
+
+impl fmt::Debug for TokenSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenSet")
+            .field("access_token", &"[redacted]")
+            .field("expires_in_s", &self.expires_in_s)
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[redacted]"))
+            .field("id_token", &self.id_token.as_ref().map(|_| "[present]"))
+            .field("scope", &self.scope)
+            .finish()
+    }
+}
+
+/// Why a token response is unusable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenError {
+    /// The provider answered with an OAuth error (§5.2).
+    Provider { error: String, description: Option<String> },
+    /// Not JSON, or JSON of the wrong shape.
+    Malformed(String),
+    MissingAccessToken,
+    /// `token_type` is not `Bearer` (the only type Gatehouse can send).
+    UnsupportedTokenType(String),
+    BadExpiresIn(String),
+    /// An OpenID sign-in must return an ID token.
+    MissingIdToken,
+}
+
+impl TokenError {
+    /// The OAuth error code, if the provider sent one.
+    pub fn oauth_error(&self) -> Option<&str> {
+        match self {
+            TokenError::Provider { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenError::Provider { error, description } => match description {
+                Some(d) => write!(f, "The identity provider refused to issue tokens: {error}: {d}"),
+                None => write!(f, "The identity provider refused to issue tokens: {error}"),
+            },
+            TokenError::Malformed(why) => write!(f, "The identity provider's token response is malformed ({why})."),
+            TokenError::MissingAccessToken => f.write_str("The identity provider's token response has no access_token."),
+            TokenError::UnsupportedTokenType(t) => write!(f, "The identity provider issued a {t:?} token; only Bearer tokens are supported."),
+            TokenError::BadExpiresIn(v) => write!(f, "The identity provider's token response has an unusable expires_in ({v})."),
+            TokenError::MissingIdToken => f.write_str("The identity provider's token response has no id_token although openid was requested."),
+        }
+    }
+}
+
+impl std::error::Error for TokenError {}
+
+/// Body of the authorization code grant for a public client (no secret).
+pub fn code_request_body(code: &str, redirect_uri: &str, client_id: &str, verifier: &str) -> String {
+    query::encode_pairs([
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", redirect_uri),
+        ("client_id", client_id),
+        ("code_verifier", verifier),
+    ])
+}
+
+/// Body of the refresh grant. `scope` is sent because Entra issues the token for the first
+/// resource in it; without it a refresh may come back for a different audience.
+pub fn refresh_request_body(refresh_token: &str, client_id: &str, scope: &str) -> String {
+    query::encode_pairs([
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+        ("client_id", client_id),
+        ("scope", scope),
+    ])
+}
+
+fn string_field(map: &serde_json::Map<String, Value>, name: &str) -> Option<String> {
+    map.get(name)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// Checks a token endpoint response. `http_ok` is whether the status was 2xx.
+pub fn parse_response(http_ok: bool, body: &str, id_token_required: bool) -> Result<TokenSet, TokenError> {
+    let value: Value = serde_json::from_str(body).map_err(|_| {
+        TokenError::Malformed(if http_ok {
+            "not JSON".to_string()
+        } else {
+            "an error page instead of JSON".to_string()
+        })
+    })?;
+    let Value::Object(map) = value else {
+        return Err(TokenError::Malformed("not a JSON object".into()));
+    };
+    if let Some(error) = string_field(&map, "error") {
+        return Err(TokenError::Provider {
+            error,
+            description: string_field(&map, "error_description"),
+        });
+    }
+    if !http_ok {
+        return Err(TokenError::Malformed("an error status without an OAuth error".into()));
+    }
+    let access_token = string_field(&map, "access_token").ok_or(TokenError::MissingAccessToken)?;
+    match map.get("token_type").and_then(Value::as_str) {
+        Some(t) if t.eq_ignore_ascii_case("bearer") => {}
+        Some(t) => return Err(TokenError::UnsupportedTokenType(t.to_string())),
+        None => return Err(TokenError::UnsupportedTokenType("missing".into())),
+    }
+    let expires_in_s = match map.get("expires_in") {
+        None | Some(Value::Null) => DEFAULT_EXPIRES_IN_S,
+        // Entra's v1 endpoint sends numbers as strings.
+        Some(Value::String(s)) => s.trim().parse::<f64>().map_err(|_| TokenError::BadExpiresIn(s.clone()))?,
+        Some(Value::Number(n)) => n.as_f64().unwrap_or(f64::NAN),
+        Some(other) => return Err(TokenError::BadExpiresIn(other.to_string())),
+    };
+    if !(expires_in_s.is_finite() && expires_in_s > 0.0) {
+        return Err(TokenError::BadExpiresIn(expires_in_s.to_string()));
+    }
+    let id_token = string_field(&map, "id_token");
+    if id_token_required && id_token.is_none() {
+        return Err(TokenError::MissingIdToken);
+    }
+    Ok(TokenSet {
+        access_token,
+        expires_in_s,
+        refresh_token: string_field(&map, "refresh_token"),
+        id_token,
+        scope: string_field(&map, "scope"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_a_full_response_with_any_case_bearer() {
+        let t = parse_response(
+            true,
+            r#"{"access_token":"a","token_type":"bearer","expires_in":3599,"refresh_token":"r","id_token":"i","scope":"openid"}"#,
+            true,
+        )
+        .unwrap();
+        assert_eq!(t.access_token, "a");
+        assert_eq!(t.expires_in_s, 3599.0);
+        assert_eq!(t.refresh_token.as_deref(), Some("r"));
+        assert_eq!(t.id_token.as_deref(), Some("i"));
+        assert!(!format!("{t:?}").contains("\"a\""), "tokens are redacted in Debug");
+    }
+
+    #[test]
+    fn expires_in_defaults_or_parses_strings_and_rejects_nonsense() {
+        let body = |e: &str| format!(r#"{{"access_token":"a","token_type":"Bearer"{e}}}"#);
+        assert_eq!(parse_response(true, &body(""), false).unwrap().expires_in_s, DEFAULT_EXPIRES_IN_S);
+        assert_eq!(parse_response(true, &body(r#","expires_in":"300""#), false).unwrap().expires_in_s, 300.0);
+        for bad in [r#","expires_in":0"#, r#","expires_in":-5"#, r#","expires_in":"soon""#, r#","expires_in":[1]"#] {
+            assert!(matches!(parse_response(true, &body(bad), false), Err(TokenError::BadExpiresIn(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rejects_missing_pieces() {
+        assert_eq!(parse_response(true, r#"{"token_type":"Bearer"}"#, false), Err(TokenError::MissingAccessToken));
+        assert_eq!(
+            parse_response(true, r#"{"access_token":"a","token_type":"mac"}"#, false),
+            Err(TokenError::UnsupportedTokenType("mac".into()))
+        );
+        assert_eq!(
+            parse_response(true, r#"{"access_token":"a"}"#, false),
+            Err(TokenError::UnsupportedTokenType("missing".into()))
+        );
+        assert_eq!(
+            parse_response(true, r#"{"access_token":"a","token_type":"Bearer"}"#, true),
+            Err(TokenError::MissingIdToken)
+        );
+        assert!(matches!(parse_response(true, "<html>", false), Err(TokenError::Malformed(_))));
+    }
+
+    #[test]
+    fn reports_provider_errors() {
+        let e = parse_response(false, r#"{"error":"invalid_grant","error_description":"AADSTS700084: expired"}"#, true).unwrap_err();
+        assert_eq!(e.oauth_error(), Some("invalid_grant"));
+        assert!(e.to_string().contains("AADSTS700084"));
+        assert!(matches!(parse_response(false, "{}", true), Err(TokenError::Malformed(_))));
+    }
+
+    #[test]
+    fn request_bodies_are_form_encoded() {
+        assert_eq!(
+            code_request_body("c/1", "http://h/cb", "ui", "v"),
+            "grant_type=authorization_code&code=c%2F1&redirect_uri=http%3A%2F%2Fh%2Fcb&client_id=ui&code_verifier=v"
+        );
+        assert_eq!(
+            refresh_request_body("r", "ui", "openid api://a/API.call"),
+            "grant_type=refresh_token&refresh_token=r&client_id=ui&scope=openid%20api%3A%2F%2Fa%2FAPI.call"
+        );
+    }
+}

@@ -1,0 +1,12 @@
+//! Entry point: installs the panic hook and mounts the app.
+
+#[cfg(target_arch = "wasm32")]
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(gatehouse::app::App);
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    eprintln!("Gatehouse runs in the browser: build it with `trunk build` or run `scripts/dev`.");
+}
