@@ -1,0 +1,405 @@
+//! Bearer-token authentication: validating access tokens and identifying the caller.
+//!
+//! [`TokenValidator`] checks a JWT the way clinical-mdr-api does against
+//! Entra ID: RS256 only, signature by the IdP key named by the token's `kid`,
+//! `iss` equal to the discovery document's issuer, `aud` equal to this API's
+//! application id (or its `api://` URI), `exp` (and `nbf` when present) with
+//! [`TokenValidator::LEEWAY_SECS`] of clock skew.
+//!
+//! The axum extractors [`Caller`] (any authenticated caller) and
+//! [`Authorized<R>`] (a caller holding role `R`) apply it to requests. With
+//! `OAUTH_ENABLED` off every caller is an anonymous superuser, as in
+//! clinical-mdr-api (whose `X-Test-User-Id` header names the fake user).
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderName};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, Validation};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::jwks::{KeyCache, KeyLookupError};
+use crate::roles::{RequiredRole, Role};
+use crate::AppState;
+
+/// The header clinical-mdr-api reads the fake user id from when auth is off.
+pub const TEST_USER_HEADER: HeaderName = HeaderName::from_static("x-test-user-id");
+
+/// The validated claims of an access token that this API uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Claims {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub preferred_username: Option<String>,
+    /// Entra object id of the user (or service principal).
+    #[serde(default)]
+    pub oid: Option<String>,
+    /// Entra tenant id.
+    #[serde(default)]
+    pub tid: Option<String>,
+    /// App roles granted to the caller; absent means none.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Delegated scopes, space-separated (absent for app-only tokens).
+    #[serde(default)]
+    pub scp: Option<String>,
+    /// Audience: a string or an array of strings.
+    pub aud: Value,
+    pub iss: String,
+    pub exp: u64,
+    #[serde(default)]
+    pub sub: Option<String>,
+    /// Entra v1 tokens name the user here instead of `preferred_username`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upn: Option<String>,
+}
+
+/// Validates bearer tokens against the IdP's keys and this API's audience.
+pub struct TokenValidator {
+    keys: Arc<KeyCache>,
+    audiences: Vec<String>,
+}
+
+/// The JWT header members looked at before verification.
+#[derive(Deserialize)]
+struct RawHeader {
+    alg: String,
+    #[serde(default)]
+    kid: Option<String>,
+}
+
+impl TokenValidator {
+    /// Allowed clock skew for `exp` and `nbf`.
+    pub const LEEWAY_SECS: u64 = 30;
+
+    /// A validator accepting tokens for `api_app_id` (or `api://<api_app_id>`).
+    pub fn new(keys: Arc<KeyCache>, api_app_id: &str) -> Self {
+        let id = api_app_id.strip_prefix("api://").unwrap_or(api_app_id);
+        Self {
+            keys,
+            audiences: vec![id.to_owned(), format!("api://{id}")],
+        }
+    }
+
+    /// The key cache this validator uses.
+    pub fn keys(&self) -> &Arc<KeyCache> {
+        &self.keys
+    }
+
+    /// Validates `token` and returns its claims.
+    pub async fn validate(&self, token: &str) -> Result<Claims, ApiError> {
+        let header = parse_header(token)?;
+        if header.alg != "RS256" {
+            return Err(invalid(format!(
+                "signing algorithm {:?} is not accepted; only RS256 is",
+                header.alg
+            )));
+        }
+        let kid = header
+            .kid
+            .ok_or_else(|| invalid("token header has no kid"))?;
+        let key = self.keys.key_for(&kid).await.map_err(|e| match e {
+            KeyLookupError::Unavailable(_) => ApiError::KeysUnavailable(e.to_string()),
+            KeyLookupError::UnknownKid(_) => invalid(e.to_string()),
+        })?;
+
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.leeway = Self::LEEWAY_SECS;
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.set_audience(&self.audiences);
+        validation.set_required_spec_claims(&["exp", "aud", "iss"]);
+        let claims = jsonwebtoken::decode::<Claims>(token, &key.key, &validation)
+            .map_err(|e| invalid(describe(e.kind())))?
+            .claims;
+
+        if !issuer_matches(&key.issuer, &claims) {
+            return Err(invalid(format!(
+                "token issuer {:?} is not {:?}",
+                claims.iss, &*key.issuer
+            )));
+        }
+        Ok(claims)
+    }
+}
+
+fn invalid(detail: impl Into<String>) -> ApiError {
+    ApiError::InvalidToken(detail.into())
+}
+
+/// Checks the compact-JWS shape and decodes the header, so that e.g.
+/// `alg: none` gets a precise message rather than a parse error.
+fn parse_header(token: &str) -> Result<RawHeader, ApiError> {
+    let parts: Vec<&str> = token.split('.').collect();
+    let base64url = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    if parts.len() != 3
+        || parts[0].is_empty()
+        || parts[1].is_empty()
+        || !parts.iter().all(|p| base64url(p))
+    {
+        return Err(invalid(
+            "token is not a JWT (expected three base64url parts)",
+        ));
+    }
+    let bytes = URL_SAFE_NO_PAD
+        .decode(parts[0])
+        .map_err(|_| invalid("token header is not base64url"))?;
+    serde_json::from_slice(&bytes).map_err(|_| invalid("token header is not a JSON JOSE header"))
+}
+
+/// `iss` must equal the discovery issuer. Entra's multi-tenant discovery
+/// documents publish `.../{tenantid}/v2.0`; there the token's `tid` fills in.
+fn issuer_matches(expected: &str, claims: &Claims) -> bool {
+    if expected.contains("{tenantid}") {
+        match &claims.tid {
+            Some(tid) => claims.iss == expected.replace("{tenantid}", tid),
+            None => false,
+        }
+    } else {
+        claims.iss == expected
+    }
+}
+
+/// A human-readable reason for a `jsonwebtoken` failure.
+fn describe(kind: &ErrorKind) -> String {
+    match kind {
+        ErrorKind::InvalidSignature => "token signature is invalid".into(),
+        ErrorKind::ExpiredSignature => "token has expired".into(),
+        ErrorKind::ImmatureSignature => "token is not valid yet (nbf)".into(),
+        ErrorKind::InvalidAudience => "token audience is not this API".into(),
+        ErrorKind::InvalidIssuer => "token issuer is not accepted".into(),
+        ErrorKind::InvalidAlgorithm => "token algorithm is not accepted".into(),
+        ErrorKind::MissingRequiredClaim(claim) => format!("token has no {claim} claim"),
+        ErrorKind::Json(e) => format!("token claims are malformed: {e}"),
+        ErrorKind::Base64(_) | ErrorKind::Utf8(_) => "token is not valid base64url JSON".into(),
+        ErrorKind::InvalidRsaKey(_) | ErrorKind::InvalidKeyFormat => {
+            "token signing key is unusable".into()
+        }
+        other => format!("token rejected: {other:?}"),
+    }
+}
+
+/// How requests are authenticated.
+pub enum Auth {
+    /// `OAUTH_ENABLED` off: everyone is an anonymous superuser.
+    Disabled,
+    /// Bearer tokens are required; roles are checked if `rbac_enabled`.
+    Enabled {
+        validator: TokenValidator,
+        rbac_enabled: bool,
+    },
+}
+
+impl Auth {
+    /// Whether role requirements are enforced.
+    pub fn rbac_enabled(&self) -> bool {
+        matches!(
+            self,
+            Auth::Enabled {
+                rbac_enabled: true,
+                ..
+            }
+        )
+    }
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Caller {
+    /// Identified by a validated access token.
+    Token(Box<Claims>),
+    /// Auth is disabled; `user_id` comes from `X-Test-User-Id` if sent.
+    Anonymous { user_id: String },
+}
+
+impl Caller {
+    /// The user name recorded as `created_by`.
+    pub fn username(&self) -> String {
+        match self {
+            Caller::Token(c) => c
+                .preferred_username
+                .as_ref()
+                .or(c.upn.as_ref())
+                .or(c.oid.as_ref())
+                .or(c.sub.as_ref())
+                .cloned()
+                .unwrap_or_else(|| "unknown".to_owned()),
+            Caller::Anonymous { user_id } => user_id.clone(),
+        }
+    }
+
+    /// Whether the caller may act with `role`.
+    pub fn has_role(&self, role: Role) -> bool {
+        match self {
+            Caller::Token(c) => role.is_satisfied_by(&c.roles),
+            Caller::Anonymous { .. } => true,
+        }
+    }
+
+    /// The claims as `GET /me` reports them.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Caller::Token(claims) => serde_json::to_value(&**claims).unwrap_or(Value::Null),
+            Caller::Anonymous { user_id } => serde_json::json!({
+                "name": "Anonymous superuser",
+                "preferred_username": user_id,
+                "oid": null,
+                "tid": null,
+                "roles": Role::ALL.map(Role::as_str),
+                "scp": null,
+                "aud": null,
+                "iss": null,
+                "exp": null,
+                "sub": null,
+                "anonymous": true,
+            }),
+        }
+    }
+}
+
+/// Extracts the token from `Authorization: Bearer <token>`.
+fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
+    let mut values = parts.headers.get_all(header::AUTHORIZATION).iter();
+    let value = values
+        .next()
+        .ok_or_else(|| ApiError::MissingToken("missing Authorization: Bearer header".to_owned()))?;
+    if values.next().is_some() {
+        return Err(invalid("more than one Authorization header"));
+    }
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::MissingToken("Authorization header is not valid text".to_owned()))?;
+    let (scheme, token) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(ApiError::MissingToken(
+            "Authorization header must use the Bearer scheme".to_owned(),
+        ));
+    }
+    let token = token.trim();
+    if token.is_empty() || token.contains(char::is_whitespace) {
+        return Err(invalid("Bearer credentials must be a single token"));
+    }
+    Ok(token)
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match &*state.auth {
+            Auth::Disabled => {
+                let user_id = parts
+                    .headers
+                    .get(TEST_USER_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or("anonymous")
+                    .to_owned();
+                Ok(Caller::Anonymous { user_id })
+            }
+            Auth::Enabled { validator, .. } => {
+                let token = bearer_token(parts)?;
+                Ok(Caller::Token(Box::new(validator.validate(token).await?)))
+            }
+        }
+    }
+}
+
+/// An authenticated caller that holds role `R::ROLE` (or the write role that
+/// implies it). Rejects with 401 or 403.
+pub struct Authorized<R> {
+    pub caller: Caller,
+    role: PhantomData<R>,
+}
+
+impl<R: RequiredRole> FromRequestParts<AppState> for Authorized<R> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        if state.auth.rbac_enabled() && !caller.has_role(R::ROLE) {
+            return Err(ApiError::Forbidden { required: R::ROLE });
+        }
+        Ok(Self {
+            caller,
+            role: PhantomData,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(iss: &str, tid: Option<&str>) -> Claims {
+        Claims {
+            name: None,
+            preferred_username: None,
+            oid: None,
+            tid: tid.map(str::to_owned),
+            roles: vec![],
+            scp: None,
+            aud: Value::Null,
+            iss: iss.to_owned(),
+            exp: 0,
+            sub: None,
+            upn: None,
+        }
+    }
+
+    #[test]
+    fn issuer_is_exact_unless_templated_by_tenant() {
+        let exact = "http://idp/tenant/v2.0";
+        assert!(issuer_matches(exact, &claims(exact, None)));
+        assert!(!issuer_matches(
+            exact,
+            &claims("http://idp/tenant/v2.0/", None)
+        ));
+        let templated = "https://login.microsoftonline.com/{tenantid}/v2.0";
+        let iss = "https://login.microsoftonline.com/t1/v2.0";
+        assert!(issuer_matches(templated, &claims(iss, Some("t1"))));
+        assert!(!issuer_matches(templated, &claims(iss, Some("t2"))));
+        assert!(!issuer_matches(templated, &claims(iss, None)));
+    }
+
+    #[test]
+    fn header_shape_is_checked_first() {
+        for bad in [
+            "", "abc", "a.b", "a.b.c.d", ".b.c", "a..c", "a+b.c.d", "a.b.c=",
+        ] {
+            assert!(
+                matches!(parse_header(bad), Err(ApiError::InvalidToken(_))),
+                "{bad:?}"
+            );
+        }
+        let none = format!("{}.e30.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#));
+        assert_eq!(
+            parse_header(&none).ok().map(|h| h.alg).as_deref(),
+            Some("none")
+        );
+    }
+
+    #[test]
+    fn username_falls_back_through_entra_claims() {
+        let mut c = claims("i", None);
+        assert_eq!(Caller::Token(Box::new(c.clone())).username(), "unknown");
+        c.sub = Some("sub-1".into());
+        assert_eq!(Caller::Token(Box::new(c.clone())).username(), "sub-1");
+        c.upn = Some("upn@x".into());
+        assert_eq!(Caller::Token(Box::new(c.clone())).username(), "upn@x");
+        c.preferred_username = Some("pref@x".into());
+        assert_eq!(Caller::Token(Box::new(c)).username(), "pref@x");
+    }
+}

@@ -1,0 +1,25 @@
+//! Cross-origin access for the Gatehouse single-page app.
+//!
+//! Only the configured origins may call the API from a browser, with the
+//! `Authorization` and `Content-Type` request headers and GET/POST. The
+//! `WWW-Authenticate` response header is exposed so the app can read why a
+//! token was refused. Preflight (`OPTIONS`) requests are answered by this
+//! layer before any authentication runs.
+
+use std::time::Duration;
+
+use axum::http::{header, HeaderValue, Method};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+/// How long a browser may cache a preflight answer.
+pub const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(600);
+
+/// The CORS layer for `origins` (exact `scheme://host[:port]` values).
+pub fn layer(origins: &[HeaderValue]) -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins.iter().cloned()))
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .expose_headers([header::WWW_AUTHENTICATE])
+        .max_age(PREFLIGHT_MAX_AGE)
+}

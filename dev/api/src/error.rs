@@ -1,0 +1,135 @@
+//! The API's error type and how each variant becomes an HTTP response.
+//!
+//! Every failure a handler or extractor can produce is an [`ApiError`]; its
+//! [`IntoResponse`] impl picks the status code, the JSON body
+//! `{"error": "...", "detail": "..."}` and, for authentication failures, the
+//! RFC 6750 `WWW-Authenticate: Bearer ...` challenge.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::roles::Role;
+
+/// Everything that can go wrong while serving a request.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No `Authorization: Bearer ...` credentials were sent.
+    #[error("{0}")]
+    MissingToken(String),
+    /// A bearer token was sent but is malformed, badly signed, expired, for
+    /// another audience or issuer, ...
+    #[error("{0}")]
+    InvalidToken(String),
+    /// The token is valid but lacks the role this endpoint requires.
+    #[error("requires role {required}")]
+    Forbidden { required: Role },
+    /// The signing keys could not be loaded from the identity provider, so no
+    /// token can be checked right now.
+    #[error("{0}")]
+    KeysUnavailable(String),
+    /// The requested item does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The item conflicts with an existing one (e.g. a duplicate study number).
+    #[error("{0}")]
+    Conflict(String),
+    /// The request body is not acceptable JSON for this endpoint.
+    #[error("{0}")]
+    Unprocessable(String),
+}
+
+impl ApiError {
+    /// The HTTP status this error maps to.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::MissingToken(_) | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::KeysUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+
+    /// The short machine-readable code put in the body's `error` field.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MissingToken(_) => "unauthorized",
+            Self::InvalidToken(_) => "invalid_token",
+            Self::Forbidden { .. } => "forbidden",
+            Self::KeysUnavailable(_) => "keys_unavailable",
+            Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::Unprocessable(_) => "unprocessable_entity",
+        }
+    }
+
+    /// The `WWW-Authenticate` challenge to send with this error, if any.
+    fn challenge(&self) -> Option<String> {
+        match self {
+            Self::MissingToken(_) => Some("Bearer".to_owned()),
+            Self::InvalidToken(detail) => Some(format!(
+                "Bearer error=\"invalid_token\", error_description=\"{}\"",
+                quoted_string_safe(detail)
+            )),
+            Self::Forbidden { required } => Some(format!(
+                "Bearer error=\"insufficient_scope\", error_description=\"requires role {required}\""
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// Makes `s` safe inside an RFC 7230 quoted-string (and thus a header value):
+/// printable ASCII only, no `"` or `\`.
+fn quoted_string_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '"' => '\'',
+            '\\' => '/',
+            c if c.is_ascii_graphic() || c == ' ' => c,
+            _ => '?',
+        })
+        .collect()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = match &self {
+            Self::Forbidden { required } => json!({
+                "error": self.code(),
+                "detail": self.to_string(),
+                "required_roles": [required.as_str()],
+            }),
+            _ => json!({ "error": self.code(), "detail": self.to_string() }),
+        };
+        let mut response = (status, Json(body)).into_response();
+        if let Some(challenge) = self.challenge() {
+            // Always valid: `quoted_string_safe` leaves printable ASCII only.
+            if let Ok(value) = HeaderValue::from_str(&challenge) {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, value);
+            }
+        }
+        if matches!(self, Self::KeysUnavailable(_)) {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn description_is_sanitised_for_the_header() {
+        assert_eq!(quoted_string_safe("a \"b\" \\c\n"), "a 'b' /c?");
+    }
+}

@@ -1,0 +1,76 @@
+//! gatehouse-api: a local protected API for Gatehouse.
+//!
+//! It validates Entra ID (OpenID Connect) bearer tokens the way StudyBuilder's
+//! clinical-mdr-api does and serves a small in-memory set of studies and
+//! library items guarded by app roles. [`router`] builds the whole
+//! application so tests can drive it without a socket; `main.rs` only reads
+//! the configuration and listens.
+
+pub mod auth;
+pub mod config;
+pub mod cors;
+pub mod error;
+pub mod jwks;
+pub mod roles;
+pub mod routes;
+pub mod store;
+
+use std::sync::Arc;
+
+use axum::http::HeaderValue;
+use axum::Router;
+
+use crate::auth::{Auth, TokenValidator};
+use crate::config::Config;
+use crate::jwks::{DiscoverySource, KeyCache};
+use crate::store::Store;
+
+/// Shared state of the application.
+#[derive(Clone)]
+pub struct AppState {
+    pub auth: Arc<Auth>,
+    pub store: Arc<Store>,
+    pub cors_origins: Arc<[HeaderValue]>,
+}
+
+impl AppState {
+    pub fn new(auth: Auth, store: Store, cors_origins: Vec<HeaderValue>) -> Self {
+        Self {
+            auth: Arc::new(auth),
+            store: Arc::new(store),
+            cors_origins: cors_origins.into(),
+        }
+    }
+
+    /// The state described by `config`, with a seeded store and, when OAuth
+    /// is on, a key cache reading the discovery document. The key cache is
+    /// returned too so the caller can warm it up.
+    pub fn from_config(config: &Config) -> (Self, Option<Arc<KeyCache>>) {
+        let (auth, keys) = match &config.oauth {
+            None => (Auth::Disabled, None),
+            Some(oauth) => {
+                let keys = Arc::new(KeyCache::new(Arc::new(DiscoverySource::new(
+                    oauth.metadata_url.clone(),
+                ))));
+                let validator = TokenValidator::new(Arc::clone(&keys), &oauth.api_app_id);
+                (
+                    Auth::Enabled {
+                        validator,
+                        rbac_enabled: config.rbac_enabled,
+                    },
+                    Some(keys),
+                )
+            }
+        };
+        (
+            Self::new(auth, Store::seeded(), config.cors_origins.clone()),
+            keys,
+        )
+    }
+}
+
+/// The application: all routes behind the CORS layer.
+pub fn router(state: AppState) -> Router {
+    let cors = cors::layer(&state.cors_origins);
+    routes::routes().layer(cors).with_state(state)
+}
