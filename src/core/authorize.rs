@@ -71,8 +71,15 @@ pub fn authorization_url(
     if let Some(hint) = &config.domain_hint {
         params.push(("domain_hint", hint));
     }
-    let separator = if authorization_endpoint.contains('?') { '&' } else { '?' };
-    format!("{authorization_endpoint}{separator}{}", query::encode_pairs(params))
+    let separator = if authorization_endpoint.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    format!(
+        "{authorization_endpoint}{separator}{}",
+        query::encode_pairs(params)
+    )
 }
 
 /// Keeps a return route only if it is a path on this origin; anything else becomes `/`.
@@ -119,14 +126,25 @@ mod tests {
     #[test]
     fn builds_a_pkce_code_request_with_fragment_mode() {
         let l = login();
-        let url = authorization_url("https://idp/t/oauth2/v2.0/authorize", &cfg(), &l, &RequestExtras::default());
+        let url = authorization_url(
+            "https://idp/t/oauth2/v2.0/authorize",
+            &cfg(),
+            &l,
+            &RequestExtras::default(),
+        );
         let (base, q) = url.split_once('?').unwrap();
         assert_eq!(base, "https://idp/t/oauth2/v2.0/authorize");
         let params: std::collections::HashMap<_, _> = query::parse(q).into_iter().collect();
         assert_eq!(params["client_id"], "ui");
         assert_eq!(params["response_type"], "code");
-        assert_eq!(params["redirect_uri"], "http://127.0.0.1:8080/oauth-callback");
-        assert_eq!(params["scope"], "openid profile email offline_access api://api/API.call");
+        assert_eq!(
+            params["redirect_uri"],
+            "http://127.0.0.1:8080/oauth-callback"
+        );
+        assert_eq!(
+            params["scope"],
+            "openid profile email offline_access api://api/API.call"
+        );
         assert_eq!(params["state"], "st");
         assert_eq!(params["nonce"], "no");
         assert_eq!(params["code_challenge"], l.verifier.challenge());
@@ -134,7 +152,10 @@ mod tests {
         assert_eq!(params["response_mode"], "fragment");
         assert_eq!(params["domain_hint"], "example.com");
         assert!(!params.contains_key("prompt"));
-        assert!(!q.contains(l.verifier.secret()), "the verifier never leaves the tab");
+        assert!(
+            !q.contains(l.verifier.secret()),
+            "the verifier never leaves the tab"
+        );
     }
 
     #[test]
@@ -151,9 +172,24 @@ mod tests {
 
     #[test]
     fn return_paths_stay_on_this_origin() {
-        assert_eq!(safe_return_path("/studies/1?tab=a#x", "/oauth-callback"), "/studies/1?tab=a#x");
-        for hostile in ["//evil.example", "/\\evil.example", "https://evil.example", "javascript:alert(1)", "", "/a\nb", "/oauth-callback?code=x"] {
-            assert_eq!(safe_return_path(hostile, "/oauth-callback"), "/", "{hostile:?}");
+        assert_eq!(
+            safe_return_path("/studies/1?tab=a#x", "/oauth-callback"),
+            "/studies/1?tab=a#x"
+        );
+        for hostile in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "javascript:alert(1)",
+            "",
+            "/a\nb",
+            "/oauth-callback?code=x",
+        ] {
+            assert_eq!(
+                safe_return_path(hostile, "/oauth-callback"),
+                "/",
+                "{hostile:?}"
+            );
         }
     }
 

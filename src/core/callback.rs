@@ -35,7 +35,10 @@ pub enum CallbackError {
     /// RFC 9207: the provider advertises `iss` but the response has none.
     MissingIssuer,
     /// RFC 9207: the response's `iss` is not the provider's issuer (mix-up attack).
-    WrongIssuer { expected: String, found: String },
+    WrongIssuer {
+        expected: String,
+        found: String,
+    },
 }
 
 impl fmt::Display for CallbackError {
@@ -89,7 +92,11 @@ pub fn parse_response(params: &str) -> Result<AuthResponse, CallbackError> {
 
 /// RFC 9207 §2.4: when the provider advertises `authorization_response_iss_parameter_supported`,
 /// `iss` is required and must equal its issuer; otherwise a present `iss` must still match.
-pub fn check_issuer(iss: Option<&str>, issuer: &str, advertised: bool) -> Result<(), CallbackError> {
+pub fn check_issuer(
+    iss: Option<&str>,
+    issuer: &str,
+    advertised: bool,
+) -> Result<(), CallbackError> {
     match iss {
         Some(found) if found == issuer => Ok(()),
         Some(found) => Err(CallbackError::WrongIssuer {
@@ -134,17 +141,29 @@ mod tests {
     #[test]
     fn rejects_empty_repeated_and_incomplete_responses() {
         assert_eq!(parse_response(""), Err(CallbackError::Empty));
-        assert_eq!(parse_response("code=a&state=b&code=c"), Err(CallbackError::Repeated("code".into())));
+        assert_eq!(
+            parse_response("code=a&state=b&code=c"),
+            Err(CallbackError::Repeated("code".into()))
+        );
         assert_eq!(parse_response("state=b"), Err(CallbackError::MissingCode));
         assert_eq!(parse_response("code=a"), Err(CallbackError::MissingState));
-        assert_eq!(parse_response("code=a&state="), Err(CallbackError::MissingState));
+        assert_eq!(
+            parse_response("code=a&state="),
+            Err(CallbackError::MissingState)
+        );
     }
 
     #[test]
     fn rfc9207_issuer_checks() {
         assert_eq!(check_issuer(Some("https://i"), "https://i", true), Ok(()));
         assert_eq!(check_issuer(None, "https://i", false), Ok(()));
-        assert_eq!(check_issuer(None, "https://i", true), Err(CallbackError::MissingIssuer));
-        assert!(matches!(check_issuer(Some("https://evil"), "https://i", false), Err(CallbackError::WrongIssuer { .. })));
+        assert_eq!(
+            check_issuer(None, "https://i", true),
+            Err(CallbackError::MissingIssuer)
+        );
+        assert!(matches!(
+            check_issuer(Some("https://evil"), "https://i", false),
+            Err(CallbackError::WrongIssuer { .. })
+        ));
     }
 }

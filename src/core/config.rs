@@ -251,8 +251,12 @@ fn from_map(map: &Map<String, Value>) -> Result<AppConfig, ConfigError> {
         .map(|s| full_scope(&api_app_id_uri, s))
         .collect();
 
-    let redirect_path = text(map, "OAUTH_REDIRECT_PATH")?.unwrap_or_else(|| "/oauth-callback".into());
-    if !redirect_path.starts_with('/') || redirect_path.starts_with("//") || redirect_path.contains(['?', '#']) {
+    let redirect_path =
+        text(map, "OAUTH_REDIRECT_PATH")?.unwrap_or_else(|| "/oauth-callback".into());
+    if !redirect_path.starts_with('/')
+        || redirect_path.starts_with("//")
+        || redirect_path.contains(['?', '#'])
+    {
         return Err(ConfigError::Invalid {
             key: "OAUTH_REDIRECT_PATH",
             value: redirect_path,
@@ -332,7 +336,10 @@ mod tests {
         let c = oauth(MINIMAL);
         assert_eq!(c.api_app_id_uri, "api://api-id");
         assert_eq!(c.api_scopes, vec!["api://api-id/API.call"]);
-        assert_eq!(c.scope(), "openid profile email offline_access api://api-id/API.call");
+        assert_eq!(
+            c.scope(),
+            "openid profile email offline_access api://api-id/API.call"
+        );
         assert_eq!(c.redirect_path, "/oauth-callback");
         assert_eq!(c.response_mode, ResponseMode::Fragment);
         assert_eq!(c.roles_claim, vec!["roles"]);
@@ -342,8 +349,10 @@ mod tests {
 
     #[test]
     fn scopes_may_be_relative_or_full() {
-        let c = oauth(r#"{"OAUTH_METADATA_URL":"https://idp/x","OAUTH_UI_APP_ID":"u","OAUTH_API_APP_ID":"a",
-            "OAUTH_API_APP_ID_URI":"https://api.example.com/","OAUTH_SCOPES":" user_impersonation  api://other/.default https://graph.microsoft.com/User.Read "}"#);
+        let c = oauth(
+            r#"{"OAUTH_METADATA_URL":"https://idp/x","OAUTH_UI_APP_ID":"u","OAUTH_API_APP_ID":"a",
+            "OAUTH_API_APP_ID_URI":"https://api.example.com/","OAUTH_SCOPES":" user_impersonation  api://other/.default https://graph.microsoft.com/User.Read "}"#,
+        );
         assert_eq!(
             c.api_scopes,
             vec![
@@ -381,11 +390,26 @@ mod tests {
     #[test]
     fn each_bad_key_is_named() {
         let cases = [
-            (r#""OAUTH_METADATA_URL":"login.microsoftonline.com""#, "OAUTH_METADATA_URL"),
-            (r#""OAUTH_RESPONSE_MODE":"form_post""#, "OAUTH_RESPONSE_MODE"),
-            (r#""OAUTH_REDIRECT_PATH":"https://evil.example/cb""#, "OAUTH_REDIRECT_PATH"),
-            (r#""OAUTH_ROLES_CLAIM":"realm_access..roles""#, "OAUTH_ROLES_CLAIM"),
-            (r#""OAUTH_ROLES_TOKEN":"refresh_token""#, "OAUTH_ROLES_TOKEN"),
+            (
+                r#""OAUTH_METADATA_URL":"login.microsoftonline.com""#,
+                "OAUTH_METADATA_URL",
+            ),
+            (
+                r#""OAUTH_RESPONSE_MODE":"form_post""#,
+                "OAUTH_RESPONSE_MODE",
+            ),
+            (
+                r#""OAUTH_REDIRECT_PATH":"https://evil.example/cb""#,
+                "OAUTH_REDIRECT_PATH",
+            ),
+            (
+                r#""OAUTH_ROLES_CLAIM":"realm_access..roles""#,
+                "OAUTH_ROLES_CLAIM",
+            ),
+            (
+                r#""OAUTH_ROLES_TOKEN":"refresh_token""#,
+                "OAUTH_ROLES_TOKEN",
+            ),
             (r#""API_BASE_URL":"ftp://files""#, "API_BASE_URL"),
             (r#""OAUTH_SCOPES":["API.call"]"#, "OAUTH_SCOPES"),
         ];
@@ -408,9 +432,11 @@ mod tests {
 
     #[test]
     fn nested_roles_claim_and_id_token_source() {
-        let c = oauth(r#"{"OAUTH_METADATA_URL":"https://idp/x","OAUTH_UI_APP_ID":"u","OAUTH_API_APP_ID":"a",
+        let c = oauth(
+            r#"{"OAUTH_METADATA_URL":"https://idp/x","OAUTH_UI_APP_ID":"u","OAUTH_API_APP_ID":"a",
             "OAUTH_ROLES_CLAIM":"realm_access.roles","OAUTH_ROLES_TOKEN":"id_token","OAUTH_RESPONSE_MODE":"query",
-            "API_BASE_URL":"http://127.0.0.1:8091/"}"#);
+            "API_BASE_URL":"http://127.0.0.1:8091/"}"#,
+        );
         assert_eq!(c.roles_claim, vec!["realm_access", "roles"]);
         assert_eq!(c.roles_token, RolesToken::IdToken);
         assert_eq!(c.response_mode, ResponseMode::Query);

@@ -53,7 +53,10 @@ const ENTRA_MULTI_TENANT: [&str; 3] = ["common", "organizations", "consumers"];
 
 /// The authority a metadata URL belongs to: the URL without its query and the well-known suffix.
 pub fn authority_of(metadata_url: &str) -> &str {
-    let without_query = metadata_url.split(['?', '#']).next().unwrap_or(metadata_url);
+    let without_query = metadata_url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(metadata_url);
     without_query
         .strip_suffix(WELL_KNOWN)
         .unwrap_or(without_query)
@@ -82,7 +85,10 @@ pub fn check_issuer(metadata_url: &str, issuer: &str) -> Result<(), DiscoveryErr
         return Ok(());
     }
     if let Some((before, after)) = issuer_trimmed.split_once("{tenantid}") {
-        if let Some(tenant) = authority.strip_prefix(before).and_then(|r| r.strip_suffix(after)) {
+        if let Some(tenant) = authority
+            .strip_prefix(before)
+            .and_then(|r| r.strip_suffix(after))
+        {
             if ENTRA_MULTI_TENANT.contains(&tenant) || is_guid(tenant) {
                 return Ok(());
             }
@@ -97,7 +103,9 @@ pub fn check_issuer(metadata_url: &str, issuer: &str) -> Result<(), DiscoveryErr
 /// The issuer a token from tenant `tid` must carry: the metadata issuer with `{tenantid}` filled in.
 pub fn expected_issuer(metadata_issuer: &str, tid: Option<&str>) -> String {
     match tid {
-        Some(tid) if metadata_issuer.contains("{tenantid}") => metadata_issuer.replace("{tenantid}", tid),
+        Some(tid) if metadata_issuer.contains("{tenantid}") => {
+            metadata_issuer.replace("{tenantid}", tid)
+        }
         _ => metadata_issuer.to_string(),
     }
 }
@@ -129,7 +137,11 @@ mod tests {
     #[test]
     fn single_tenant_issuer_matches_metadata_url_with_query() {
         let url = format!("https://login.microsoftonline.com/{TENANT}/v2.0/.well-known/openid-configuration?appid=x");
-        let m = parse(&url, &doc(&format!("https://login.microsoftonline.com/{TENANT}/v2.0"))).unwrap();
+        let m = parse(
+            &url,
+            &doc(&format!("https://login.microsoftonline.com/{TENANT}/v2.0")),
+        )
+        .unwrap();
         assert!(!m.authorization_response_iss_parameter_supported);
         assert_eq!(m.end_session_endpoint, None);
     }
@@ -162,7 +174,13 @@ mod tests {
     fn provider_without_s256_is_refused() {
         let text = r#"{"issuer":"https://i","authorization_endpoint":"a","token_endpoint":"t","jwks_uri":"k",
             "code_challenge_methods_supported":["plain"]}"#;
-        assert_eq!(parse("https://i/.well-known/openid-configuration", text), Err(DiscoveryError::NoS256));
-        assert!(matches!(parse("https://i", "{}"), Err(DiscoveryError::NotJson(_))));
+        assert_eq!(
+            parse("https://i/.well-known/openid-configuration", text),
+            Err(DiscoveryError::NoS256)
+        );
+        assert!(matches!(
+            parse("https://i", "{}"),
+            Err(DiscoveryError::NotJson(_))
+        ));
     }
 }

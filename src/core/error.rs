@@ -14,14 +14,23 @@ pub enum AuthError {
     Config(ConfigError),
     Discovery(DiscoveryError),
     /// A request to the provider failed before an answer arrived (offline, DNS, CORS).
-    Network { during: &'static str, url: String, detail: String },
+    Network {
+        during: &'static str,
+        url: String,
+        detail: String,
+    },
     /// The provider redirected back with `error` (RFC 6749 §4.1.2.1).
-    Redirect { error: String, description: Option<String> },
+    Redirect {
+        error: String,
+        description: Option<String>,
+    },
     Callback(CallbackError),
     Token(TokenError),
     IdToken(IdTokenError),
     /// Refreshing is no longer possible; the person must sign in again.
-    SessionEnded { detail: String },
+    SessionEnded {
+        detail: String,
+    },
     /// The browser lacks something Gatehouse needs (sessionStorage, WebCrypto).
     Browser(String),
 }
@@ -99,7 +108,11 @@ impl fmt::Display for AuthError {
         match self {
             AuthError::Config(e) => e.fmt(f),
             AuthError::Discovery(e) => e.fmt(f),
-            AuthError::Network { during, url, detail } => write!(f, "Could not reach {url} while {during}: {detail}."),
+            AuthError::Network {
+                during,
+                url,
+                detail,
+            } => write!(f, "Could not reach {url} while {during}: {detail}."),
             AuthError::Redirect { error, description } => match description {
                 Some(d) => write!(f, "The identity provider returned {error}: {d}"),
                 None => write!(f, "The identity provider returned {error}."),
@@ -126,11 +139,19 @@ mod tests {
             description: Some("AADSTS9002326: Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type.".into()),
         });
         assert!(e.hint().unwrap().contains("Single-page application"));
-        let e = AuthError::Redirect { error: "invalid_request".into(), description: Some("AADSTS50011: The redirect URI ...".into()) };
+        let e = AuthError::Redirect {
+            error: "invalid_request".into(),
+            description: Some("AADSTS50011: The redirect URI ...".into()),
+        };
         assert!(e.hint().unwrap().contains("redirect URI"));
-        let e = AuthError::Redirect { error: "consent_required".into(), description: Some("AADSTS65001: no consent".into()) };
+        let e = AuthError::Redirect {
+            error: "consent_required".into(),
+            description: Some("AADSTS65001: no consent".into()),
+        };
         assert!(e.hint().unwrap().contains("consent"));
-        let e = AuthError::SessionEnded { detail: "invalid_grant: AADSTS700084: expired".into() };
+        let e = AuthError::SessionEnded {
+            detail: "invalid_grant: AADSTS700084: expired".into(),
+        };
         assert!(e.hint().unwrap().contains("24 hours"));
     }
 
@@ -138,7 +159,9 @@ mod tests {
     fn messages_name_the_failed_check() {
         let e: AuthError = CallbackError::UnknownState.into();
         assert_eq!(e.title(), "This sign-in response was rejected");
-        assert!(e.to_string().contains("does not match a sign-in started in this tab"));
+        assert!(e
+            .to_string()
+            .contains("does not match a sign-in started in this tab"));
         let e: AuthError = ConfigError::Missing("OAUTH_UI_APP_ID").into();
         assert!(e.to_string().contains("OAUTH_UI_APP_ID"));
     }

@@ -101,11 +101,15 @@ pub fn validate_claims(jwt: &Jwt, expect: &Expectations<'_>) -> Result<(), IdTok
             return Err(IdTokenError::AuthorizedParty);
         }
     }
-    let exp = jwt.time_claim("exp").ok_or(IdTokenError::MissingTime("exp"))?;
+    let exp = jwt
+        .time_claim("exp")
+        .ok_or(IdTokenError::MissingTime("exp"))?;
     if expect.now_s > exp + CLOCK_TOLERANCE_S {
         return Err(IdTokenError::Expired);
     }
-    let iat = jwt.time_claim("iat").ok_or(IdTokenError::MissingTime("iat"))?;
+    let iat = jwt
+        .time_claim("iat")
+        .ok_or(IdTokenError::MissingTime("iat"))?;
     if iat > expect.now_s + CLOCK_TOLERANCE_S {
         return Err(IdTokenError::IssuedInFuture);
     }
@@ -122,7 +126,8 @@ pub fn validate_claims(jwt: &Jwt, expect: &Expectations<'_>) -> Result<(), IdTok
 
 /// §12.2: a refreshed ID token must have the same `iss` and `sub` as the one it replaces.
 pub fn check_same_subject(old: &Jwt, new: &Jwt) -> Result<(), IdTokenError> {
-    if old.str_claim("iss") == new.str_claim("iss") && old.str_claim("sub") == new.str_claim("sub") {
+    if old.str_claim("iss") == new.str_claim("iss") && old.str_claim("sub") == new.str_claim("sub")
+    {
         Ok(())
     } else {
         Err(IdTokenError::SubjectChanged)
@@ -138,7 +143,12 @@ mod tests {
     const ISS: &str = "http://127.0.0.1:8090/t/v2.0";
 
     fn expect(nonce: Option<&str>) -> Expectations<'_> {
-        Expectations { issuer: ISS, client_id: "ui", nonce, now_s: 1_000_000.0 }
+        Expectations {
+            issuer: ISS,
+            client_id: "ui",
+            nonce,
+            now_s: 1_000_000.0,
+        }
     }
 
     fn token(overrides: Value) -> Jwt {
@@ -155,8 +165,17 @@ mod tests {
 
     #[test]
     fn a_good_token_passes() {
-        assert_eq!(validate_claims(&token(json!({})), &expect(Some("n"))), Ok(()));
-        assert_eq!(validate_claims(&token(json!({"aud": ["x", "ui"], "azp": "ui"})), &expect(Some("n"))), Ok(()));
+        assert_eq!(
+            validate_claims(&token(json!({})), &expect(Some("n"))),
+            Ok(())
+        );
+        assert_eq!(
+            validate_claims(
+                &token(json!({"aud": ["x", "ui"], "azp": "ui"})),
+                &expect(Some("n"))
+            ),
+            Ok(())
+        );
     }
 
     #[test]
@@ -182,8 +201,12 @@ mod tests {
 
     #[test]
     fn clock_tolerance_is_five_minutes() {
-        assert!(validate_claims(&token(json!({"exp": 1_000_000 - 299})), &expect(Some("n"))).is_ok());
-        assert!(validate_claims(&token(json!({"iat": 1_000_000 + 299})), &expect(Some("n"))).is_ok());
+        assert!(
+            validate_claims(&token(json!({"exp": 1_000_000 - 299})), &expect(Some("n"))).is_ok()
+        );
+        assert!(
+            validate_claims(&token(json!({"iat": 1_000_000 + 299})), &expect(Some("n"))).is_ok()
+        );
     }
 
     #[test]
@@ -194,11 +217,18 @@ mod tests {
     #[test]
     fn entra_multi_tenant_issuer_uses_the_tokens_tid() {
         let multi = "https://login.microsoftonline.com/{tenantid}/v2.0";
-        let e = Expectations { issuer: multi, ..expect(Some("n")) };
-        let good = token(json!({"iss": "https://login.microsoftonline.com/abc/v2.0", "tid": "abc"}));
+        let e = Expectations {
+            issuer: multi,
+            ..expect(Some("n"))
+        };
+        let good =
+            token(json!({"iss": "https://login.microsoftonline.com/abc/v2.0", "tid": "abc"}));
         assert!(validate_claims(&good, &e).is_ok());
         let bad = token(json!({"iss": "https://login.microsoftonline.com/abc/v2.0", "tid": "def"}));
-        assert!(matches!(validate_claims(&bad, &e), Err(IdTokenError::Issuer { .. })));
+        assert!(matches!(
+            validate_claims(&bad, &e),
+            Err(IdTokenError::Issuer { .. })
+        ));
     }
 
     #[test]
@@ -208,14 +238,23 @@ mod tests {
             assert_eq!(decode(&t).unwrap_err(), IdTokenError::Algorithm(alg.into()));
         }
         let t = test_token(&json!({}), &json!({}));
-        assert_eq!(decode(&t).unwrap_err(), IdTokenError::Algorithm("missing".into()));
-        assert!(matches!(decode("not-a-jwt"), Err(IdTokenError::Malformed(_))));
+        assert_eq!(
+            decode(&t).unwrap_err(),
+            IdTokenError::Algorithm("missing".into())
+        );
+        assert!(matches!(
+            decode("not-a-jwt"),
+            Err(IdTokenError::Malformed(_))
+        ));
     }
 
     #[test]
     fn refresh_must_keep_issuer_and_subject() {
         let old = token(json!({}));
         assert!(check_same_subject(&old, &token(json!({"nonce": null}))).is_ok());
-        assert_eq!(check_same_subject(&old, &token(json!({"sub": "other"}))), Err(IdTokenError::SubjectChanged));
+        assert_eq!(
+            check_same_subject(&old, &token(json!({"sub": "other"}))),
+            Err(IdTokenError::SubjectChanged)
+        );
     }
 }

@@ -28,7 +28,9 @@ pub enum JwtError {
 impl fmt::Display for JwtError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            JwtError::NotThreeParts => f.write_str("the token is not a JWT (expected three dot-separated parts)"),
+            JwtError::NotThreeParts => {
+                f.write_str("the token is not a JWT (expected three dot-separated parts)")
+            }
             JwtError::BadBase64(part) => write!(f, "the token's {part} is not valid base64url"),
             JwtError::NotJsonObject(part) => write!(f, "the token's {part} is not a JSON object"),
         }
@@ -50,7 +52,8 @@ fn json_part(part: &str, name: &'static str) -> Result<Map<String, Value>, JwtEr
 impl Jwt {
     pub fn decode(token: &str) -> Result<Jwt, JwtError> {
         let mut parts = token.split('.');
-        let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(JwtError::NotThreeParts);
         };
@@ -103,7 +106,10 @@ mod tests {
 
     #[test]
     fn decodes_header_claims_and_signing_input() {
-        let token = test_token(&json!({"alg":"RS256","kid":"k1"}), &json!({"sub":"s","exp":5}));
+        let token = test_token(
+            &json!({"alg":"RS256","kid":"k1"}),
+            &json!({"sub":"s","exp":5}),
+        );
         let jwt = Jwt::decode(&token).unwrap();
         assert_eq!(jwt.alg(), Some("RS256"));
         assert_eq!(jwt.kid(), Some("k1"));
@@ -117,8 +123,14 @@ mod tests {
     fn rejects_malformed_tokens_with_a_reason() {
         assert_eq!(Jwt::decode("abc"), Err(JwtError::NotThreeParts));
         assert_eq!(Jwt::decode("a.b.c.d"), Err(JwtError::NotThreeParts));
-        assert_eq!(Jwt::decode("!!.e30.sig"), Err(JwtError::BadBase64("header")));
+        assert_eq!(
+            Jwt::decode("!!.e30.sig"),
+            Err(JwtError::BadBase64("header"))
+        );
         // "W10" is base64url for "[]": valid JSON but not an object.
-        assert_eq!(Jwt::decode("e30.W10.c2ln"), Err(JwtError::NotJsonObject("payload")));
+        assert_eq!(
+            Jwt::decode("e30.W10.c2ln"),
+            Err(JwtError::NotJsonObject("payload"))
+        );
     }
 }

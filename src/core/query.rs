@@ -41,15 +41,13 @@ pub fn decode(component: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h << 4 | l);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 2;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -102,7 +100,10 @@ mod tests {
 
     #[test]
     fn round_trips_pairs() {
-        let body = encode_pairs([("scope", "openid api://x/API.call"), ("redirect_uri", "http://h/cb?x=1")]);
+        let body = encode_pairs([
+            ("scope", "openid api://x/API.call"),
+            ("redirect_uri", "http://h/cb?x=1"),
+        ]);
         assert_eq!(
             parse(&body),
             vec![
@@ -114,6 +115,9 @@ mod tests {
 
     #[test]
     fn parses_flags_and_skips_empty_segments() {
-        assert_eq!(parse("&a&&b=2"), vec![("a".into(), "".into()), ("b".into(), "2".into())]);
+        assert_eq!(
+            parse("&a&&b=2"),
+            vec![("a".into(), "".into()), ("b".into(), "2".into())]
+        );
     }
 }

@@ -12,7 +12,8 @@ pub const SHORT_TOKEN_LEAD_FRACTION: f64 = 0.2;
 /// lifetime). Never negative: an overdue token is refreshed at once.
 pub fn refresh_delay_ms(now_ms: f64, expires_at_ms: f64, lifetime_ms: f64, jitter: f64) -> f64 {
     let jitter = jitter.clamp(0.0, 1.0);
-    let lead = (BASE_LEAD_MS * (1.0 + jitter)).min(lifetime_ms * SHORT_TOKEN_LEAD_FRACTION * (1.0 + jitter));
+    let lead = (BASE_LEAD_MS * (1.0 + jitter))
+        .min(lifetime_ms * SHORT_TOKEN_LEAD_FRACTION * (1.0 + jitter));
     (expires_at_ms - lead - now_ms).max(0.0)
 }
 
@@ -49,7 +50,10 @@ mod tests {
     fn hour_long_tokens_refresh_one_to_two_minutes_early() {
         let hour = 3_600_000.0;
         assert_eq!(refresh_delay_ms(0.0, hour, hour, 0.0), hour - 60_000.0);
-        assert_eq!(refresh_delay_ms(0.0, hour, hour, 0.999_999_9).round(), (hour - 120_000.0).round());
+        assert_eq!(
+            refresh_delay_ms(0.0, hour, hour, 0.999_999_9).round(),
+            (hour - 120_000.0).round()
+        );
     }
 
     #[test]
@@ -74,8 +78,17 @@ mod tests {
     #[test]
     fn only_transient_failures_are_retried() {
         assert_eq!(classify(None), RefreshFailure::Retry);
-        assert_eq!(classify(Some("temporarily_unavailable")), RefreshFailure::Retry);
-        assert_eq!(classify(Some("invalid_grant")), RefreshFailure::SessionEnded);
-        assert_eq!(classify(Some("interaction_required")), RefreshFailure::SessionEnded);
+        assert_eq!(
+            classify(Some("temporarily_unavailable")),
+            RefreshFailure::Retry
+        );
+        assert_eq!(
+            classify(Some("invalid_grant")),
+            RefreshFailure::SessionEnded
+        );
+        assert_eq!(
+            classify(Some("interaction_required")),
+            RefreshFailure::SessionEnded
+        );
     }
 }

@@ -65,7 +65,10 @@ mod tests {
             "realm_access": {"roles": ["admin"]},
             "groups": "a b"
         }));
-        assert_eq!(roles_at(&c, &path("roles")), vec!["Library.Read", "Study.Read"]);
+        assert_eq!(
+            roles_at(&c, &path("roles")),
+            vec!["Library.Read", "Study.Read"]
+        );
         assert_eq!(roles_at(&c, &path("realm_access.roles")), vec!["admin"]);
         assert_eq!(roles_at(&c, &path("groups")), vec!["a", "b"]);
         assert!(roles_at(&c, &path("missing")).is_empty());
@@ -80,6 +83,9 @@ mod tests {
         assert!(!grants(&held, "Library.Read"));
         assert!(!grants(&["Library.Read".to_string()], "Library.Write"));
         assert!(grants_any(&held, &[]));
-        assert!(grants_any(&held, &["Library.Read".into(), "Study.Read".into()]));
+        assert!(grants_any(
+            &held,
+            &["Library.Read".into(), "Study.Read".into()]
+        ));
     }
 }

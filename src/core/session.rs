@@ -139,7 +139,10 @@ impl Session {
             subject: claim("sub"),
             roles,
             scopes,
-            login_hint_claim: id.as_ref().and_then(|j| j.str_claim("login_hint")).map(str::to_string),
+            login_hint_claim: id
+                .as_ref()
+                .and_then(|j| j.str_claim("login_hint"))
+                .map(str::to_string),
         }
     }
 }
@@ -193,7 +196,10 @@ mod tests {
         assert_eq!(p.tenant.as_deref(), Some("t"));
         assert_eq!(p.roles, vec!["Study.Read", "Study.Write"]);
         assert_eq!(p.scopes, vec!["API.call"]);
-        assert_eq!(s.profile(&cfg(r#","OAUTH_ROLES_TOKEN":"id_token""#)).roles, vec!["IdRole"]);
+        assert_eq!(
+            s.profile(&cfg(r#","OAUTH_ROLES_TOKEN":"id_token""#)).roles,
+            vec!["IdRole"]
+        );
     }
 
     #[test]

@@ -25,7 +25,10 @@ impl fmt::Debug for TokenSet {
         f.debug_struct("TokenSet")
             .field("access_token", &"[redacted]")
             .field("expires_in_s", &self.expires_in_s)
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[redacted]"))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
             .field("id_token", &self.id_token.as_ref().map(|_| "[present]"))
             .field("scope", &self.scope)
             .finish()
@@ -36,7 +39,10 @@ impl fmt::Debug for TokenSet {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TokenError {
     /// The provider answered with an OAuth error (§5.2).
-    Provider { error: String, description: Option<String> },
+    Provider {
+        error: String,
+        description: Option<String>,
+    },
     /// Not JSON, or JSON of the wrong shape.
     Malformed(String),
     MissingAccessToken,
@@ -76,7 +82,12 @@ impl fmt::Display for TokenError {
 impl std::error::Error for TokenError {}
 
 /// Body of the authorization code grant for a public client (no secret).
-pub fn code_request_body(code: &str, redirect_uri: &str, client_id: &str, verifier: &str) -> String {
+pub fn code_request_body(
+    code: &str,
+    redirect_uri: &str,
+    client_id: &str,
+    verifier: &str,
+) -> String {
     query::encode_pairs([
         ("grant_type", "authorization_code"),
         ("code", code),
@@ -105,7 +116,11 @@ fn string_field(map: &serde_json::Map<String, Value>, name: &str) -> Option<Stri
 }
 
 /// Checks a token endpoint response. `http_ok` is whether the status was 2xx.
-pub fn parse_response(http_ok: bool, body: &str, id_token_required: bool) -> Result<TokenSet, TokenError> {
+pub fn parse_response(
+    http_ok: bool,
+    body: &str,
+    id_token_required: bool,
+) -> Result<TokenSet, TokenError> {
     let value: Value = serde_json::from_str(body).map_err(|_| {
         TokenError::Malformed(if http_ok {
             "not JSON".to_string()
@@ -123,7 +138,9 @@ pub fn parse_response(http_ok: bool, body: &str, id_token_required: bool) -> Res
         });
     }
     if !http_ok {
-        return Err(TokenError::Malformed("an error status without an OAuth error".into()));
+        return Err(TokenError::Malformed(
+            "an error status without an OAuth error".into(),
+        ));
     }
     let access_token = string_field(&map, "access_token").ok_or(TokenError::MissingAccessToken)?;
     match map.get("token_type").and_then(Value::as_str) {
@@ -134,7 +151,10 @@ pub fn parse_response(http_ok: bool, body: &str, id_token_required: bool) -> Res
     let expires_in_s = match map.get("expires_in") {
         None | Some(Value::Null) => DEFAULT_EXPIRES_IN_S,
         // Entra's v1 endpoint sends numbers as strings.
-        Some(Value::String(s)) => s.trim().parse::<f64>().map_err(|_| TokenError::BadExpiresIn(s.clone()))?,
+        Some(Value::String(s)) => s
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| TokenError::BadExpiresIn(s.clone()))?,
         Some(Value::Number(n)) => n.as_f64().unwrap_or(f64::NAN),
         Some(other) => return Err(TokenError::BadExpiresIn(other.to_string())),
     };
@@ -170,22 +190,47 @@ mod tests {
         assert_eq!(t.expires_in_s, 3599.0);
         assert_eq!(t.refresh_token.as_deref(), Some("r"));
         assert_eq!(t.id_token.as_deref(), Some("i"));
-        assert!(!format!("{t:?}").contains("\"a\""), "tokens are redacted in Debug");
+        assert!(
+            !format!("{t:?}").contains("\"a\""),
+            "tokens are redacted in Debug"
+        );
     }
 
     #[test]
     fn expires_in_defaults_or_parses_strings_and_rejects_nonsense() {
         let body = |e: &str| format!(r#"{{"access_token":"a","token_type":"Bearer"{e}}}"#);
-        assert_eq!(parse_response(true, &body(""), false).unwrap().expires_in_s, DEFAULT_EXPIRES_IN_S);
-        assert_eq!(parse_response(true, &body(r#","expires_in":"300""#), false).unwrap().expires_in_s, 300.0);
-        for bad in [r#","expires_in":0"#, r#","expires_in":-5"#, r#","expires_in":"soon""#, r#","expires_in":[1]"#] {
-            assert!(matches!(parse_response(true, &body(bad), false), Err(TokenError::BadExpiresIn(_))), "{bad}");
+        assert_eq!(
+            parse_response(true, &body(""), false).unwrap().expires_in_s,
+            DEFAULT_EXPIRES_IN_S
+        );
+        assert_eq!(
+            parse_response(true, &body(r#","expires_in":"300""#), false)
+                .unwrap()
+                .expires_in_s,
+            300.0
+        );
+        for bad in [
+            r#","expires_in":0"#,
+            r#","expires_in":-5"#,
+            r#","expires_in":"soon""#,
+            r#","expires_in":[1]"#,
+        ] {
+            assert!(
+                matches!(
+                    parse_response(true, &body(bad), false),
+                    Err(TokenError::BadExpiresIn(_))
+                ),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn rejects_missing_pieces() {
-        assert_eq!(parse_response(true, r#"{"token_type":"Bearer"}"#, false), Err(TokenError::MissingAccessToken));
+        assert_eq!(
+            parse_response(true, r#"{"token_type":"Bearer"}"#, false),
+            Err(TokenError::MissingAccessToken)
+        );
         assert_eq!(
             parse_response(true, r#"{"access_token":"a","token_type":"mac"}"#, false),
             Err(TokenError::UnsupportedTokenType("mac".into()))
@@ -198,15 +243,26 @@ mod tests {
             parse_response(true, r#"{"access_token":"a","token_type":"Bearer"}"#, true),
             Err(TokenError::MissingIdToken)
         );
-        assert!(matches!(parse_response(true, "<html>", false), Err(TokenError::Malformed(_))));
+        assert!(matches!(
+            parse_response(true, "<html>", false),
+            Err(TokenError::Malformed(_))
+        ));
     }
 
     #[test]
     fn reports_provider_errors() {
-        let e = parse_response(false, r#"{"error":"invalid_grant","error_description":"AADSTS700084: expired"}"#, true).unwrap_err();
+        let e = parse_response(
+            false,
+            r#"{"error":"invalid_grant","error_description":"AADSTS700084: expired"}"#,
+            true,
+        )
+        .unwrap_err();
         assert_eq!(e.oauth_error(), Some("invalid_grant"));
         assert!(e.to_string().contains("AADSTS700084"));
-        assert!(matches!(parse_response(false, "{}", true), Err(TokenError::Malformed(_))));
+        assert!(matches!(
+            parse_response(false, "{}", true),
+            Err(TokenError::Malformed(_))
+        ));
     }
 
     #[test]

@@ -1,0 +1,116 @@
+//! The application root: captures the start-up URL, loads `/config.json`, then renders the shell
+//! (header + page for the current auth state) inside the router.
+
+use crate::auth::{Auth, AuthState, BootUrl};
+use crate::browser::http;
+use crate::components::auth_error::AuthErrorPanel;
+use crate::components::header::Header;
+use crate::components::progress::Progress;
+use crate::core::config::{self, AppConfig, ConfigError};
+use crate::pages::config_error::ConfigErrorPage;
+use crate::pages::home::HomePage;
+use crate::pages::landing::LandingPage;
+use crate::pages::not_found::NotFoundPage;
+use crate::pages::session_ended::SessionEndedPage;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::hooks::use_navigate;
+use leptos_router::{path, NavigateOptions};
+
+async fn load_config() -> Result<AppConfig, ConfigError> {
+    let reply = http::get("/config.json")
+        .await
+        .map_err(ConfigError::Unavailable)?;
+    if !reply.ok {
+        return Err(ConfigError::Unavailable(format!(
+            "HTTP status {}",
+            reply.status
+        )));
+    }
+    config::parse(&reply.body)
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    // Before anything else: take an authorization response out of the address bar.
+    let boot = BootUrl::capture();
+    let loaded: RwSignal<Option<Result<AppConfig, ConfigError>>> = RwSignal::new(None);
+    spawn_local(async move { loaded.set(Some(load_config().await)) });
+
+    move || match loaded.get() {
+        None => view! { <Progress label="Starting Gatehouse…"/> }.into_any(),
+        Some(Err(error)) => view! { <ConfigErrorPage error/> }.into_any(),
+        Some(Ok(config)) => {
+            let boot = boot.clone();
+            view! { <Router><Shell config boot/></Router> }.into_any()
+        }
+    }
+}
+
+/// The coarse phase of the auth state: pages re-render only when it changes, not when a
+/// refresh flag or countdown inside `SignedIn` does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Starting,
+    Redirecting,
+    Completing,
+    SignedOut,
+    SignedIn,
+    Disabled,
+    SessionEnded,
+    Failed,
+}
+
+#[component]
+fn Shell(config: AppConfig, boot: BootUrl) -> impl IntoView {
+    let auth = Auth::start(config, boot);
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(to) = auth.navigate_to.get() {
+            auth.navigate_to.set(None);
+            navigate(
+                &to,
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+    let phase = Memo::new(move |_| match auth.state.get() {
+        AuthState::Starting => Phase::Starting,
+        AuthState::Redirecting => Phase::Redirecting,
+        AuthState::Completing => Phase::Completing,
+        AuthState::SignedOut => Phase::SignedOut,
+        AuthState::SignedIn(_) => Phase::SignedIn,
+        AuthState::Disabled => Phase::Disabled,
+        AuthState::SessionEnded { .. } => Phase::SessionEnded,
+        AuthState::Failed(_) => Phase::Failed,
+    });
+
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <Header/>
+        <main id="main" tabindex="-1">
+            {move || match phase.get() {
+                Phase::Starting => view! { <Progress label="Restoring your session…"/> }.into_any(),
+                Phase::Redirecting => view! { <Progress label="Redirecting to the identity provider…"/> }.into_any(),
+                Phase::Completing => view! { <Progress label="Completing sign-in…"/> }.into_any(),
+                Phase::SignedOut => view! { <LandingPage/> }.into_any(),
+                Phase::SessionEnded => view! { <SessionEndedPage/> }.into_any(),
+                Phase::Failed => view! { <AuthErrorPanel/> }.into_any(),
+                Phase::SignedIn | Phase::Disabled => view! { <AppRoutes/> }.into_any(),
+            }}
+        </main>
+    }
+}
+
+#[component]
+fn AppRoutes() -> impl IntoView {
+    view! {
+        <Routes fallback=NotFoundPage>
+            <Route path=path!("/") view=HomePage/>
+        </Routes>
+    }
+}

@@ -1,0 +1,295 @@
+//! The OpenID Connect client in the browser: discovery and JWKS (cached for the page's life),
+//! starting a sign-in, completing the callback, refreshing and signing out. Each step calls the
+//! pure checks in `core` and only moves data in and out of the browser.
+
+use crate::browser::{clock, http, location, session_store, signature};
+use crate::core::authorize::{self, PendingLogin, RequestExtras};
+use crate::core::callback::{self, AuthResponse, CallbackError};
+use crate::core::config::OAuthConfig;
+use crate::core::discovery::{self, ProviderMetadata};
+use crate::core::error::AuthError;
+use crate::core::id_token::{self, Expectations, IdTokenError};
+use crate::core::jwks::{self, RsaKey};
+use crate::core::jwt::Jwt;
+use crate::core::logout::{self, LogoutHint};
+use crate::core::pkce::{self, CodeVerifier};
+use crate::core::refresh::{self, RefreshFailure};
+use crate::core::session::Session;
+use crate::core::token;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// A failed refresh and what it means for the session.
+pub struct RefreshError {
+    pub failure: RefreshFailure,
+    pub error: AuthError,
+}
+
+struct Inner {
+    config: OAuthConfig,
+    metadata: RefCell<Option<ProviderMetadata>>,
+    keys: RefCell<Option<Vec<RsaKey>>>,
+}
+
+/// Cheap to clone; clones share the caches.
+#[derive(Clone)]
+pub struct OidcClient(Rc<Inner>);
+
+fn network(during: &'static str, url: &str, detail: String) -> AuthError {
+    AuthError::Network {
+        during,
+        url: url.to_string(),
+        detail,
+    }
+}
+
+impl OidcClient {
+    pub fn new(config: OAuthConfig) -> Self {
+        Self(Rc::new(Inner {
+            config,
+            metadata: RefCell::new(None),
+            keys: RefCell::new(None),
+        }))
+    }
+
+    pub fn config(&self) -> &OAuthConfig {
+        &self.0.config
+    }
+
+    pub fn redirect_uri(&self) -> String {
+        format!("{}{}", location::origin(), self.0.config.redirect_path)
+    }
+
+    /// The provider metadata, fetched once per page load.
+    pub async fn metadata(&self) -> Result<ProviderMetadata, AuthError> {
+        if let Some(m) = self.0.metadata.borrow().as_ref() {
+            return Ok(m.clone());
+        }
+        let url = &self.0.config.metadata_url;
+        let reply = http::get(url)
+            .await
+            .map_err(|e| network("loading the identity provider's configuration", url, e))?;
+        if !reply.ok {
+            return Err(network(
+                "loading the identity provider's configuration",
+                url,
+                format!("HTTP status {}", reply.status),
+            ));
+        }
+        let metadata = discovery::parse(url, &reply.body)?;
+        *self.0.metadata.borrow_mut() = Some(metadata.clone());
+        Ok(metadata)
+    }
+
+    async fn signing_keys(&self, refetch: bool) -> Result<Vec<RsaKey>, AuthError> {
+        if !refetch {
+            if let Some(keys) = self.0.keys.borrow().as_ref() {
+                return Ok(keys.clone());
+            }
+        }
+        let url = self.metadata().await?.jwks_uri;
+        let reply = http::get(&url)
+            .await
+            .map_err(|e| network("loading the identity provider's signing keys", &url, e))?;
+        let keys = jwks::parse(&reply.body)
+            .filter(|_| reply.ok)
+            .ok_or_else(|| {
+                network(
+                    "loading the identity provider's signing keys",
+                    &url,
+                    format!("HTTP {} without a key set", reply.status),
+                )
+            })?;
+        *self.0.keys.borrow_mut() = Some(keys.clone());
+        Ok(keys)
+    }
+
+    /// Checks an ID token completely: algorithm, claims, and the signature with WebCrypto
+    /// (refetching the key set once when the `kid` is unknown, as after a key rollover).
+    pub async fn verify_id_token(
+        &self,
+        token: &str,
+        nonce: Option<&str>,
+    ) -> Result<Jwt, AuthError> {
+        let jwt = id_token::decode(token)?;
+        let metadata = self.metadata().await?;
+        id_token::validate_claims(
+            &jwt,
+            &Expectations {
+                issuer: &metadata.issuer,
+                client_id: &self.0.config.client_id,
+                nonce,
+                now_s: clock::now_ms() / 1000.0,
+            },
+        )?;
+        let alg = jwt.alg().unwrap_or_default();
+        let hash = jwks::hash_for(alg).ok_or_else(|| IdTokenError::Algorithm(alg.to_string()))?;
+        let mut keys = self.signing_keys(false).await?;
+        if jwks::select(&keys, jwt.kid()).is_none() {
+            keys = self.signing_keys(true).await?;
+        }
+        let key = jwks::select(&keys, jwt.kid())
+            .ok_or_else(|| IdTokenError::UnknownKey(jwt.kid().unwrap_or("(none)").to_string()))?;
+        let valid = signature::verify(key, hash, jwt.signing_input.as_bytes(), &jwt.signature)
+            .await
+            .map_err(AuthError::Browser)?;
+        if !valid {
+            return Err(IdTokenError::BadSignature.into());
+        }
+        Ok(jwt)
+    }
+
+    /// Records a new single-use login state and sends the browser to the provider.
+    pub async fn begin_sign_in(
+        &self,
+        return_to: &str,
+        extras: RequestExtras,
+    ) -> Result<(), AuthError> {
+        let metadata = self.metadata().await?;
+        let now = clock::now_ms();
+        session_store::clear_pending_logins(|p| !p.is_expired(now));
+        let state = clock::random_bytes::<16>().map_err(AuthError::Browser)?;
+        let nonce = clock::random_bytes::<16>().map_err(AuthError::Browser)?;
+        let verifier =
+            clock::random_bytes::<{ pkce::VERIFIER_BYTES }>().map_err(AuthError::Browser)?;
+        let login = PendingLogin {
+            state: pkce::random_token(&state),
+            nonce: pkce::random_token(&nonce),
+            verifier: CodeVerifier::from_random_bytes(&verifier),
+            redirect_uri: self.redirect_uri(),
+            return_to: authorize::safe_return_path(return_to, &self.0.config.redirect_path),
+            created_at_ms: now,
+        };
+        session_store::save_pending_login(&login).map_err(AuthError::Browser)?;
+        let url = authorize::authorization_url(
+            &metadata.authorization_endpoint,
+            &self.0.config,
+            &login,
+            &extras,
+        );
+        location::go_to(&url).map_err(AuthError::Browser)
+    }
+
+    /// Completes the sign-in from the callback's parameters: returns the new session and the
+    /// route to return to. The login state is consumed first, so a replay always fails.
+    pub async fn complete_sign_in(&self, params: &str) -> Result<(Session, String), AuthError> {
+        let response = callback::parse_response(params)?;
+        match response {
+            AuthResponse::Error {
+                error,
+                description,
+                state,
+                ..
+            } => {
+                if let Some(state) = state {
+                    session_store::take_pending_login(&state);
+                }
+                Err(AuthError::Redirect { error, description })
+            }
+            AuthResponse::Code { code, state, iss } => {
+                let now = clock::now_ms();
+                let login = session_store::take_pending_login(&state)
+                    .filter(|l| !l.is_expired(now))
+                    .ok_or(CallbackError::UnknownState)?;
+                let metadata = self.metadata().await?;
+                callback::check_issuer(
+                    iss.as_deref(),
+                    &metadata.issuer,
+                    metadata.authorization_response_iss_parameter_supported,
+                )?;
+                let body = token::code_request_body(
+                    &code,
+                    &login.redirect_uri,
+                    &self.0.config.client_id,
+                    login.verifier.secret(),
+                );
+                let url = &metadata.token_endpoint;
+                let reply = http::post_form(url, body)
+                    .await
+                    .map_err(|e| network("redeeming the authorization code", url, e))?;
+                let tokens = token::parse_response(reply.ok, &reply.body, true)?;
+                if let Some(id_token) = &tokens.id_token {
+                    self.verify_id_token(id_token, Some(&login.nonce)).await?;
+                }
+                Ok((
+                    Session::from_tokens(tokens, clock::now_ms()),
+                    login.return_to,
+                ))
+            }
+        }
+    }
+
+    /// Exchanges the refresh token for new tokens, checking a new ID token against the old one.
+    pub async fn refresh(&self, session: &Session) -> Result<Session, RefreshError> {
+        let ended = |detail: String| RefreshError {
+            failure: RefreshFailure::SessionEnded,
+            error: AuthError::SessionEnded { detail },
+        };
+        let Some(refresh_token) = session.refresh_token.as_deref() else {
+            return Err(ended("the provider issued no refresh token".into()));
+        };
+        let retry = |error: AuthError| RefreshError {
+            failure: RefreshFailure::Retry,
+            error,
+        };
+        let metadata = self.metadata().await.map_err(retry)?;
+        let url = &metadata.token_endpoint;
+        let body = token::refresh_request_body(
+            refresh_token,
+            &self.0.config.client_id,
+            &self.0.config.scope(),
+        );
+        let reply = http::post_form(url, body)
+            .await
+            .map_err(|e| retry(network("refreshing the session", url, e)))?;
+        let tokens = match token::parse_response(reply.ok, &reply.body, false) {
+            Ok(t) => t,
+            Err(e) => {
+                let failure = if reply.status >= 500 {
+                    RefreshFailure::Retry
+                } else {
+                    refresh::classify(e.oauth_error())
+                };
+                return Err(match failure {
+                    RefreshFailure::SessionEnded => ended(e.to_string()),
+                    RefreshFailure::Retry => retry(e.into()),
+                });
+            }
+        };
+        if let Some(new_id) = &tokens.id_token {
+            let new_jwt = self
+                .verify_id_token(new_id, None)
+                .await
+                .map_err(|e| ended(e.to_string()))?;
+            if let Some(old_jwt) = session
+                .id_token
+                .as_deref()
+                .and_then(|t| Jwt::decode(t).ok())
+            {
+                id_token::check_same_subject(&old_jwt, &new_jwt)
+                    .map_err(|e| ended(e.to_string()))?;
+            }
+        }
+        Ok(session.refreshed(tokens, clock::now_ms()))
+    }
+
+    /// Where to send the browser to end the provider session, if the provider supports it.
+    pub async fn end_session_url(&self, session: Option<&Session>) -> Option<String> {
+        let metadata = self.metadata().await.ok()?;
+        let profile = session.map(|s| s.profile(&self.0.config));
+        let hint = match (
+            profile.as_ref().and_then(|p| p.login_hint_claim.as_deref()),
+            session.and_then(|s| s.id_token.as_deref()),
+        ) {
+            (Some(login_hint), _) => LogoutHint::LoginHint(login_hint),
+            (None, Some(id_token)) => LogoutHint::IdToken(id_token),
+            (None, None) => LogoutHint::None,
+        };
+        logout::end_session_url(
+            metadata.end_session_endpoint.as_deref(),
+            &self.0.config.client_id,
+            &format!("{}/", location::origin()),
+            hint,
+        )
+    }
+}

@@ -1,0 +1,389 @@
+//! The session as reactive state: one `Auth` handle (in context) holds the `AuthState` the UI
+//! renders and the intents it dispatches (sign in, sign out, refresh now). It drives the
+//! `OidcClient`, persists the session in sessionStorage and keeps it fresh.
+
+pub mod client;
+
+use crate::browser::{clock, location, session_store};
+use crate::core::authorize::RequestExtras;
+use crate::core::config::{AppConfig, OAuthConfig, ResponseMode};
+use crate::core::error::AuthError;
+use crate::core::query;
+use crate::core::refresh::{self, RefreshFailure};
+use crate::core::roles;
+use crate::core::session::{Session, UserProfile};
+use client::OidcClient;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::time::Duration;
+
+/// Where the person stands. `Starting` is explicit so pages never flash the signed-out view.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AuthState {
+    Starting,
+    /// `OAUTH_ENABLED=false`: no sign-in, API calls carry no token.
+    Disabled,
+    SignedOut,
+    /// On the way to the identity provider (sign-in or sign-out).
+    Redirecting,
+    /// Redeeming the authorization code.
+    Completing,
+    SignedIn(SignedIn),
+    /// The provider will not renew the session; the person must sign in again.
+    SessionEnded {
+        login_hint: Option<String>,
+        error: AuthError,
+    },
+    Failed(AuthError),
+}
+
+/// What the UI knows about a signed-in session (never the tokens themselves).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignedIn {
+    pub profile: UserProfile,
+    pub expires_at_ms: f64,
+    pub refreshed_at_ms: Option<f64>,
+    pub refreshing: bool,
+    /// Set while a refresh keeps failing on the network.
+    pub refresh_problem: Option<String>,
+}
+
+/// What the app found in the address bar at start-up, before anything else ran.
+#[derive(Clone, Debug, Default)]
+pub struct BootUrl {
+    pub path: String,
+    pub query: String,
+    pub fragment: String,
+}
+
+fn carries_auth_response(params: &str) -> bool {
+    let pairs = query::parse(params);
+    let has = |name: &str| pairs.iter().any(|(k, _)| k == name);
+    has("state") && (has("code") || has("error"))
+}
+
+impl BootUrl {
+    /// Reads the URL and, if it carries an authorization response, removes it from the address
+    /// bar and history at once, so the code never lingers where scripts, extensions or a
+    /// `Referer` could see it.
+    pub fn capture() -> BootUrl {
+        let current = location::current();
+        let boot = BootUrl {
+            path: current.path,
+            query: current.query,
+            fragment: current.fragment,
+        };
+        if carries_auth_response(&boot.fragment) || carries_auth_response(&boot.query) {
+            location::replace_with(&boot.path);
+        }
+        boot
+    }
+
+    fn response_params(&self, mode: ResponseMode) -> Option<&str> {
+        let params = match mode {
+            ResponseMode::Fragment => &self.fragment,
+            ResponseMode::Query => &self.query,
+        };
+        carries_auth_response(params).then_some(params.as_str())
+    }
+}
+
+/// The handle components use; `Copy`, so closures capture it freely.
+#[derive(Clone, Copy)]
+pub struct Auth {
+    pub state: RwSignal<AuthState>,
+    /// A route the shell should navigate to (set after a callback completes).
+    pub navigate_to: RwSignal<Option<String>>,
+    pub config: StoredValue<AppConfig>,
+    client: StoredValue<Option<OidcClient>, LocalStorage>,
+    session: StoredValue<Option<Session>>,
+    timer: StoredValue<Option<TimeoutHandle>, LocalStorage>,
+    refreshing: StoredValue<bool>,
+    retry_attempt: StoredValue<u32>,
+}
+
+impl Auth {
+    /// Creates the handle, provides it as context and starts the session logic.
+    pub fn start(config: AppConfig, boot: BootUrl) -> Auth {
+        let client = config.oauth.clone().map(OidcClient::new);
+        let auth = Auth {
+            state: RwSignal::new(AuthState::Starting),
+            navigate_to: RwSignal::new(None),
+            config: StoredValue::new(config),
+            client: StoredValue::new_local(client),
+            session: StoredValue::new(None),
+            timer: StoredValue::new_local(None),
+            refreshing: StoredValue::new(false),
+            retry_attempt: StoredValue::new(0),
+        };
+        provide_context(auth);
+        auth.watch_wake_ups();
+        spawn_local(async move { auth.boot(boot).await });
+        auth
+    }
+
+    fn client(&self) -> Option<OidcClient> {
+        self.client.with_value(|c| c.clone())
+    }
+
+    pub fn oauth_config(&self) -> Option<OAuthConfig> {
+        self.config.with_value(|c| c.oauth.clone())
+    }
+
+    async fn boot(self, boot: BootUrl) {
+        let Some(client) = self.client() else {
+            self.state.set(AuthState::Disabled);
+            return;
+        };
+        let config = client.config().clone();
+        if boot.path == config.redirect_path {
+            match boot.response_params(config.response_mode) {
+                Some(params) => {
+                    self.state.set(AuthState::Completing);
+                    match client.complete_sign_in(params).await {
+                        Ok((session, return_to)) => {
+                            if let Err(e) = session_store::save_session(&session) {
+                                self.state.set(AuthState::Failed(AuthError::Browser(e)));
+                                return;
+                            }
+                            self.adopt(session);
+                            self.navigate_to.set(Some(return_to));
+                        }
+                        Err(error) => self.state.set(AuthState::Failed(error)),
+                    }
+                    return;
+                }
+                // A reload of the callback page (its response is already gone): go home.
+                None => self.navigate_to.set(Some("/".into())),
+            }
+        }
+        match session_store::load_session() {
+            Some(session) => {
+                let expired = session.is_access_token_expired(clock::now_ms());
+                self.adopt(session);
+                if expired {
+                    self.refresh_now();
+                }
+            }
+            None => self.state.set(AuthState::SignedOut),
+        }
+        // Warm the discovery cache so the sign-in click is immediate.
+        let _ = client.metadata().await;
+    }
+
+    fn signed_in_state(&self, session: &Session) -> Option<SignedIn> {
+        let config = self.oauth_config()?;
+        Some(SignedIn {
+            profile: session.profile(&config),
+            expires_at_ms: session.expires_at_ms,
+            refreshed_at_ms: session.refreshed_at_ms,
+            refreshing: false,
+            refresh_problem: None,
+        })
+    }
+
+    /// Makes `session` current: state, storage already written by the caller, refresh timer.
+    fn adopt(&self, session: Session) {
+        if let Some(signed_in) = self.signed_in_state(&session) {
+            self.state.set(AuthState::SignedIn(signed_in));
+        }
+        self.session.set_value(Some(session));
+        self.schedule_refresh();
+    }
+
+    fn clear_timer(&self) {
+        self.timer.update_value(|t| {
+            if let Some(handle) = t.take() {
+                handle.clear();
+            }
+        });
+    }
+
+    fn set_timer(&self, delay_ms: f64, action: impl FnOnce() + 'static) {
+        self.clear_timer();
+        // Browsers cap timers at 2^31-1 ms; longer waits are re-checked on wake-up events.
+        let delay = Duration::from_millis(delay_ms.clamp(0.0, 2_147_483_000.0) as u64);
+        if let Ok(handle) = set_timeout_with_handle(action, delay) {
+            self.timer.set_value(Some(handle));
+        }
+    }
+
+    fn schedule_refresh(&self) {
+        let Some(session) = self.session.get_value() else {
+            return;
+        };
+        let lifetime = session.expires_at_ms - session.obtained_at_ms;
+        let delay = refresh::refresh_delay_ms(
+            clock::now_ms(),
+            session.expires_at_ms,
+            lifetime,
+            clock::jitter(),
+        );
+        let auth = *self;
+        self.set_timer(delay, move || auth.refresh_now());
+    }
+
+    /// Timers are throttled in background tabs and stop while the machine sleeps, so the refresh
+    /// is re-checked whenever the tab becomes visible, the window gains focus or the network
+    /// comes back.
+    fn watch_wake_ups(&self) {
+        let auth = *self;
+        let check = move |_| auth.refresh_if_due();
+        for event in ["visibilitychange", "focus", "online", "pageshow"] {
+            let _handle = window_event_listener_untyped(event, check);
+        }
+    }
+
+    fn refresh_if_due(&self) {
+        let hidden = document().visibility_state() == web_sys::VisibilityState::Hidden;
+        let Some(session) = self.session.get_value() else {
+            return;
+        };
+        let lifetime = session.expires_at_ms - session.obtained_at_ms;
+        // Without jitter: the latest moment the schedule could have chosen.
+        let due =
+            refresh::refresh_delay_ms(clock::now_ms(), session.expires_at_ms, lifetime, 1.0) <= 0.0;
+        if due && !hidden {
+            self.refresh_now();
+        }
+    }
+
+    fn mark_refreshing(&self, refreshing: bool, problem: Option<String>) {
+        self.state.update(|s| {
+            if let AuthState::SignedIn(signed_in) = s {
+                signed_in.refreshing = refreshing;
+                signed_in.refresh_problem = problem;
+            }
+        });
+    }
+
+    /// Refreshes the session now; a refresh already under way is not started twice.
+    pub fn refresh_now(&self) {
+        if self.refreshing.get_value() {
+            return;
+        }
+        let (Some(client), Some(session)) = (self.client(), self.session.get_value()) else {
+            return;
+        };
+        self.refreshing.set_value(true);
+        self.mark_refreshing(true, None);
+        let auth = *self;
+        spawn_local(async move {
+            let outcome = client.refresh(&session).await;
+            auth.refreshing.set_value(false);
+            match outcome {
+                Ok(new_session) => {
+                    if let Err(e) = session_store::save_session(&new_session) {
+                        auth.end_session(AuthError::Browser(e));
+                        return;
+                    }
+                    auth.retry_attempt.set_value(0);
+                    auth.adopt(new_session);
+                }
+                Err(e)
+                    if e.failure == RefreshFailure::Retry
+                        && !session.is_access_token_expired(clock::now_ms()) =>
+                {
+                    let attempt = auth.retry_attempt.get_value();
+                    auth.retry_attempt.set_value(attempt + 1);
+                    auth.mark_refreshing(false, Some(e.error.to_string()));
+                    auth.set_timer(refresh::retry_backoff_ms(attempt), move || {
+                        auth.refresh_now()
+                    });
+                }
+                Err(e) => auth.end_session(e.error),
+            }
+        });
+    }
+
+    /// Drops the session after the provider refused to renew it, keeping the route so signing
+    /// in again returns here.
+    fn end_session(&self, error: AuthError) {
+        let login_hint = self
+            .session
+            .get_value()
+            .zip(self.oauth_config())
+            .and_then(|(s, c)| s.profile(&c).username);
+        self.clear_timer();
+        self.session.set_value(None);
+        session_store::clear_session();
+        let error = match error {
+            AuthError::SessionEnded { .. } => error,
+            other => AuthError::SessionEnded {
+                detail: other.to_string(),
+            },
+        };
+        self.state
+            .set(AuthState::SessionEnded { login_hint, error });
+    }
+
+    /// Starts a sign-in that returns to `return_to`.
+    pub fn sign_in(&self, return_to: String) {
+        let Some(client) = self.client() else { return };
+        let login_hint = match self.state.get_untracked() {
+            AuthState::SessionEnded { login_hint, .. } => login_hint,
+            _ => None,
+        };
+        self.state.set(AuthState::Redirecting);
+        let auth = *self;
+        spawn_local(async move {
+            let extras = RequestExtras {
+                login_hint,
+                prompt: None,
+            };
+            if let Err(error) = client.begin_sign_in(&return_to, extras).await {
+                auth.state.set(AuthState::Failed(error));
+            }
+        });
+    }
+
+    /// Forgets the session here and ends it at the provider.
+    pub fn sign_out(&self) {
+        let session = self.session.get_value();
+        self.clear_timer();
+        self.session.set_value(None);
+        session_store::clear_session();
+        session_store::clear_pending_logins(|_| false);
+        let Some(client) = self.client() else { return };
+        self.state.set(AuthState::Redirecting);
+        let auth = *self;
+        spawn_local(async move {
+            match client.end_session_url(session.as_ref()).await {
+                Some(url) if location::go_to(&url).is_ok() => {}
+                _ => {
+                    auth.state.set(AuthState::SignedOut);
+                    auth.navigate_to.set(Some("/".into()));
+                }
+            }
+        });
+    }
+
+    /// The current access token, for the `Authorization` header.
+    pub fn access_token(&self) -> Option<String> {
+        self.session
+            .with_value(|s| s.as_ref().map(|s| s.access_token.clone()))
+    }
+
+    /// The signed-in person's roles (reactive).
+    pub fn roles(&self) -> Vec<String> {
+        self.state.with(|s| match s {
+            AuthState::SignedIn(signed_in) => signed_in.profile.roles.clone(),
+            _ => Vec::new(),
+        })
+    }
+
+    /// Whether the person holds `role`, counting write roles as their read role (reactive).
+    /// With sign-in disabled every gate is open: the API decides.
+    pub fn has_role(&self, role: &str) -> bool {
+        self.state.with(|s| match s {
+            AuthState::SignedIn(signed_in) => roles::grants(&signed_in.profile.roles, role),
+            AuthState::Disabled => true,
+            _ => false,
+        })
+    }
+}
+
+/// The `Auth` handle from context.
+pub fn use_auth() -> Auth {
+    expect_context::<Auth>()
+}

@@ -1,0 +1,75 @@
+//! sessionStorage access: the session record and the pending sign-ins of this tab. Nothing is
+//! ever written to localStorage. A browser that refuses storage (privacy modes) gets an error
+//! the UI can show, not a panic.
+
+use crate::core::authorize::{PendingLogin, LOGIN_STATE_KEY_PREFIX};
+use crate::core::session::{Session, SESSION_KEY};
+
+fn storage() -> Result<web_sys::Storage, String> {
+    web_sys::window()
+        .and_then(|w| w.session_storage().ok().flatten())
+        .ok_or_else(|| "This browser does not allow sessionStorage, which Gatehouse needs to keep you signed in.".to_string())
+}
+
+fn set(key: &str, value: &str) -> Result<(), String> {
+    storage()?.set_item(key, value).map_err(|_| {
+        "The browser refused to store the session (storage full or disabled).".to_string()
+    })
+}
+
+fn get(key: &str) -> Option<String> {
+    storage().ok()?.get_item(key).ok().flatten()
+}
+
+fn remove(key: &str) {
+    if let Ok(s) = storage() {
+        let _ = s.remove_item(key);
+    }
+}
+
+/// The stored session, if there is a valid one; a corrupt or outdated record is deleted.
+pub fn load_session() -> Option<Session> {
+    let text = get(SESSION_KEY)?;
+    let session = Session::restore(&text);
+    if session.is_none() {
+        remove(SESSION_KEY);
+    }
+    session
+}
+
+pub fn save_session(session: &Session) -> Result<(), String> {
+    set(SESSION_KEY, &session.to_json())
+}
+
+pub fn clear_session() {
+    remove(SESSION_KEY);
+}
+
+pub fn save_pending_login(login: &PendingLogin) -> Result<(), String> {
+    let text = serde_json::to_string(login).map_err(|e| e.to_string())?;
+    set(&login.storage_key(), &text)
+}
+
+/// Removes and returns the pending login for `state`: a state can be consumed exactly once.
+pub fn take_pending_login(state: &str) -> Option<PendingLogin> {
+    let key = format!("{LOGIN_STATE_KEY_PREFIX}{state}");
+    let text = get(&key)?;
+    remove(&key);
+    serde_json::from_str(&text).ok()
+}
+
+/// Deletes every pending login of this tab (at sign-out, and expired ones at start-up).
+pub fn clear_pending_logins(keep: impl Fn(&PendingLogin) -> bool) {
+    let Ok(s) = storage() else { return };
+    let len = s.length().unwrap_or(0);
+    let keys: Vec<String> = (0..len)
+        .filter_map(|i| s.key(i).ok().flatten())
+        .filter(|k| k.starts_with(LOGIN_STATE_KEY_PREFIX))
+        .collect();
+    for key in keys {
+        let pending = get(&key).and_then(|t| serde_json::from_str::<PendingLogin>(&t).ok());
+        if !pending.is_some_and(|p| keep(&p)) {
+            remove(&key);
+        }
+    }
+}

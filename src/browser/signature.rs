@@ -1,0 +1,56 @@
+//! RSASSA-PKCS1-v1_5 signature verification with the browser's WebCrypto (no RSA code in the wasm).
+
+use crate::core::jwks::RsaKey;
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+fn set(obj: &Object, key: &str, value: impl Into<JsValue>) -> Result<(), String> {
+    Reflect::set(obj, &key.into(), &value.into())
+        .map(|_| ())
+        .map_err(|_| "could not build a WebCrypto parameter".to_string())
+}
+
+/// Whether `signature` over `data` verifies with `key` using SHA-`hash`.
+pub async fn verify(
+    key: &RsaKey,
+    hash: &str,
+    data: &[u8],
+    signature: &[u8],
+) -> Result<bool, String> {
+    let subtle = web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .map(|c| c.subtle())
+        .ok_or_else(|| {
+            "WebCrypto is not available (Gatehouse must be served over https or from localhost)"
+                .to_string()
+        })?;
+
+    let jwk = Object::new();
+    set(&jwk, "kty", "RSA")?;
+    set(&jwk, "n", key.n.as_str())?;
+    set(&jwk, "e", key.e.as_str())?;
+    let hash_obj = Object::new();
+    set(&hash_obj, "name", hash)?;
+    let algorithm = Object::new();
+    set(&algorithm, "name", "RSASSA-PKCS1-v1_5")?;
+    set(&algorithm, "hash", hash_obj)?;
+    let usages = Array::of1(&"verify".into());
+
+    let promise = subtle
+        .import_key_with_object("jwk", &jwk, &algorithm, false, &usages)
+        .map_err(|_| "the provider's signing key could not be imported".to_string())?;
+    let crypto_key: web_sys::CryptoKey = JsFuture::from(promise)
+        .await
+        .map_err(|_| "the provider's signing key is not a valid RSA key".to_string())?
+        .unchecked_into();
+
+    let sig = Uint8Array::from(signature);
+    let promise = subtle
+        .verify_with_object_and_u8_array_and_u8_slice(&algorithm, &crypto_key, &sig, data)
+        .map_err(|_| "the signature could not be checked".to_string())?;
+    let verdict = JsFuture::from(promise)
+        .await
+        .map_err(|_| "the signature could not be checked".to_string())?;
+    Ok(verdict.as_bool() == Some(true))
+}

@@ -1,0 +1,32 @@
+//! The sign-in error panel (`auth-error`): a title, the message as plain text (provider-supplied
+//! text is never interpreted as HTML), an actionable hint, and a way to try again.
+
+use crate::auth::{use_auth, AuthState};
+use crate::components::SignInButton;
+use leptos::prelude::*;
+
+#[component]
+pub fn AuthErrorPanel() -> impl IntoView {
+    let auth = use_auth();
+    let error = move || match auth.state.get() {
+        AuthState::Failed(e) => Some(e),
+        AuthState::SessionEnded { error, .. } => Some(error),
+        _ => None,
+    };
+    move || {
+        error().map(|e| {
+            let hint = e.hint();
+            view! {
+                <section class="card error-card" role="alert" data-testid="auth-error">
+                    <h1>{e.title()}</h1>
+                    <p class="error-message" data-testid="auth-error-message">{e.to_string()}</p>
+                    {hint.map(|h| view! { <p class="hint">{h}</p> })}
+                    <div class="actions">
+                        <SignInButton label="Sign in again"/>
+                        <a class="button" href="/">"Back to start"</a>
+                    </div>
+                </section>
+            }
+        })
+    }
+}

@@ -1,0 +1,41 @@
+//! The user's name, top right (`user-menu`); it opens the profile panel, as in StudyBuilder.
+
+use crate::auth::{use_auth, AuthState};
+use crate::components::profile_panel::ProfilePanel;
+use leptos::prelude::*;
+
+#[component]
+pub fn UserMenu() -> impl IntoView {
+    let auth = use_auth();
+    let open = RwSignal::new(false);
+    let name = move || match auth.state.get() {
+        AuthState::SignedIn(s) => s.profile.name,
+        _ => String::new(),
+    };
+    view! {
+        <div class="user-menu">
+            <button
+                class="button user-button"
+                data-testid="user-menu"
+                aria-haspopup="dialog"
+                aria-controls="profile-panel"
+                aria-expanded=move || open.get().to_string()
+                on:click=move |_| open.update(|o| *o = !*o)
+            >
+                <span class="avatar" aria-hidden="true">{move || initials(&name())}</span>
+                <span class="user-name">{name}</span>
+            </button>
+            <Show when=move || open.get()>
+                <ProfilePanel on_close=Callback::new(move |_| open.set(false))/>
+            </Show>
+        </div>
+    }
+}
+
+fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .take(2)
+        .flat_map(char::to_uppercase)
+        .collect()
+}

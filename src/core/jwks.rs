@@ -1,0 +1,94 @@
+//! JSON Web Key Sets (RFC 7517): choosing the key that verifies a token. The choice is pure; the
+//! signature check itself runs in the browser's WebCrypto (`browser::signature`).
+
+use serde::Deserialize;
+
+/// An RSA public key, reduced to what verification needs.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct RsaKey {
+    pub kid: Option<String>,
+    pub n: String,
+    pub e: String,
+}
+
+#[derive(Deserialize)]
+struct RawKey {
+    kty: Option<String>,
+    kid: Option<String>,
+    #[serde(rename = "use")]
+    use_: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawSet {
+    keys: Vec<RawKey>,
+}
+
+/// Parses a key set, keeping the RSA signing keys; `None` if it is not a JWKS.
+pub fn parse(text: &str) -> Option<Vec<RsaKey>> {
+    let set: RawSet = serde_json::from_str(text).ok()?;
+    Some(
+        set.keys
+            .into_iter()
+            .filter(|k| {
+                k.kty.as_deref() == Some("RSA") && k.use_.as_deref().is_none_or(|u| u == "sig")
+            })
+            .filter_map(|k| {
+                Some(RsaKey {
+                    kid: k.kid,
+                    n: k.n?,
+                    e: k.e?,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// The key for a token's `kid`; without a `kid`, the only key of the set (RFC 7515 §4.1.4).
+pub fn select<'a>(keys: &'a [RsaKey], kid: Option<&str>) -> Option<&'a RsaKey> {
+    match kid {
+        Some(kid) => keys.iter().find(|k| k.kid.as_deref() == Some(kid)),
+        None if keys.len() == 1 => keys.first(),
+        None => None,
+    }
+}
+
+/// The WebCrypto hash name for an accepted RSASSA-PKCS1-v1_5 algorithm.
+pub fn hash_for(alg: &str) -> Option<&'static str> {
+    match alg {
+        "RS256" => Some("SHA-256"),
+        "RS384" => Some("SHA-384"),
+        "RS512" => Some("SHA-512"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SET: &str = r#"{"keys":[
+        {"kty":"RSA","kid":"a","use":"sig","n":"na","e":"AQAB"},
+        {"kty":"RSA","kid":"enc","use":"enc","n":"x","e":"AQAB"},
+        {"kty":"EC","kid":"ec","crv":"P-256","x":"x","y":"y"},
+        {"kty":"RSA","kid":"b","n":"nb","e":"AQAB"}]}"#;
+
+    #[test]
+    fn keeps_rsa_signing_keys_and_selects_by_kid() {
+        let keys = parse(SET).unwrap();
+        assert_eq!(keys.len(), 2);
+        assert_eq!(select(&keys, Some("b")).unwrap().n, "nb");
+        assert_eq!(select(&keys, Some("enc")), None);
+        assert_eq!(select(&keys, None), None, "ambiguous without kid");
+        assert_eq!(select(&keys[..1], None).unwrap().n, "na");
+        assert_eq!(parse("{}"), None);
+    }
+
+    #[test]
+    fn maps_algorithms_to_hashes() {
+        assert_eq!(hash_for("RS256"), Some("SHA-256"));
+        assert_eq!(hash_for("none"), None);
+    }
+}

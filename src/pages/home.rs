@@ -1,0 +1,26 @@
+//! The signed-in start page: a greeting and what the person's roles let them do.
+
+use crate::auth::{use_auth, AuthState};
+use leptos::prelude::*;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let auth = use_auth();
+    let name = move || match auth.state.get() {
+        AuthState::SignedIn(s) => s.profile.name,
+        _ => "there".to_string(),
+    };
+    let api_name = auth.config.with_value(|c| c.api_name.clone());
+    view! {
+        <section class="card">
+            <h1>"Welcome, " {name}</h1>
+            <p>"You are connected to " <strong>{api_name}</strong> "."</p>
+            <Show when=move || matches!(auth.state.get(), AuthState::Disabled)>
+                <p class="warning" role="status">"Sign-in is disabled (OAUTH_ENABLED=false): requests are sent without a token."</p>
+            </Show>
+            <Show when=move || matches!(auth.state.get(), AuthState::SignedIn(_))>
+                <p class="muted">"Your roles are listed under your name, top right."</p>
+            </Show>
+        </section>
+    }
+}

@@ -1,0 +1,24 @@
+//! The signed-out landing page: what Gatehouse fronts and the sign-in button.
+
+use crate::auth::use_auth;
+use crate::components::SignInButton;
+use leptos::prelude::*;
+
+#[component]
+pub fn LandingPage() -> impl IntoView {
+    let auth = use_auth();
+    let api_name = auth.config.with_value(|c| c.api_name.clone());
+    let provider = auth
+        .oauth_config()
+        .map(|c| crate::core::discovery::authority_of(&c.metadata_url).to_string())
+        .unwrap_or_default();
+    view! {
+        <section class="card hero">
+            <h1>"Gatehouse"</h1>
+            <p class="lead">"Sign in to use " <strong data-testid="api-name">{api_name}</strong> "."</p>
+            <p class="muted">"You will be sent to your organisation's sign-in page and brought back here."</p>
+            <SignInButton/>
+            <p class="muted small">"Identity provider: " <span class="mono">{provider}</span></p>
+        </section>
+    }
+}
