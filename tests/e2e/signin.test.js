@@ -1,0 +1,205 @@
+// End to end: a person signs in through the real identity provider in headless Chromium, and
+// hostile or broken callbacks end in a readable error with nothing stored and nothing executed.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { registrations } from '../../dev/idp/registrations.js';
+import { launch, newPage } from './browser.js';
+import { Gatehouse } from './pages.js';
+import { startStack } from './stack.js';
+
+const users = Object.fromEntries(registrations[0].users.map((u) => [u.username.split('@')[0], u]));
+
+describe('sign-in', () => {
+  let stack;
+  let browser;
+
+  before(async () => {
+    stack = await startStack();
+    browser = await launch();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  test('a reader signs in and sees their name; tokens live in sessionStorage only', async () => {
+    const page = await newPage(browser, { appOrigin: stack.appUrl });
+    const app = new Gatehouse(page, stack.appUrl);
+    await app.open('/');
+    await app.testId('sign-in').waitFor();
+    assert.match(await page.locator('main').innerText(), /StudyBuilder API/);
+
+    await app.testId('sign-in').click();
+    await app.idp.signIn(users.reader.username, users.reader.password);
+    await app.testId('user-menu').waitFor();
+
+    assert.match(await app.userName(), new RegExp(users.reader.name));
+    assert.equal(new URL(page.url()).pathname, '/');
+    assert.equal(new URL(page.url()).hash, '', 'the authorization response is gone from the address bar');
+
+    const { session, local } = await app.storage();
+    assert.deepEqual(local, {}, 'nothing in localStorage');
+    const stored = JSON.parse(session['gatehouse.session']);
+    assert.equal(stored.version, 1);
+    assert.match(stored.access_token, /^ey[\w-]+\.[\w-]+\.[\w-]+$/);
+    assert.ok(stored.refresh_token, 'a refresh token was issued for offline_access');
+    assert.ok(stored.id_token);
+    assert.equal(Object.keys(session).filter((k) => k.startsWith('gatehouse.login.')).length, 0,
+      'the single-use login state was consumed');
+
+    const claims = JSON.parse(Buffer.from(stored.access_token.split('.')[1], 'base64url'));
+    assert.equal(claims.aud, '' + stack.config.OAUTH_API_APP_ID);
+    assert.deepEqual([...claims.roles].sort(), ['Library.Read', 'Study.Read']);
+
+    await app.openProfile();
+    assert.deepEqual((await app.roles()).sort(), ['Library.Read', 'Study.Read']);
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
+
+  test('a deep link survives the round trip to the provider', async () => {
+    const page = await newPage(browser, { appOrigin: stack.appUrl });
+    const app = new Gatehouse(page, stack.appUrl);
+    await app.open('/?tab=studies');
+    await app.testId('sign-in').click();
+    await app.idp.signIn(users.author.username, users.author.password);
+    await app.testId('user-menu').waitFor();
+    const url = new URL(page.url());
+    assert.equal(url.pathname + url.search, '/?tab=studies');
+    await page.context().close();
+  });
+
+  test('a reload keeps the session without a round trip to the provider', async () => {
+    const page = await newPage(browser, { appOrigin: stack.appUrl });
+    const app = new Gatehouse(page, stack.appUrl);
+    await app.signIn(users.super);
+    const before = await app.storedSession();
+    const idpRequests = [];
+    page.on('request', (r) => { if (r.url().startsWith(stack.idp.issuer.replace(/\/v2\.0$/, ''))) idpRequests.push(r.url()); });
+    await page.reload();
+    await app.testId('user-menu').waitFor();
+    assert.match(await app.userName(), /Sam Superuser/);
+    assert.deepEqual(await app.storedSession(), before);
+    assert.equal(idpRequests.filter((u) => u.includes('/token')).length, 0, 'no token request on reload');
+    await page.context().close();
+  });
+
+  test('a user without roles sees an explicit "no roles" line', async () => {
+    const page = await newPage(browser, { appOrigin: stack.appUrl });
+    const app = new Gatehouse(page, stack.appUrl);
+    await app.signIn(users.norole);
+    await app.openProfile();
+    await app.testId('profile-no-roles').waitFor();
+    assert.equal(await app.testId('profile-role').count(), 0);
+    await page.context().close();
+  });
+
+  test('sign-out clears the session and ends the provider session', async () => {
+    const page = await newPage(browser, { appOrigin: stack.appUrl });
+    const app = new Gatehouse(page, stack.appUrl);
+    await app.signIn(users.librarian);
+    await app.openProfile();
+    await app.testId('sign-out').click();
+    await app.testId('sign-in').waitFor();
+    assert.equal(new URL(page.url()).origin, stack.appUrl);
+    const { session, local } = await app.storage();
+    assert.deepEqual(Object.keys(session).filter((k) => k.startsWith('gatehouse')), []);
+    assert.deepEqual(local, {});
+    // The provider session is gone too: signing in again asks for the password.
+    await app.testId('sign-in').click();
+    await app.idp.waitFor();
+    await page.context().close();
+  });
+});
+
+describe('hostile and broken callbacks', () => {
+  let stack;
+  let browser;
+
+  before(async () => {
+    stack = await startStack();
+    browser = await launch();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  async function assertRejected(app, pattern) {
+    const error = app.testId('auth-error');
+    await error.waitFor();
+    assert.match(await error.innerText(), pattern);
+    const { session, local } = await app.storage();
+    assert.equal(session['gatehouse.session'], undefined, 'no session stored');
+    assert.deepEqual(local, {});
+    assert.equal(new URL(app.page.url()).hash, '', 'the response was removed from the address bar');
+  }
+
+  test('a tampered state is rejected', async () => {
+    const page2 = await newPage(browser, { appOrigin: stack.appUrl });
+    const app2 = new Gatehouse(page2, stack.appUrl);
+    await app2.open('/');
+    await app2.testId('sign-in').click();
+    await app2.idp.waitFor();
+    // Stop the app from consuming the response, so we can replay it with a different state.
+    await page2.route('**/*.wasm', (route) => route.abort());
+    await app2.idp.signIn(users.reader.username, users.reader.password);
+    await page2.waitForURL(/oauth-callback#/);
+    const callback = page2.url();
+    await page2.unroute('**/*.wasm');
+    const tampered = callback.replace(/state=[^&]+/, 'state=forged-state-value');
+    await page2.goto('about:blank');
+    await page2.goto(tampered);
+    await assertRejected(app2, /does not match a sign-in started in this tab/);
+    await page2.context().close();
+  });
+
+  test('a replayed callback URL cannot be redeemed twice', async () => {
+    const page = await newPage(browser, { appOrigin: stack.appUrl });
+    const app = new Gatehouse(page, stack.appUrl);
+    await app.open('/');
+    await app.testId('sign-in').click();
+    let callback;
+    page.on('framenavigated', (f) => {
+      if (f === page.mainFrame() && f.url().includes('/oauth-callback#')) callback = f.url();
+    });
+    await app.idp.signIn(users.reader.username, users.reader.password);
+    await app.testId('user-menu').waitFor();
+    assert.match(callback, /code=/);
+    // Same tab, same sessionStorage, session dropped: the used response must not sign in again.
+    await page.evaluate(() => sessionStorage.removeItem('gatehouse.session'));
+    await page.goto(callback);
+    await assertRejected(app, /already used|does not match/);
+    await page.context().close();
+  });
+
+  test('an error redirect with a script in its description is shown as text', async () => {
+    const page = await newPage(browser, { appOrigin: stack.appUrl });
+    const app = new Gatehouse(page, stack.appUrl);
+    await app.open('/');
+    await app.testId('sign-in').click();
+    await app.idp.waitFor();
+    const hostile = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">';
+    await page.goto(`${stack.appUrl}/oauth-callback#error=access_denied&error_description=${encodeURIComponent(hostile)}&state=whatever`);
+    await assertRejected(app, /access_denied/);
+    assert.ok((await app.testId('auth-error').innerText()).includes(hostile), 'shown literally');
+    assert.equal(await page.evaluate(() => window.__pwned), undefined, 'no script ran');
+    assert.equal(await page.locator('#main img').count(), 0, 'no element was injected');
+    await page.context().close();
+  });
+
+  test('cancelling at the provider ends in a readable error and a way to try again', async () => {
+    const page = await newPage(browser, { appOrigin: stack.appUrl });
+    const app = new Gatehouse(page, stack.appUrl);
+    await app.open('/');
+    await app.testId('sign-in').click();
+    await app.idp.cancel();
+    await assertRejected(app, /access_denied/);
+    await app.testId('sign-in').waitFor();
+    await page.context().close();
+  });
+});
