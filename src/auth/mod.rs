@@ -4,7 +4,7 @@
 
 pub mod client;
 
-use crate::browser::{clock, location, session_store};
+use crate::browser::{clock, location, session_store, tab_sync};
 use crate::core::authorize::RequestExtras;
 use crate::core::config::{AppConfig, OAuthConfig, ResponseMode};
 use crate::core::error::AuthError;
@@ -12,6 +12,7 @@ use crate::core::query;
 use crate::core::refresh::{self, RefreshFailure};
 use crate::core::roles;
 use crate::core::session::{Session, UserProfile};
+use crate::core::tab_sync::{fingerprint, TabAction, TabMessage};
 use client::OidcClient;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -100,6 +101,7 @@ pub struct Auth {
     timer: StoredValue<Option<TimeoutHandle>, LocalStorage>,
     refreshing: StoredValue<bool>,
     retry_attempt: StoredValue<u32>,
+    channel: StoredValue<Option<web_sys::BroadcastChannel>, LocalStorage>,
 }
 
 impl Auth {
@@ -115,9 +117,11 @@ impl Auth {
             timer: StoredValue::new_local(None),
             refreshing: StoredValue::new(false),
             retry_attempt: StoredValue::new(0),
+            channel: StoredValue::new_local(tab_sync::channel()),
         };
         provide_context(auth);
         auth.watch_wake_ups();
+        auth.listen_to_twins();
         spawn_local(async move { auth.boot(boot).await });
         auth
     }
@@ -257,7 +261,9 @@ impl Auth {
         });
     }
 
-    /// Refreshes the session now; a refresh already under way is not started twice.
+    /// Refreshes the session now. A refresh already under way in this tab is not started twice,
+    /// and across tabs refreshes take turns under a Web Lock; a tab that finds its session
+    /// already renewed by a twin while it waited does nothing.
     pub fn refresh_now(&self) {
         if self.refreshing.get_value() {
             return;
@@ -268,7 +274,14 @@ impl Auth {
         self.refreshing.set_value(true);
         self.mark_refreshing(true, None);
         let auth = *self;
-        spawn_local(async move {
+        spawn_local(tab_sync::with_refresh_lock(move || async move {
+            let still_current = auth.session.with_value(|s| s.as_ref().map(fingerprint))
+                == Some(fingerprint(&session));
+            if !still_current {
+                auth.refreshing.set_value(false);
+                auth.mark_refreshing(false, None);
+                return;
+            }
             let outcome = client.refresh(&session).await;
             auth.refreshing.set_value(false);
             match outcome {
@@ -278,6 +291,10 @@ impl Auth {
                         return;
                     }
                     auth.retry_attempt.set_value(0);
+                    auth.tell_twins(TabMessage::Refreshed {
+                        previous: fingerprint(&session),
+                        session: new_session.clone(),
+                    });
                     auth.adopt(new_session);
                 }
                 Err(e)
@@ -293,7 +310,47 @@ impl Auth {
                 }
                 Err(e) => auth.end_session(e.error),
             }
+        }));
+    }
+
+    fn tell_twins(&self, message: TabMessage) {
+        self.channel.with_value(|c| {
+            if let Some(channel) = c {
+                tab_sync::post(channel, &message.to_json());
+            }
         });
+    }
+
+    /// Adopts a twin tab's refreshed session, or follows its sign-out.
+    fn listen_to_twins(&self) {
+        let auth = *self;
+        self.channel.with_value(|c| {
+            let Some(channel) = c else { return };
+            tab_sync::listen(channel, move |text| {
+                let Some(message) = TabMessage::parse(&text) else {
+                    return;
+                };
+                match auth.session.with_value(|s| message.action_for(s.as_ref())) {
+                    TabAction::Adopt(session) => {
+                        if session_store::save_session(&session).is_ok() {
+                            auth.adopt(*session);
+                        }
+                    }
+                    TabAction::SignOut => {
+                        auth.forget_session();
+                        auth.state.set(AuthState::SignedOut);
+                        auth.navigate_to.set(Some("/".into()));
+                    }
+                    TabAction::Ignore => {}
+                }
+            });
+        });
+    }
+
+    fn forget_session(&self) {
+        self.clear_timer();
+        self.session.set_value(None);
+        session_store::clear_session();
     }
 
     /// Drops the session after the provider refused to renew it, keeping the route so signing
@@ -304,9 +361,7 @@ impl Auth {
             .get_value()
             .zip(self.oauth_config())
             .and_then(|(s, c)| s.profile(&c).username);
-        self.clear_timer();
-        self.session.set_value(None);
-        session_store::clear_session();
+        self.forget_session();
         let error = match error {
             AuthError::SessionEnded { .. } => error,
             other => AuthError::SessionEnded {
@@ -340,9 +395,12 @@ impl Auth {
     /// Forgets the session here and ends it at the provider.
     pub fn sign_out(&self) {
         let session = self.session.get_value();
-        self.clear_timer();
-        self.session.set_value(None);
-        session_store::clear_session();
+        if let Some(s) = &session {
+            self.tell_twins(TabMessage::SignedOut {
+                previous: fingerprint(s),
+            });
+        }
+        self.forget_session();
         session_store::clear_pending_logins(|_| false);
         let Some(client) = self.client() else { return };
         self.state.set(AuthState::Redirecting);

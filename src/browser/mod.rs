@@ -6,3 +6,4 @@ pub mod http;
 pub mod location;
 pub mod session_store;
 pub mod signature;
+pub mod tab_sync;

@@ -16,4 +16,5 @@ pub mod query;
 pub mod refresh;
 pub mod roles;
 pub mod session;
+pub mod tab_sync;
 pub mod token;

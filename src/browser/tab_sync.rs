@@ -1,0 +1,66 @@
+//! Cross-tab plumbing: the Web Lock that serialises refreshes across this origin's tabs and the
+//! BroadcastChannel that carries `core::tab_sync::TabMessage`s. Both degrade gracefully: without
+//! Web Locks the task runs unlocked; without BroadcastChannel nothing is sent.
+
+use crate::core::tab_sync::CHANNEL;
+use js_sys::{Function, Promise, Reflect};
+use std::future::Future;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+/// Runs `task` while holding the origin-wide refresh lock (`navigator.locks`), so two tabs never
+/// redeem the same refresh token at once.
+pub async fn with_refresh_lock<F, Fut>(task: F)
+where
+    F: FnOnce() -> Fut + 'static,
+    Fut: Future<Output = ()> + 'static,
+{
+    let locks = web_sys::window()
+        .map(|w| w.navigator())
+        .and_then(|n| Reflect::get(&n, &"locks".into()).ok())
+        .filter(|l| !l.is_undefined() && !l.is_null());
+    let request = locks
+        .as_ref()
+        .and_then(|l| Reflect::get(l, &"request".into()).ok())
+        .and_then(|r| r.dyn_into::<Function>().ok());
+    let (Some(locks), Some(request)) = (locks, request) else {
+        task().await;
+        return;
+    };
+    let callback = Closure::once_into_js(move |_lock: JsValue| -> Promise {
+        future_to_promise(async move {
+            task().await;
+            Ok(JsValue::UNDEFINED)
+        })
+    });
+    match request.call2(&locks, &CHANNEL.into(), &callback) {
+        Ok(promise) => {
+            if let Ok(promise) = promise.dyn_into::<Promise>() {
+                let _ = JsFuture::from(promise).await;
+            }
+        }
+        Err(_) => web_sys::console::warn_1(&"Gatehouse: Web Locks request failed".into()),
+    }
+}
+
+/// The session channel, if the browser has BroadcastChannel.
+pub fn channel() -> Option<web_sys::BroadcastChannel> {
+    web_sys::BroadcastChannel::new(CHANNEL).ok()
+}
+
+/// Sends a message to this origin's other tabs.
+pub fn post(channel: &web_sys::BroadcastChannel, text: &str) {
+    let _ = channel.post_message(&JsValue::from_str(text));
+}
+
+/// Calls `on_message` with the text of every message from other tabs; lives as long as the page.
+pub fn listen(channel: &web_sys::BroadcastChannel, on_message: impl Fn(String) + 'static) {
+    let handler = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+        if let Some(text) = e.data().as_string() {
+            on_message(text);
+        }
+    });
+    channel.set_onmessage(Some(handler.as_ref().unchecked_ref()));
+    handler.forget();
+}

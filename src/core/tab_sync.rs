@@ -1,0 +1,135 @@
+//! Keeping duplicated tabs alive. A duplicated tab (or one opened with `window.open`) starts with
+//! a copy of sessionStorage, so two tabs hold the same refresh token; a provider that rotates
+//! refresh tokens revokes the one used second. Tabs therefore refresh one at a time (a Web Lock)
+//! and the winner hands its new tokens to every tab that held the same refresh token, over a
+//! same-origin BroadcastChannel. Tabs are matched by a fingerprint of the refresh token, so no
+//! tab adopts a session that was never its own.
+
+use super::session::Session;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Name of the Web Lock held while refreshing and of the BroadcastChannel.
+pub const CHANNEL: &str = "gatehouse.session";
+
+/// A short, non-reversible identifier of a session's refresh token (or, without one, of its
+/// access token).
+pub fn fingerprint(session: &Session) -> String {
+    let secret = session
+        .refresh_token
+        .as_deref()
+        .unwrap_or(&session.access_token);
+    URL_SAFE_NO_PAD.encode(&Sha256::digest(secret.as_bytes())[..16])
+}
+
+/// What one tab tells the others.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TabMessage {
+    /// The session with fingerprint `previous` was refreshed; here is its successor.
+    Refreshed { previous: String, session: Session },
+    /// The session with fingerprint `previous` was signed out.
+    SignedOut { previous: String },
+}
+
+impl TabMessage {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn parse(text: &str) -> Option<TabMessage> {
+        serde_json::from_str(text).ok()
+    }
+
+    /// What a tab holding `current` should do with this message.
+    pub fn action_for(self, current: Option<&Session>) -> TabAction {
+        let Some(current) = current else {
+            return TabAction::Ignore;
+        };
+        let mine = fingerprint(current);
+        match self {
+            TabMessage::Refreshed { previous, session }
+                if previous == mine && Session::restore(&session.to_json()).is_some() =>
+            {
+                TabAction::Adopt(Box::new(session))
+            }
+            TabMessage::SignedOut { previous } if previous == mine => TabAction::SignOut,
+            _ => TabAction::Ignore,
+        }
+    }
+}
+
+#[derive(Debug, PartialEq)]
+pub enum TabAction {
+    Adopt(Box<Session>),
+    SignOut,
+    Ignore,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::token::TokenSet;
+
+    fn session(refresh: &str) -> Session {
+        Session::from_tokens(
+            TokenSet {
+                access_token: format!("at-{refresh}"),
+                expires_in_s: 60.0,
+                refresh_token: Some(refresh.into()),
+                id_token: None,
+                scope: None,
+            },
+            0.0,
+        )
+    }
+
+    #[test]
+    fn a_twin_adopts_the_refreshed_session() {
+        let old = session("r1");
+        let new = session("r2");
+        let msg = TabMessage::Refreshed {
+            previous: fingerprint(&old),
+            session: new.clone(),
+        };
+        let parsed = TabMessage::parse(&msg.to_json()).unwrap();
+        assert_eq!(
+            parsed.action_for(Some(&old)),
+            TabAction::Adopt(Box::new(new))
+        );
+    }
+
+    #[test]
+    fn other_sessions_and_signed_out_tabs_ignore_it() {
+        let msg = TabMessage::Refreshed {
+            previous: fingerprint(&session("r1")),
+            session: session("r2"),
+        };
+        assert_eq!(
+            msg.clone().action_for(Some(&session("other"))),
+            TabAction::Ignore
+        );
+        assert_eq!(msg.action_for(None), TabAction::Ignore);
+    }
+
+    #[test]
+    fn sign_out_reaches_twins_only() {
+        let s = session("r1");
+        let msg = TabMessage::SignedOut {
+            previous: fingerprint(&s),
+        };
+        assert_eq!(msg.clone().action_for(Some(&s)), TabAction::SignOut);
+        assert_eq!(msg.action_for(Some(&session("r9"))), TabAction::Ignore);
+    }
+
+    #[test]
+    fn fingerprints_do_not_reveal_the_token_and_garbage_is_ignored() {
+        let s = session("secret-refresh-token");
+        assert!(!fingerprint(&s).contains("secret"));
+        assert_eq!(fingerprint(&s).len(), 22);
+        assert_eq!(TabMessage::parse("{\"type\":\"hack\"}"), None);
+        assert_eq!(TabMessage::parse("not json"), None);
+    }
+}

@@ -1,0 +1,141 @@
+// End to end: keeping a session alive. Short-lived tokens (30 s) are refreshed without the
+// person noticing; duplicated tabs sharing one rotating refresh token both survive; a refresh
+// the provider refuses ends in "sign in again" that keeps the route and the username.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { registrations } from '../../dev/idp/registrations.js';
+import { launch, newPage } from './browser.js';
+import { Gatehouse } from './pages.js';
+import { startStack } from './stack.js';
+
+const users = Object.fromEntries(registrations[0].users.map((u) => [u.username.split('@')[0], u]));
+
+/** Polls `probe` until it returns a truthy value (bounded). */
+async function eventually(probe, { timeout = 10_000, interval = 200, what = 'condition' } = {}) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, interval));
+  }
+}
+
+describe('session keeping', () => {
+  let stack;
+  let browser;
+
+  before(async () => {
+    stack = await startStack({ ttl: { accessToken: 30, idToken: 60 } });
+    browser = await launch();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  test('a 30-second access token is refreshed before it expires, silently', async () => {
+    const page = await newPage(browser, { appOrigin: stack.appUrl });
+    const app = new Gatehouse(page, stack.appUrl);
+    const refreshes = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && r.url().endsWith('/token') && r.postData()?.includes('grant_type=refresh_token')) {
+        refreshes.push(new URLSearchParams(r.postData()));
+      }
+    });
+    await app.signIn(users.reader);
+    const first = await app.storedSession();
+    const lifetime = first.expires_at_ms - first.obtained_at_ms;
+    assert.ok(lifetime <= 30_000 && lifetime > 25_000, `lifetime ${lifetime}`);
+
+    const second = await eventually(async () => {
+      const s = await app.storedSession();
+      return s && s.access_token !== first.access_token ? s : null;
+    }, { timeout: 35_000, interval: 500, what: 'a refreshed access token' });
+
+    assert.ok(Date.now() < first.expires_at_ms, 'refreshed before the old token expired');
+    assert.equal(refreshes.length, 1, 'exactly one refresh request');
+    assert.match(refreshes[0].get('scope'), /api:\/\/d3e62185-f259-4d5b-8a8c-a9134fd34d47\/API\.call/, 'scope is sent on refresh');
+    assert.equal(refreshes[0].get('client_id'), stack.config.OAUTH_UI_APP_ID);
+    assert.notEqual(second.refresh_token, first.refresh_token, 'the provider rotated the refresh token');
+    assert.ok(second.refreshed_at_ms > first.obtained_at_ms);
+    // Still signed in, on the same page, nothing shown to the person but the new expiry.
+    assert.match(await app.userName(), /Rita Reader/);
+    assert.equal(await app.testId('auth-error').count(), 0);
+    await app.openProfile();
+    assert.notEqual(await app.testId('token-refreshed').innerText(), 'not yet');
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
+
+  test('a duplicated tab and its original both survive refresh-token rotation', async () => {
+    const page = await newPage(browser, { appOrigin: stack.appUrl });
+    const app = new Gatehouse(page, stack.appUrl);
+    await app.signIn(users.author);
+    const [twinPage] = await Promise.all([
+      page.context().waitForEvent('page'),
+      page.evaluate(() => window.open(window.location.href)),
+    ]);
+    const twin = new Gatehouse(twinPage, stack.appUrl);
+    await twin.testId('user-menu').waitFor();
+    const shared = await app.storedSession();
+    assert.equal((await twin.storedSession()).refresh_token, shared.refresh_token, 'the twin starts with a copy');
+
+    // The original refreshes: the twin must receive the rotated tokens.
+    await app.openProfile();
+    await app.testId('refresh-now').click();
+    const afterA = await eventually(async () => {
+      const s = await app.storedSession();
+      return s.refresh_token !== shared.refresh_token ? s : null;
+    }, { what: 'the original to refresh' });
+    await eventually(async () => (await twin.storedSession()).refresh_token === afterA.refresh_token,
+      { what: 'the twin to adopt the rotated refresh token' });
+
+    // Now the twin refreshes with the token it was handed; the provider accepts it.
+    await twin.openProfile();
+    await twin.testId('refresh-now').click();
+    const afterB = await eventually(async () => {
+      const s = await twin.storedSession();
+      return s.refresh_token !== afterA.refresh_token ? s : null;
+    }, { what: 'the twin to refresh' });
+    await eventually(async () => (await app.storedSession()).refresh_token === afterB.refresh_token,
+      { what: 'the original to adopt the twin\'s tokens' });
+    assert.equal(await app.testId('auth-error').count(), 0);
+    assert.equal(await twin.testId('auth-error').count(), 0);
+    assert.match(await twin.userName(), /Ada Author/);
+    await page.context().close();
+  });
+
+  test('a refused refresh ends the session, keeps the route and pre-fills the username', async () => {
+    const page = await newPage(browser, { appOrigin: stack.appUrl });
+    const app = new Gatehouse(page, stack.appUrl);
+    await app.signIn(users.librarian, '/?view=library');
+    // Invalidate the refresh token as the provider would after Entra's 24-hour SPA limit.
+    await page.evaluate(() => {
+      const s = JSON.parse(sessionStorage.getItem('gatehouse.session'));
+      s.refresh_token = 'revoked-refresh-token';
+      sessionStorage.setItem('gatehouse.session', JSON.stringify(s));
+    });
+    await page.reload();
+    await app.openProfile();
+    await app.testId('refresh-now').click();
+    const error = app.testId('auth-error');
+    await error.waitFor();
+    assert.match(await error.innerText(), /session has ended/i);
+    assert.match(await error.innerText(), /invalid_grant/);
+    assert.equal(await app.storedSession(), null, 'the dead session was removed');
+
+    const authorize = page.waitForRequest((r) => r.url().includes('/oauth2/v2.0/authorize'));
+    await app.testId('sign-in').click();
+    const params = new URL((await authorize).url()).searchParams;
+    assert.equal(params.get('login_hint'), users.librarian.username, 'login_hint was passed');
+    // The provider still has its own session (as Entra would), so no password is asked.
+    await app.testId('user-menu').waitFor();
+    const url = new URL(page.url());
+    assert.equal(url.pathname + url.search, '/?view=library', 'back on the same route');
+    await page.context().close();
+  });
+});
