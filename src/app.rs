@@ -6,12 +6,14 @@ use crate::browser::http;
 use crate::components::auth_error::AuthErrorPanel;
 use crate::components::header::Header;
 use crate::components::progress::Progress;
+use crate::components::views_nav::ViewsNav;
 use crate::core::config::{self, AppConfig, ConfigError};
 use crate::pages::config_error::ConfigErrorPage;
 use crate::pages::home::HomePage;
 use crate::pages::landing::LandingPage;
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::session_ended::SessionEndedPage;
+use crate::pages::view::ViewPage;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{Route, Router, Routes};
@@ -109,8 +111,14 @@ fn Shell(config: AppConfig, boot: BootUrl) -> impl IntoView {
 #[component]
 fn AppRoutes() -> impl IntoView {
     view! {
-        <Routes fallback=NotFoundPage>
-            <Route path=path!("/") view=HomePage/>
-        </Routes>
+        <div class="layout">
+            <ViewsNav/>
+            <div class="content">
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/") view=HomePage/>
+                    <Route path=path!("/views/:id") view=ViewPage/>
+                </Routes>
+            </div>
+        </div>
     }
 }

@@ -2,6 +2,7 @@
 //! renders and the intents it dispatches (sign in, sign out, refresh now). It drives the
 //! `OidcClient`, persists the session in sessionStorage and keeps it fresh.
 
+pub mod api;
 pub mod client;
 
 use crate::browser::{clock, location, session_store, tab_sync};
@@ -102,6 +103,8 @@ pub struct Auth {
     refreshing: StoredValue<bool>,
     retry_attempt: StoredValue<u32>,
     channel: StoredValue<Option<web_sys::BroadcastChannel>, LocalStorage>,
+    /// Callers waiting for the refresh in flight (e.g. several API calls that got a 401).
+    waiters: StoredValue<Vec<futures_channel::oneshot::Sender<bool>>, LocalStorage>,
 }
 
 impl Auth {
@@ -118,6 +121,7 @@ impl Auth {
             refreshing: StoredValue::new(false),
             retry_attempt: StoredValue::new(0),
             channel: StoredValue::new_local(tab_sync::channel()),
+            waiters: StoredValue::new_local(Vec::new()),
         };
         provide_context(auth);
         auth.watch_wake_ups();
@@ -269,6 +273,7 @@ impl Auth {
             return;
         }
         let (Some(client), Some(session)) = (self.client(), self.session.get_value()) else {
+            self.notify_waiters(false);
             return;
         };
         self.refreshing.set_value(true);
@@ -280,6 +285,7 @@ impl Auth {
             if !still_current {
                 auth.refreshing.set_value(false);
                 auth.mark_refreshing(false, None);
+                auth.notify_waiters(true);
                 return;
             }
             let outcome = client.refresh(&session).await;
@@ -288,6 +294,7 @@ impl Auth {
                 Ok(new_session) => {
                     if let Err(e) = session_store::save_session(&new_session) {
                         auth.end_session(AuthError::Browser(e));
+                        auth.notify_waiters(false);
                         return;
                     }
                     auth.retry_attempt.set_value(0);
@@ -296,6 +303,7 @@ impl Auth {
                         session: new_session.clone(),
                     });
                     auth.adopt(new_session);
+                    auth.notify_waiters(true);
                 }
                 Err(e)
                     if e.failure == RefreshFailure::Retry
@@ -307,10 +315,39 @@ impl Auth {
                     auth.set_timer(refresh::retry_backoff_ms(attempt), move || {
                         auth.refresh_now()
                     });
+                    auth.notify_waiters(false);
                 }
-                Err(e) => auth.end_session(e.error),
+                Err(e) => {
+                    auth.end_session(e.error);
+                    auth.notify_waiters(false);
+                }
             }
         }));
+    }
+
+    /// Refreshes (joining a refresh already in flight) and resolves to whether it succeeded.
+    pub async fn refresh_and_wait(&self) -> bool {
+        let (tx, rx) = futures_channel::oneshot::channel();
+        self.waiters.update_value(|w| w.push(tx));
+        self.refresh_now();
+        rx.await.unwrap_or(false)
+    }
+
+    fn notify_waiters(&self, refreshed: bool) {
+        let waiters = self
+            .waiters
+            .try_update_value(std::mem::take)
+            .unwrap_or_default();
+        for waiter in waiters {
+            let _ = waiter.send(refreshed);
+        }
+    }
+
+    /// The API rejected the session even after a refresh: it is over.
+    pub fn api_rejected_session(&self) {
+        self.end_session(AuthError::SessionEnded {
+            detail: "the API no longer accepts your sign-in".into(),
+        });
     }
 
     fn tell_twins(&self, message: TabMessage) {
@@ -427,6 +464,16 @@ impl Auth {
         self.state.with(|s| match s {
             AuthState::SignedIn(signed_in) => signed_in.profile.roles.clone(),
             _ => Vec::new(),
+        })
+    }
+
+    /// Whether the person holds any of `roles` (none required: always), counting write roles as
+    /// their read role (reactive). With sign-in disabled every gate is open: the API decides.
+    pub fn has_any_role(&self, roles: &[String]) -> bool {
+        self.state.with(|s| match s {
+            AuthState::SignedIn(signed_in) => roles::grants_any(&signed_in.profile.roles, roles),
+            AuthState::Disabled => true,
+            _ => false,
         })
     }
 

@@ -8,6 +8,8 @@ pub struct Reply {
     pub ok: bool,
     pub status: u16,
     pub body: String,
+    /// The `WWW-Authenticate` header (API responses only).
+    pub www_authenticate: Option<String>,
 }
 
 fn network_error(e: gloo_net::Error) -> String {
@@ -32,6 +34,7 @@ pub async fn get(url: &str) -> Result<Reply, String> {
         ok: resp.ok(),
         status: resp.status(),
         body,
+        www_authenticate: None,
     })
 }
 
@@ -49,5 +52,43 @@ pub async fn post_form(url: &str, body: String) -> Result<Reply, String> {
         ok: resp.ok(),
         status: resp.status(),
         body: text,
+        www_authenticate: None,
+    })
+}
+
+/// Calls the API: `method` on `url` with an optional bearer token and JSON body.
+pub async fn api(
+    method: &str,
+    url: &str,
+    bearer: Option<&str>,
+    json_body: Option<&str>,
+) -> Result<Reply, String> {
+    let mut builder = gloo_net::http::RequestBuilder::new(url)
+        .method(match method {
+            "POST" => gloo_net::http::Method::POST,
+            "PUT" => gloo_net::http::Method::PUT,
+            "PATCH" => gloo_net::http::Method::PATCH,
+            "DELETE" => gloo_net::http::Method::DELETE,
+            _ => gloo_net::http::Method::GET,
+        })
+        .header("Accept", "application/json");
+    if let Some(token) = bearer {
+        builder = builder.header("Authorization", &format!("Bearer {token}"));
+    }
+    let request = match json_body {
+        Some(body) => builder
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .map_err(network_error)?,
+        None => builder.build().map_err(network_error)?,
+    };
+    let resp = request.send().await.map_err(network_error)?;
+    let www_authenticate = resp.headers().get("www-authenticate");
+    let body = resp.text().await.map_err(network_error)?;
+    Ok(Reply {
+        ok: resp.ok(),
+        status: resp.status(),
+        body,
+        www_authenticate,
     })
 }

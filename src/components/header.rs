@@ -6,32 +6,40 @@ use crate::components::user_menu::UserMenu;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+/// What the right-hand side shows. Only this kind matters here: a memo of it keeps the user menu
+/// (and its open panel) alive while a refresh changes details inside `SignedIn`.
+#[derive(Clone, Copy, PartialEq)]
+enum Right {
+    User,
+    Disabled,
+    Nothing,
+}
+
 #[component]
 pub fn Header() -> impl IntoView {
     let auth = use_auth();
-    let in_app = move || {
-        matches!(
-            auth.state.get(),
-            AuthState::SignedIn(_) | AuthState::Disabled
-        )
-    };
+    let right = Memo::new(move |_| match auth.state.get() {
+        AuthState::SignedIn(_) => Right::User,
+        AuthState::Disabled => Right::Disabled,
+        _ => Right::Nothing,
+    });
     view! {
         <header class="topbar">
             <A href="/" attr:class="brand">"Gatehouse"</A>
             <nav aria-label="Main">
-                <Show when=in_app>
+                <Show when=move || right.get() != Right::Nothing>
                     <A href="/">"Home"</A>
                 </Show>
             </nav>
             <div class="topbar-right">
-                {move || match auth.state.get() {
-                    AuthState::SignedIn(_) => view! { <UserMenu/> }.into_any(),
-                    AuthState::Disabled => view! {
+                {move || match right.get() {
+                    Right::User => view! { <UserMenu/> }.into_any(),
+                    Right::Disabled => view! {
                         <span class="badge warning" data-testid="auth-disabled" title="OAUTH_ENABLED is false in config.json">
                             "Sign-in disabled"
                         </span>
                     }.into_any(),
-                    _ => ().into_any(),
+                    Right::Nothing => ().into_any(),
                 }}
             </div>
         </header>

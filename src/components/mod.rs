@@ -2,9 +2,12 @@
 
 pub mod auth_error;
 pub mod header;
+pub mod json_tree;
 pub mod profile_panel;
 pub mod progress;
+pub mod require_role;
 pub mod user_menu;
+pub mod views_nav;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;

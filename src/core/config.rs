@@ -4,6 +4,7 @@
 //! Parsing is strict where a mistake would surface later as a confusing sign-in failure: every
 //! error names the key and says what a valid value looks like.
 
+use super::views::{self, ApiView};
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -74,6 +75,8 @@ pub struct AppConfig {
     pub api_base_url: String,
     /// What the landing page says the app fronts.
     pub api_name: String,
+    /// API views declared under `VIEWS`.
+    pub views: Vec<ApiView>,
 }
 
 /// Why the configuration cannot be used. Each variant names the offending key.
@@ -91,6 +94,8 @@ pub enum ConfigError {
         value: String,
         expected: &'static str,
     },
+    /// `VIEWS` is not a valid list of API views.
+    BadViews(String),
 }
 
 impl ConfigError {
@@ -98,6 +103,7 @@ impl ConfigError {
     pub fn key(&self) -> Option<&'static str> {
         match self {
             ConfigError::Missing(key) | ConfigError::Invalid { key, .. } => Some(key),
+            ConfigError::BadViews(_) => Some("VIEWS"),
             _ => None,
         }
     }
@@ -117,6 +123,7 @@ impl fmt::Display for ConfigError {
                 f,
                 "{key} is missing from /config.json. It is required while sign-in is enabled (OAUTH_ENABLED)."
             ),
+            ConfigError::BadViews(why) => write!(f, "VIEWS in /config.json is invalid: {why}."),
             ConfigError::Invalid { key, value, expected } => {
                 write!(f, "{key} in /config.json has the value {value:?}; expected {expected}.")
             }
@@ -231,12 +238,23 @@ fn from_map(map: &Map<String, Value>) -> Result<AppConfig, ConfigError> {
         }
     };
     let api_name = text(map, "API_NAME")?.unwrap_or_else(|| "the API".to_string());
+    let views = match map.get("VIEWS") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        // VIEWS may also arrive as JSON text (e.g. an environment variable copied verbatim).
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(Vec::new()),
+        Some(Value::String(s)) => serde_json::from_str::<Value>(s)
+            .map_err(|e| e.to_string())
+            .and_then(|v| views::parse(&v)),
+        Some(other) => views::parse(other),
+    }
+    .map_err(ConfigError::BadViews)?;
 
     if !enabled {
         return Ok(AppConfig {
             oauth: None,
             api_base_url,
             api_name,
+            views,
         });
     }
 
@@ -314,6 +332,7 @@ fn from_map(map: &Map<String, Value>) -> Result<AppConfig, ConfigError> {
         }),
         api_base_url,
         api_name,
+        views,
     })
 }
 
@@ -412,6 +431,8 @@ mod tests {
             ),
             (r#""API_BASE_URL":"ftp://files""#, "API_BASE_URL"),
             (r#""OAUTH_SCOPES":["API.call"]"#, "OAUTH_SCOPES"),
+            (r#""VIEWS":[{"id":"x"}]"#, "VIEWS"),
+            (r#""VIEWS":"not json""#, "VIEWS"),
         ];
         for (extra, key) in cases {
             let text = format!(

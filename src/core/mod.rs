@@ -1,6 +1,7 @@
 //! The OpenID Connect client's protocol logic: plain Rust, no browser types, tested natively.
 //! Each module owns one rule set and cites the specification it enforces.
 
+pub mod api;
 pub mod authorize;
 pub mod callback;
 pub mod config;
@@ -18,3 +19,4 @@ pub mod roles;
 pub mod session;
 pub mod tab_sync;
 pub mod token;
+pub mod views;

@@ -19,7 +19,7 @@ pub fn HomePage() -> impl IntoView {
                 <p class="warning" role="status">"Sign-in is disabled (OAUTH_ENABLED=false): requests are sent without a token."</p>
             </Show>
             <Show when=move || matches!(auth.state.get(), AuthState::SignedIn(_))>
-                <p class="muted">"Your roles are listed under your name, top right."</p>
+                <p class="muted">"Your roles are listed under your name, top right. Pick an API view to call it with your access token; views your roles do not allow are shown greyed out with the role they need."</p>
             </Show>
         </section>
     }

@@ -5,3 +5,4 @@ pub mod home;
 pub mod landing;
 pub mod not_found;
 pub mod session_ended;
+pub mod view;

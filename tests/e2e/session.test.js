@@ -93,6 +93,7 @@ describe('session keeping', () => {
     }, { what: 'the original to refresh' });
     await eventually(async () => (await twin.storedSession()).refresh_token === afterA.refresh_token,
       { what: 'the twin to adopt the rotated refresh token' });
+    assert.ok(await app.testId('profile-panel').isVisible(), 'the open panel survives the refresh');
 
     // Now the twin refreshes with the token it was handed; the provider accepts it.
     await twin.openProfile();

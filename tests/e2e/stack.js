@@ -5,7 +5,7 @@
 // Every wait is bounded; `stop()` ends everything the stack started.
 
 import { spawn } from 'node:child_process';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, resolve } from 'node:path';
 
@@ -122,6 +122,8 @@ export async function startStack({ ttl = {}, config = {} } = {}) {
     OAUTH_SCOPES: 'API.call',
     API_BASE_URL: api.url,
     API_NAME: 'the StudyBuilder API (test)',
+    // The StudyBuilder views of the default configuration.
+    VIEWS: JSON.parse(readFileSync(join(ROOT, 'public/config.json'), 'utf8')).VIEWS,
     ...config,
   };
   return {

@@ -1,0 +1,63 @@
+//! The API client: every call carries `Authorization: Bearer <access token>`. A 401 triggers one
+//! refresh (shared by all calls that got a 401 meanwhile) and one retry; a second 401 ends the
+//! session. Interpretation of the response lives in `core::api`.
+
+use super::{Auth, AuthState};
+use crate::browser::http;
+use crate::core::api::{self, Outcome};
+use leptos::prelude::*;
+use serde_json::Value;
+
+/// What the console shows after a call.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ApiResult {
+    Response {
+        status: u16,
+        outcome: Outcome,
+        json: Option<Value>,
+        text: String,
+    },
+    /// The request never got an answer (offline, CORS, server down).
+    Network(String),
+}
+
+pub async fn call(auth: Auth, method: &str, path: &str, body: Option<String>) -> ApiResult {
+    let base = auth.config.with_value(|c| c.api_base_url.clone());
+    let url = api::url(&base, path);
+    let signed_in = matches!(auth.state.get_untracked(), AuthState::SignedIn(_));
+    let mut reply = match http::api(
+        method,
+        &url,
+        auth.access_token().as_deref(),
+        body.as_deref(),
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => return ApiResult::Network(format!("{url}: {e}")),
+    };
+    if reply.status == 401 && signed_in && auth.refresh_and_wait().await {
+        reply = match http::api(
+            method,
+            &url,
+            auth.access_token().as_deref(),
+            body.as_deref(),
+        )
+        .await
+        {
+            Ok(r) => r,
+            Err(e) => return ApiResult::Network(format!("{url}: {e}")),
+        };
+        if reply.status == 401 {
+            auth.api_rejected_session();
+        }
+    }
+    let outcome = api::classify(reply.status, &reply.body, reply.www_authenticate.as_deref());
+    let (json, text) = api::pretty(&reply.body);
+    ApiResult::Response {
+        status: reply.status,
+        outcome,
+        json,
+        text,
+    }
+}

@@ -1,0 +1,46 @@
+//! A JSON value as a collapsible tree (`<details>` per object and array), as plain text only.
+
+use leptos::prelude::*;
+use serde_json::Value;
+
+fn scalar(value: &Value) -> (String, &'static str) {
+    match value {
+        Value::Null => ("null".into(), "json-null"),
+        Value::Bool(b) => (b.to_string(), "json-bool"),
+        Value::Number(n) => (n.to_string(), "json-number"),
+        Value::String(s) => (format!("{s:?}"), "json-string"),
+        _ => (String::new(), ""),
+    }
+}
+
+fn node(label: Option<String>, value: Value, depth: usize) -> AnyView {
+    let label = label.map(|l| view! { <span class="json-key">{l}": "</span> });
+    match value {
+        Value::Object(map) => {
+            let summary = format!("{{…}} {} keys", map.len());
+            let children = map
+                .into_iter()
+                .map(|(k, v)| view! { <li>{node(Some(k), v, depth + 1)}</li> })
+                .collect_view();
+            view! { <details open=depth < 3><summary>{label}<span class="muted">{summary}</span></summary><ul>{children}</ul></details> }.into_any()
+        }
+        Value::Array(items) => {
+            let summary = format!("[…] {} items", items.len());
+            let children = items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| view! { <li>{node(Some(i.to_string()), v, depth + 1)}</li> })
+                .collect_view();
+            view! { <details open=depth < 3><summary>{label}<span class="muted">{summary}</span></summary><ul>{children}</ul></details> }.into_any()
+        }
+        other => {
+            let (text, class) = scalar(&other);
+            view! { <span>{label}<span class=class>{text}</span></span> }.into_any()
+        }
+    }
+}
+
+#[component]
+pub fn JsonTree(value: Value) -> impl IntoView {
+    view! { <div class="json-tree">{node(None, value, 0)}</div> }
+}

@@ -1,0 +1,58 @@
+//! Navigation entries for the configured API views (`view-<id>`). A view the person's roles do
+//! not allow is shown disabled with the reason rather than hidden, so people know it exists and
+//! what to ask for.
+
+use crate::auth::use_auth;
+use crate::components::require_role::missing_role_reason;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+#[component]
+pub fn ViewsNav() -> impl IntoView {
+    let auth = use_auth();
+    let views = auth.config.with_value(|c| c.views.clone());
+    // Re-render entries only when the roles change, not on every auth state change.
+    let held = Memo::new(move |_| auth.roles());
+    let disabled_mode =
+        Memo::new(move |_| matches!(auth.state.get(), crate::auth::AuthState::Disabled));
+    if views.is_empty() {
+        return ().into_any();
+    }
+    let entries = views
+        .into_iter()
+        .map(|v| {
+            let testid = format!("view-{}", v.id);
+            let href = format!("/views/{}", v.id);
+            let roles = v.roles.clone();
+            let (title, method) = (v.title.clone(), v.method.clone());
+            move || {
+                let (title, method) = (title.clone(), method.clone());
+                if disabled_mode.get() || crate::core::roles::grants_any(&held.get(), &roles) {
+                    view! {
+                        <li><A href=href.clone() attr:class="nav-item" attr:data-testid=testid.clone()>
+                            <span class="method">{method}</span>{title}
+                        </A></li>
+                    }
+                    .into_any()
+                } else {
+                    let reason = missing_role_reason(&roles);
+                    view! {
+                        <li><span class="nav-item disabled" aria-disabled="true" data-testid=testid.clone()
+                            data-reason=reason.clone() title=reason.clone()>
+                            <span class="method">{method}</span>{title}
+                            <small class="reason">{reason.clone()}</small>
+                        </span></li>
+                    }
+                    .into_any()
+                }
+            }
+        })
+        .collect_view();
+    view! {
+        <nav class="views-nav" aria-label="API views">
+            <h2>"API"</h2>
+            <ul>{entries}</ul>
+        </nav>
+    }
+    .into_any()
+}

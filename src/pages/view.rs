@@ -1,0 +1,132 @@
+//! One API view (`/views/:id`): calls its endpoint with the bearer token and shows the status
+//! (`api-status`) and the JSON result (`api-result`). GET views load on open; views that send a
+//! body show an editor and a Send button. Gated by the view's roles.
+
+use crate::auth::api::{self, ApiResult};
+use crate::auth::use_auth;
+use crate::components::json_tree::JsonTree;
+use crate::components::progress::Progress;
+use crate::components::require_role::NotPermitted;
+use crate::core::api::Outcome;
+use crate::core::views::ApiView;
+use crate::pages::not_found::NotFoundPage;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn ViewPage() -> impl IntoView {
+    let auth = use_auth();
+    let params = use_params_map();
+    // Memos, so the console is rebuilt only when the view or the permission changes, not on
+    // every auth state change (a refresh toggles flags inside `SignedIn`).
+    let current = Memo::new(move |_| {
+        let id = params.with(|p| p.get("id").unwrap_or_default());
+        auth.config
+            .with_value(|c| c.views.iter().find(|v| v.id == id).cloned())
+    });
+    let allowed =
+        Memo::new(move |_| current.with(|v| v.as_ref().map(|v| auth.has_any_role(&v.roles))));
+    move || match (current.get(), allowed.get()) {
+        (Some(v), Some(true)) => view! { <ApiConsole api_view=v/> }.into_any(),
+        (Some(v), _) => view! { <NotPermitted any=v.roles.clone()/> }.into_any(),
+        (None, _) => view! { <NotFoundPage/> }.into_any(),
+    }
+}
+
+#[component]
+fn ApiConsole(api_view: ApiView) -> impl IntoView {
+    let auth = use_auth();
+    let result: RwSignal<Option<ApiResult>> = RwSignal::new(None);
+    let busy = RwSignal::new(false);
+    let body = RwSignal::new(api_view.body_text());
+    let body_error: RwSignal<Option<String>> = RwSignal::new(None);
+    let sends_body = api_view.sends_body();
+    let method = api_view.method.clone();
+    let path = api_view.path.clone();
+
+    let run = move || {
+        let body_text = sends_body.then(|| body.get_untracked());
+        if let Some(text) = &body_text {
+            if let Err(e) = serde_json::from_str::<serde_json::Value>(text) {
+                body_error.set(Some(format!("The body is not valid JSON: {e}")));
+                return;
+            }
+        }
+        body_error.set(None);
+        busy.set(true);
+        let (method, path) = (method.clone(), path.clone());
+        spawn_local(async move {
+            let outcome = api::call(auth, &method, &path, body_text).await;
+            result.set(Some(outcome));
+            busy.set(false);
+        });
+    };
+    let run = StoredValue::new_local(run);
+    if !sends_body {
+        run.with_value(|r| r());
+    }
+
+    view! {
+        <section class="card">
+            <h1>{api_view.title.clone()}</h1>
+            {api_view.description.clone().map(|d| view! { <p class="muted">{d}</p> })}
+            <p class="request mono"><span class="method">{api_view.method.clone()}</span>" "{api_view.path.clone()}</p>
+            <Show when=move || sends_body>
+                <label for="api-body">"Request body (JSON)"</label>
+                <textarea id="api-body" data-testid="api-body" rows="8" spellcheck="false"
+                    prop:value=move || body.get() on:input=move |e| body.set(event_target_value(&e))></textarea>
+                {move || body_error.get().map(|e| view! { <p class="warning" role="alert">{e}</p> })}
+            </Show>
+            <div class="actions">
+                <button class="button primary" data-testid="api-run" disabled=move || busy.get()
+                    on:click=move |_| run.with_value(|r| r())>
+                    {if sends_body { "Send" } else { "Reload" }}
+                </button>
+            </div>
+        </section>
+        <section class="card" aria-live="polite">
+            {move || {
+                if busy.get() {
+                    return view! { <Progress label="Calling the API…"/> }.into_any();
+                }
+                match result.get() {
+                    None => view! { <p class="muted">"Not sent yet."</p> }.into_any(),
+                    Some(ApiResult::Network(e)) => view! {
+                        <div class="warning" role="alert" data-testid="api-error">
+                            <p>"The API could not be reached: " {e}</p>
+                            <button class="button" data-testid="api-retry" on:click=move |_| run.with_value(|r| r())>"Try again"</button>
+                        </div>
+                    }.into_any(),
+                    Some(ApiResult::Response { status, outcome, json, text }) => {
+                        let notice = match outcome {
+                            Outcome::Forbidden { required, detail } => Some(view! {
+                                <div data-testid="api-forbidden"><NotPermitted any=required detail=detail.unwrap_or_default()/></div>
+                            }.into_any()),
+                            Outcome::ServerError => Some(view! {
+                                <div class="warning" role="alert" data-testid="api-error">
+                                    <p>"The API failed (HTTP " {status} "). This is not your fault; try again in a moment."</p>
+                                    <button class="button" data-testid="api-retry" on:click=move |_| run.with_value(|r| r())>"Try again"</button>
+                                </div>
+                            }.into_any()),
+                            Outcome::Unauthorized => Some(view! {
+                                <p class="warning" role="alert">"The API did not accept your sign-in."</p>
+                            }.into_any()),
+                            Outcome::Done => None,
+                        };
+                        view! {
+                            <p>"Status: " <strong data-testid="api-status" class=if status < 400 { "ok" } else { "bad" }>{status}</strong></p>
+                            {notice}
+                            <div data-testid="api-result">
+                                {match json {
+                                    Some(value) => view! { <JsonTree value/> }.into_any(),
+                                    None => view! { <pre class="mono">{text}</pre> }.into_any(),
+                                }}
+                            </div>
+                        }.into_any()
+                    }
+                }
+            }}
+        </section>
+    }
+}

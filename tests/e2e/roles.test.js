@@ -1,0 +1,152 @@
+// End to end: what each StudyBuilder role combination sees and can do. Views are enabled or shown
+// disabled with the reason; gated routes show "not permitted"; calls reach the API with a bearer
+// token; the API's 403 is explained; a 401 is refreshed and retried once; network failures can
+// be retried.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+
+import { registrations } from '../../dev/idp/registrations.js';
+import { launch, newPage } from './browser.js';
+import { Gatehouse } from './pages.js';
+import { startStack } from './stack.js';
+
+const sb = registrations[0];
+const DEFAULT_VIEWS = JSON.parse(readFileSync(new URL('../../public/config.json', import.meta.url), 'utf8')).VIEWS;
+const VIEW_ROLES = {
+  studies: 'Study.Read',
+  'create-study': 'Study.Write',
+  'library-items': 'Library.Read',
+  'create-library-item': 'Library.Write',
+  me: null,
+};
+// Write implies read of the same resource (clinical-mdr-api's rule).
+const grants = (roles, needed) => needed === null || roles.includes(needed)
+  || (needed.endsWith('.Read') && roles.includes(needed.replace('.Read', '.Write')));
+
+describe('role-aware UI', () => {
+  let stack;
+  let browser;
+
+  before(async () => {
+    stack = await startStack({
+      config: {
+        VIEWS: [
+          ...DEFAULT_VIEWS,
+          // A view the UI does not gate, so the API's own 403 can be seen.
+          { id: 'ungated-create', title: 'Create (ungated)', method: 'POST', path: '/studies', roles: [],
+            body: { study_number: '7', acronym: 'X', title: 'Y' } },
+        ],
+      },
+    });
+    browser = await launch();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  for (const user of sb.users) {
+    test(`${user.name} (${user.roles.join(', ') || 'no roles'}) sees the right roles and views`, async () => {
+      const page = await newPage(browser, { appOrigin: stack.appUrl });
+      const app = new Gatehouse(page, stack.appUrl);
+      await app.signIn(user);
+      await app.openProfile();
+      assert.deepEqual((await app.roles()).sort(), [...user.roles].sort());
+      await page.keyboard.press('Escape');
+      await app.testId('profile-panel').waitFor({ state: 'detached' });
+
+      for (const [id, role] of Object.entries(VIEW_ROLES)) {
+        const entry = app.testId(`view-${id}`);
+        if (grants(user.roles, role)) {
+          assert.equal(await entry.evaluate((e) => e.tagName), 'A', `${id} is a link`);
+        } else {
+          assert.equal(await entry.getAttribute('aria-disabled'), 'true', `${id} is disabled`);
+          assert.equal(await entry.getAttribute('data-reason'), `requires ${role}`);
+          // The route itself is gated too.
+          await app.open(`/views/${id}`);
+          await app.testId('not-permitted').waitFor();
+          assert.match(await app.testId('not-permitted').innerText(), new RegExp(`requires ${role.replace('.', '\\.')}`));
+        }
+      }
+      await page.context().close();
+    });
+  }
+
+  test('views call the API with the bearer token and show status and JSON', async () => {
+    const page = await newPage(browser, { appOrigin: stack.appUrl });
+    const app = new Gatehouse(page, stack.appUrl);
+    await app.signIn(sb.users.find((u) => u.username.startsWith('super')));
+    const apiRequest = page.waitForRequest((r) => r.url() === `${stack.apiUrl}/studies` && r.method() === 'GET');
+    await app.testId('view-studies').click();
+    const sent = await apiRequest;
+    const { access_token: token } = await app.storedSession();
+    assert.equal((await sent.allHeaders()).authorization, `Bearer ${token}`);
+    await app.testId('api-status').waitFor();
+    assert.equal(await app.testId('api-status').innerText(), '200');
+    assert.match(await app.testId('api-result').innerText(), /study_number/);
+
+    // Create a study: POST with the (editable) JSON body.
+    await app.testId('view-create-study').click();
+    await app.testId('api-body').fill(JSON.stringify({ study_number: '4242', acronym: 'E2E', title: 'Made by a test' }));
+    await app.testId('api-run').click();
+    await page.getByTestId('api-status').filter({ hasText: '201' }).waitFor();
+    assert.match(await app.testId('api-result').innerText(), /sam|super@studybuilder\.test/i);
+    await page.context().close();
+  });
+
+  test("the API's 403 is shown as not permitted with the role it wanted", async () => {
+    const page = await newPage(browser, { appOrigin: stack.appUrl });
+    const app = new Gatehouse(page, stack.appUrl);
+    await app.signIn(sb.users.find((u) => u.username.startsWith('reader')));
+    await app.testId('view-ungated-create').click();
+    await app.testId('api-run').click();
+    await app.testId('api-forbidden').waitFor();
+    assert.equal(await app.testId('api-status').innerText(), '403');
+    assert.match(await app.testId('api-forbidden').innerText(), /requires Study\.Write/);
+    await page.context().close();
+  });
+
+  test('a 401 from the API triggers one refresh and one retry', async () => {
+    const page = await newPage(browser, { appOrigin: stack.appUrl });
+    const app = new Gatehouse(page, stack.appUrl);
+    await app.signIn(sb.users.find((u) => u.username.startsWith('reader')));
+    // The API stops accepting the current access token (as after a key rollover or revocation).
+    await page.evaluate(() => {
+      const s = JSON.parse(sessionStorage.getItem('gatehouse.session'));
+      s.access_token = s.access_token.replace(/\.[^.]+$/, '.AAAA');
+      sessionStorage.setItem('gatehouse.session', JSON.stringify(s));
+    });
+    await page.reload();
+    await app.testId('user-menu').waitFor();
+    const refreshes = [];
+    const apiCalls = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/token') && r.postData()?.includes('grant_type=refresh_token')) refreshes.push(r);
+      if (r.url() === `${stack.apiUrl}/studies`) apiCalls.push(r.method());
+    });
+    await app.testId('view-studies').click();
+    await page.getByTestId('api-status').filter({ hasText: '200' }).waitFor();
+    assert.equal(refreshes.length, 1, 'one refresh');
+    assert.deepEqual(apiCalls.filter((m) => m === 'GET').length, 2, `the call was retried once: ${apiCalls}`);
+    await page.context().close();
+  });
+
+  test('a network failure offers a retry that then succeeds', async () => {
+    const page = await newPage(browser, { appOrigin: stack.appUrl });
+    const app = new Gatehouse(page, stack.appUrl);
+    await app.signIn(sb.users.find((u) => u.username.startsWith('librarian')));
+    await page.route(`${stack.apiUrl}/**`, (route) => route.abort('connectionrefused'));
+    await app.testId('view-library-items').click();
+    await app.testId('api-error').waitFor();
+    assert.match(await app.testId('api-error').innerText(), /could not be reached/);
+    await page.unroute(`${stack.apiUrl}/**`);
+    await app.testId('api-retry').click();
+    await page.getByTestId('api-status').filter({ hasText: '200' }).waitFor();
+    // Expected console noise from the aborted request only.
+    assert.ok(page.problems.every((p) => /ERR_CONNECTION_REFUSED|Failed to load/.test(p)), page.problems.join('\n'));
+    await page.context().close();
+  });
+});
