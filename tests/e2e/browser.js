@@ -20,12 +20,25 @@ export async function launch() {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS, timeout: 30_000 });
 }
 
-/** A new page whose errors are collected in `page.problems`. */
+/**
+ * A new page whose errors are collected in `page.problems` and whose Content-Security-Policy
+ * violations (reported by the browser's `securitypolicyviolation` event, on every document the
+ * page loads) in `page.csp`.
+ */
 export async function newPage(browser, options = {}) {
   const { appOrigin, ...contextOptions } = options;
   const context = await browser.newContext(contextOptions);
   context.setDefaultTimeout(15_000);
+  const csp = [];
+  await context.exposeBinding('__gatehouseCspViolation', ({ frame }, v) => csp.push({ page: frame.url(), ...v }));
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__gatehouseCspViolation({ directive: e.violatedDirective, blocked: e.blockedURI, sample: e.sample });
+    });
+  });
   const page = await context.newPage();
+  page.csp = csp;
+  page.appOrigin = appOrigin;
   page.problems = [];
   page.on('pageerror', (e) => page.problems.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
@@ -36,4 +49,13 @@ export async function newPage(browser, options = {}) {
     page.problems.push(`console: ${m.text()} (${where})`);
   });
   return page;
+}
+
+/** Ends a test's page: fails on any CSP violation seen on the app, then closes the context. */
+export async function finish(page) {
+  const violations = page.csp.filter((v) => !page.appOrigin || v.page.startsWith(page.appOrigin));
+  await page.context().close();
+  if (violations.length) {
+    throw new Error(`Content-Security-Policy violations:\n${JSON.stringify(violations, null, 2)}`);
+  }
 }

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
 import { registrations } from '../../dev/idp/registrations.js';
-import { launch, newPage } from './browser.js';
+import { finish, launch, newPage } from './browser.js';
 import { Gatehouse } from './pages.js';
 import { startStack } from './stack.js';
 
@@ -71,7 +71,7 @@ describe('role-aware UI', () => {
           assert.match(await app.testId('not-permitted').innerText(), new RegExp(`requires ${role.replace('.', '\\.')}`));
         }
       }
-      await page.context().close();
+      await finish(page);
     });
   }
 
@@ -94,7 +94,7 @@ describe('role-aware UI', () => {
     await app.testId('api-run').click();
     await page.getByTestId('api-status').filter({ hasText: '201' }).waitFor();
     assert.match(await app.testId('api-result').innerText(), /sam|super@studybuilder\.test/i);
-    await page.context().close();
+    await finish(page);
   });
 
   test("the API's 403 is shown as not permitted with the role it wanted", async () => {
@@ -106,7 +106,7 @@ describe('role-aware UI', () => {
     await app.testId('api-forbidden').waitFor();
     assert.equal(await app.testId('api-status').innerText(), '403');
     assert.match(await app.testId('api-forbidden').innerText(), /requires Study\.Write/);
-    await page.context().close();
+    await finish(page);
   });
 
   test('a 401 from the API triggers one refresh and one retry', async () => {
@@ -131,7 +131,7 @@ describe('role-aware UI', () => {
     await page.getByTestId('api-status').filter({ hasText: '200' }).waitFor();
     assert.equal(refreshes.length, 1, 'one refresh');
     assert.deepEqual(apiCalls.filter((m) => m === 'GET').length, 2, `the call was retried once: ${apiCalls}`);
-    await page.context().close();
+    await finish(page);
   });
 
   test('a network failure offers a retry that then succeeds', async () => {
@@ -147,6 +147,6 @@ describe('role-aware UI', () => {
     await page.getByTestId('api-status').filter({ hasText: '200' }).waitFor();
     // Expected console noise from the aborted request only.
     assert.ok(page.problems.every((p) => /ERR_CONNECTION_REFUSED|Failed to load/.test(p)), page.problems.join('\n'));
-    await page.context().close();
+    await finish(page);
   });
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { registrations } from '../../dev/idp/registrations.js';
-import { launch, newPage } from './browser.js';
+import { finish, launch, newPage } from './browser.js';
 import { Gatehouse } from './pages.js';
 import { startStack } from './stack.js';
 
@@ -68,7 +68,7 @@ describe('session keeping', () => {
     await app.openProfile();
     assert.notEqual(await app.testId('token-refreshed').innerText(), 'not yet');
     assert.deepEqual(page.problems, []);
-    await page.context().close();
+    await finish(page);
   });
 
   test('a duplicated tab and its original both survive refresh-token rotation', async () => {
@@ -107,7 +107,7 @@ describe('session keeping', () => {
     assert.equal(await app.testId('auth-error').count(), 0);
     assert.equal(await twin.testId('auth-error').count(), 0);
     assert.match(await twin.userName(), /Ada Author/);
-    await page.context().close();
+    await finish(page);
   });
 
   test('a refused refresh ends the session, keeps the route and pre-fills the username', async () => {
@@ -137,6 +137,6 @@ describe('session keeping', () => {
     await app.testId('user-menu').waitFor();
     const url = new URL(page.url());
     assert.equal(url.pathname + url.search, '/?view=library', 'back on the same route');
-    await page.context().close();
+    await finish(page);
   });
 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { registrations } from '../../dev/idp/registrations.js';
-import { launch, newPage } from './browser.js';
+import { finish, launch, newPage } from './browser.js';
 import { Gatehouse } from './pages.js';
 import { startStack } from './stack.js';
 
@@ -57,7 +57,7 @@ describe('sign-in', () => {
     await app.openProfile();
     assert.deepEqual((await app.roles()).sort(), ['Library.Read', 'Study.Read']);
     assert.deepEqual(page.problems, []);
-    await page.context().close();
+    await finish(page);
   });
 
   test('a deep link survives the round trip to the provider', async () => {
@@ -69,7 +69,7 @@ describe('sign-in', () => {
     await app.testId('user-menu').waitFor();
     const url = new URL(page.url());
     assert.equal(url.pathname + url.search, '/?tab=studies');
-    await page.context().close();
+    await finish(page);
   });
 
   test('a reload keeps the session without a round trip to the provider', async () => {
@@ -84,7 +84,7 @@ describe('sign-in', () => {
     assert.match(await app.userName(), /Sam Superuser/);
     assert.deepEqual(await app.storedSession(), before);
     assert.equal(idpRequests.filter((u) => u.includes('/token')).length, 0, 'no token request on reload');
-    await page.context().close();
+    await finish(page);
   });
 
   test('a user without roles sees an explicit "no roles" line', async () => {
@@ -94,7 +94,7 @@ describe('sign-in', () => {
     await app.openProfile();
     await app.testId('profile-no-roles').waitFor();
     assert.equal(await app.testId('profile-role').count(), 0);
-    await page.context().close();
+    await finish(page);
   });
 
   test('sign-out clears the session and ends the provider session', async () => {
@@ -111,7 +111,7 @@ describe('sign-in', () => {
     // The provider session is gone too: signing in again asks for the password.
     await app.testId('sign-in').click();
     await app.idp.waitFor();
-    await page.context().close();
+    await finish(page);
   });
 });
 
@@ -155,7 +155,7 @@ describe('hostile and broken callbacks', () => {
     await page2.goto('about:blank');
     await page2.goto(tampered);
     await assertRejected(app2, /does not match a sign-in started in this tab/);
-    await page2.context().close();
+    await finish(page2);
   });
 
   test('a replayed callback URL cannot be redeemed twice', async () => {
@@ -174,7 +174,7 @@ describe('hostile and broken callbacks', () => {
     await page.evaluate(() => sessionStorage.removeItem('gatehouse.session'));
     await page.goto(callback);
     await assertRejected(app, /already used|does not match/);
-    await page.context().close();
+    await finish(page);
   });
 
   test('an error redirect with a script in its description is shown as text', async () => {
@@ -189,7 +189,7 @@ describe('hostile and broken callbacks', () => {
     assert.ok((await app.testId('auth-error').innerText()).includes(hostile), 'shown literally');
     assert.equal(await page.evaluate(() => window.__pwned), undefined, 'no script ran');
     assert.equal(await page.locator('#main img').count(), 0, 'no element was injected');
-    await page.context().close();
+    await finish(page);
   });
 
   test('cancelling at the provider ends in a readable error and a way to try again', async () => {
@@ -200,6 +200,6 @@ describe('hostile and broken callbacks', () => {
     await app.idp.cancel();
     await assertRejected(app, /access_denied/);
     await app.testId('sign-in').waitFor();
-    await page.context().close();
+    await finish(page);
   });
 });

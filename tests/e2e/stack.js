@@ -1,15 +1,16 @@
-// Starts the whole Gatehouse stack for an end-to-end test, on 127.0.0.1 and free ports:
-// the release build in dist/ behind a small static server (SPA fallback, runtime config.json),
-// the local Entra-like identity provider, and the protected API binary.
+// Starts the whole Gatehouse stack for an end-to-end test, on 127.0.0.1 and free ports: the
+// release build in dist/ served by Debian's nginx with the production configuration (written by
+// deploy/entrypoint.sh from environment variables, strict CSP included), the local Entra-like
+// identity provider, and the protected API binary.
 //
 // Every wait is bounded; `stop()` ends everything the stack started.
 
 import { spawn } from 'node:child_process';
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { extname, join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 import { startIdp } from '../../dev/idp/server.js';
+import { freePort, startNginx } from './nginx.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const DIST = process.env.GATEHOUSE_DIST ?? join(ROOT, 'dist');
@@ -19,43 +20,6 @@ export const STUDYBUILDER = {
   clientId: '5d2a8f4c-9e1b-4a7d-8c3f-6b0e2d9a1c57',
   apiAppId: 'd3e62185-f259-4d5b-8a8c-a9134fd34d47',
 };
-
-const MIME = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript',
-  '.wasm': 'application/wasm',
-  '.css': 'text/css',
-  '.json': 'application/json',
-  '.png': 'image/png',
-  '.svg': 'image/svg+xml',
-};
-
-/** Serves `dist/` like the production nginx: files as they are, app routes fall back to index.html. */
-function startStaticServer(getConfig) {
-  const server = createServer((req, res) => {
-    const url = new URL(req.url, 'http://x');
-    if (url.pathname === '/config.json') {
-      res.writeHead(200, { 'content-type': MIME['.json'], 'cache-control': 'no-store' });
-      res.end(JSON.stringify(getConfig()));
-      return;
-    }
-    const file = join(DIST, decodeURIComponent(url.pathname));
-    const inside = file.startsWith(DIST);
-    if (inside && existsSync(file) && statSync(file).isFile()) {
-      res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream' });
-      createReadStream(file).pipe(res);
-    } else if (extname(url.pathname) === '') {
-      res.writeHead(200, { 'content-type': MIME['.html'], 'cache-control': 'no-store' });
-      createReadStream(join(DIST, 'index.html')).pipe(res);
-    } else {
-      res.writeHead(404).end('not found');
-    }
-  });
-  return new Promise((ok, fail) => {
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => ok(server));
-  });
-}
 
 /** Starts the API binary and waits (bounded) for its "API ready: <url>" line. */
 function startApi(env) {
@@ -90,53 +54,50 @@ function startApi(env) {
 }
 
 /**
- * Starts the stack. `ttl` sets IdP token lifetimes in seconds; `config` overrides config.json keys.
- * Returns URLs, the IdP handle, a mutable `config` and `stop()`.
+ * Starts the stack. `ttl` sets IdP token lifetimes in seconds; `config` overrides config.json keys
+ * (passed to the entrypoint as environment variables, as an operator would); `registration`
+ * ({ clientId, apiAppId }) picks the IdP's app registration the app and API are configured for.
+ * Returns URLs, the IdP handle, the effective `config` and `stop()`.
  */
-export async function startStack({ ttl = {}, config = {} } = {}) {
+export async function startStack({ ttl = {}, config = {}, registration = STUDYBUILDER } = {}) {
   if (!existsSync(join(DIST, 'index.html'))) {
     throw new Error(`${DIST}/index.html is missing: run "trunk build --release" first`);
   }
-  const state = { config: {} };
-  const web = await startStaticServer(() => state.config);
-  const appUrl = `http://127.0.0.1:${web.address().port}`;
+  const port = await freePort();
+  const appUrl = `http://127.0.0.1:${port}`;
   const idp = await startIdp({ port: 0, appOrigins: [appUrl], ttl, quiet: true });
-  const metadataUrl = `${idp.issuer}/.well-known/openid-configuration?appid=${STUDYBUILDER.apiAppId}`;
-  let api;
+  const metadataUrl = `${idp.issuer}/.well-known/openid-configuration?appid=${registration.apiAppId}`;
+  const cleanup = [() => idp.close()];
+  const stop = async () => {
+    for (const step of cleanup.reverse()) await step();
+  };
   try {
-    api = await startApi({
+    const api = await startApi({
       OAUTH_METADATA_URL: metadataUrl,
-      OAUTH_API_APP_ID: STUDYBUILDER.apiAppId,
+      OAUTH_API_APP_ID: registration.apiAppId,
       API_CORS_ORIGINS: appUrl,
     });
+    cleanup.push(() => api.child.kill('SIGTERM'));
+    const effective = {
+      OAUTH_ENABLED: 'true',
+      OAUTH_METADATA_URL: metadataUrl,
+      OAUTH_UI_APP_ID: registration.clientId,
+      OAUTH_API_APP_ID: registration.apiAppId,
+      OAUTH_SCOPES: 'API.call',
+      API_BASE_URL: api.url,
+      API_NAME: 'the StudyBuilder API (test)',
+      // The StudyBuilder views of the default configuration.
+      VIEWS: JSON.parse(readFileSync(join(ROOT, 'public/config.json'), 'utf8')).VIEWS,
+      ...config,
+    };
+    const env = Object.fromEntries(
+      Object.entries(effective).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+    );
+    const web = await startNginx({ dist: DIST, env, port });
+    cleanup.push(() => web.stop());
+    return { appUrl, apiUrl: api.url, idp, config: effective, web, stop };
   } catch (e) {
-    await idp.close();
-    web.close();
+    await stop();
     throw e;
   }
-  state.config = {
-    OAUTH_ENABLED: 'true',
-    OAUTH_METADATA_URL: metadataUrl,
-    OAUTH_UI_APP_ID: STUDYBUILDER.clientId,
-    OAUTH_API_APP_ID: STUDYBUILDER.apiAppId,
-    OAUTH_SCOPES: 'API.call',
-    API_BASE_URL: api.url,
-    API_NAME: 'the StudyBuilder API (test)',
-    // The StudyBuilder views of the default configuration.
-    VIEWS: JSON.parse(readFileSync(join(ROOT, 'public/config.json'), 'utf8')).VIEWS,
-    ...config,
-  };
-  return {
-    appUrl,
-    apiUrl: api.url,
-    idp,
-    get config() { return state.config; },
-    set config(value) { state.config = value; },
-    async stop() {
-      api.child.kill('SIGTERM');
-      web.closeAllConnections?.();
-      web.close();
-      await idp.close();
-    },
-  };
 }

@@ -1,0 +1,303 @@
+// deploy/entrypoint.sh in config-only mode: config.json from the environment (escaping, empty
+// variables, validation) and the generated nginx configuration (CSP, HSTS, brotli).
+// Run: node --test tests/nginx/
+
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { runEntrypoint } from '../e2e/nginx.js';
+
+const GOOD = {
+  OAUTH_ENABLED: 'true',
+  OAUTH_METADATA_URL: 'https://login.microsoftonline.com/7f3c9b2e/v2.0/.well-known/openid-configuration?appid=d3e6',
+  OAUTH_UI_APP_ID: '5d2a8f4c-9e1b-4a7d-8c3f-6b0e2d9a1c57',
+  OAUTH_API_APP_ID: 'd3e62185-f259-4d5b-8a8c-a9134fd34d47',
+  OAUTH_API_APP_ID_URI: 'api://studybuilder',
+  OAUTH_SCOPES: 'API.call',
+  OAUTH_REDIRECT_PATH: '/oauth-callback',
+  OAUTH_RESPONSE_MODE: 'fragment',
+  OAUTH_ROLES_CLAIM: 'roles',
+  OAUTH_ROLES_TOKEN: 'access_token',
+  OAUTH_PROMPT: 'select_account',
+  OAUTH_DOMAIN_HINT: 'example.com',
+  API_BASE_URL: 'https://api.example.com:8443/base',
+  API_NAME: 'the StudyBuilder API',
+};
+
+const INDEX_HTML = `<!doctype html>
+<html><head>
+<script type="module">
+import init from '/app-0123456789abcdef.js';
+await init({ module_or_path: '/app-0123456789abcdef_bg.wasm' });
+</script>
+<link rel="stylesheet" href="/main-0123456789abcdef.css">
+</head><body></body></html>
+`;
+
+/** Independent of the entrypoint's awk: the text of each <script> without src, hashed as Chromium does. */
+function inlineScriptHashes(html) {
+  const normalised = html.replace(/\r\n?/g, '\n');
+  return [...normalised.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script/gi)]
+    .filter(([, attributes]) => !/(^|\s)src\s*=/i.test(attributes))
+    .map(([, , body]) => `'sha256-${createHash('sha256').update(body, 'utf8').digest('base64')}'`);
+}
+
+let base;
+let counter = 0;
+
+/** A fresh web root (with `html` as index.html) and configuration directories. */
+function site(html = INDEX_HTML) {
+  const dir = join(base, `site-${++counter}`);
+  const webRoot = join(dir, 'html');
+  mkdirSync(webRoot, { recursive: true });
+  writeFileSync(join(webRoot, 'index.html'), html);
+  return { webRoot, confDir: join(dir, 'conf'), runDir: join(dir, 'run') };
+}
+
+async function configure(env, html) {
+  const paths = site(html);
+  const result = await runEntrypoint({ env, ...paths });
+  const configFile = join(paths.webRoot, 'config.json');
+  const headersFile = join(paths.confDir, 'security-headers.conf');
+  return {
+    ...result,
+    ...paths,
+    config: existsSync(configFile) ? JSON.parse(readFileSync(configFile, 'utf8')) : undefined,
+    csp: existsSync(headersFile)
+      ? /add_header Content-Security-Policy "([^"]*)" always;/.exec(readFileSync(headersFile, 'utf8'))[1]
+      : undefined,
+    conf: (name) => readFileSync(join(paths.confDir, name), 'utf8'),
+  };
+}
+
+function directive(csp, name) {
+  const found = csp.split(';').map((d) => d.trim().split(/\s+/)).find(([n]) => n === name);
+  assert.ok(found, `${name} missing from ${csp}`);
+  return found.slice(1);
+}
+
+before(() => { base = mkdtempSync(join(tmpdir(), 'gatehouse-entrypoint-test-')); });
+after(() => rmSync(base, { recursive: true, force: true }));
+
+describe('config.json', () => {
+  test('a complete environment gives every key, as given', async () => {
+    const r = await configure(GOOD);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.deepEqual(r.config, GOOD);
+    assert.deepEqual(Object.keys(r.config), Object.keys(GOOD), 'keys keep the documented order');
+  });
+
+  test('empty and blank variables are omitted; surrounding whitespace is trimmed', async () => {
+    const r = await configure({
+      ...GOOD,
+      OAUTH_PROMPT: '',
+      OAUTH_DOMAIN_HINT: '  \t ',
+      OAUTH_API_APP_ID_URI: '',
+      OAUTH_ROLES_TOKEN: '',
+      OAUTH_RESPONSE_MODE: '',
+      API_BASE_URL: '',
+      API_NAME: '  padded name \n',
+    });
+    assert.equal(r.code, 0, r.stderr);
+    for (const key of ['OAUTH_PROMPT', 'OAUTH_DOMAIN_HINT', 'OAUTH_API_APP_ID_URI', 'OAUTH_ROLES_TOKEN', 'OAUTH_RESPONSE_MODE', 'API_BASE_URL']) {
+      assert.equal(key in r.config, false, `${key} should be omitted`);
+    }
+    assert.equal(r.config.API_NAME, 'padded name');
+  });
+
+  test('quotes, backslashes, newlines, control characters and </script> survive JSON.parse exactly', async () => {
+    const nasty = 'say "hi" \\ back\\slash \\u0041\nnew line\ttab \r cr </script><script>alert(1)</script> \u0001\u001f\u007f ünïcødé ✓ 𝄞 $HOME `id` \'single\'';
+    const r = await configure({ ...GOOD, API_NAME: nasty, OAUTH_DOMAIN_HINT: '"}, "OAUTH_ENABLED": "false' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.config.API_NAME, nasty);
+    assert.equal(r.config.OAUTH_DOMAIN_HINT, '"}, "OAUTH_ENABLED": "false');
+    assert.equal(r.config.OAUTH_ENABLED, 'true');
+    const raw = readFileSync(join(r.webRoot, 'config.json'), 'utf8');
+    assert.doesNotMatch(raw, /[\u0000-\u0009\u000b-\u001f]/, 'no raw control characters in the file');
+  });
+
+  test('OAUTH_ENABLED=false needs no OAuth variables and keeps the IdP out of the CSP', async () => {
+    for (const off of ['false', 'FALSE', 'off', 'No', '0']) {
+      const r = await configure({ OAUTH_ENABLED: off, API_BASE_URL: '/api' });
+      assert.equal(r.code, 0, `${off}: ${r.stderr}`);
+      assert.deepEqual(r.config, { OAUTH_ENABLED: off, API_BASE_URL: '/api' });
+      assert.deepEqual(directive(r.csp, 'connect-src'), ["'self'"]);
+      assert.deepEqual(directive(r.csp, 'form-action'), ["'self'"]);
+    }
+  });
+
+  test('OAUTH_ENABLED accepts true/on/1/yes in any case, and defaults to true', async () => {
+    for (const on of ['TRUE', 'On', '1', 'yes']) {
+      const r = await configure({ ...GOOD, OAUTH_ENABLED: on });
+      assert.equal(r.code, 0, `${on}: ${r.stderr}`);
+      assert.equal(r.config.OAUTH_ENABLED, on);
+    }
+    const { OAUTH_ENABLED, ...rest } = GOOD;
+    const r = await configure(rest);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal('OAUTH_ENABLED' in r.config, false);
+    assert.ok(directive(r.csp, 'connect-src').includes('https://login.microsoftonline.com'));
+  });
+
+  test('VIEWS is passed through as raw JSON when it is a JSON array', async () => {
+    const views = '[{"name": "studies", "roles": ["Reader", "Writer"], "x": -1.5e3}, "caf\\u00e9", true, null, [], {}]';
+    const r = await configure({ ...GOOD, VIEWS: views });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.config.VIEWS, JSON.parse(views));
+  });
+
+  test('API_BASE_URL may be a path on this site', async () => {
+    const r = await configure({ ...GOOD, API_BASE_URL: '/api/v1' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.config.API_BASE_URL, '/api/v1');
+    assert.deepEqual(directive(r.csp, 'connect-src'), ["'self'", 'https://login.microsoftonline.com']);
+  });
+});
+
+describe('invalid values stop the start, naming the variable', () => {
+  const bad = (change) => ({ ...GOOD, ...change });
+  const cases = [
+    ['OAUTH_ENABLED', 'maybe', bad({ OAUTH_ENABLED: 'maybe' })],
+    ['OAUTH_ENABLED', 'truee', bad({ OAUTH_ENABLED: 'truee' })],
+    ['OAUTH_METADATA_URL', 'no scheme', bad({ OAUTH_METADATA_URL: 'login.microsoftonline.com/t/v2.0' })],
+    ['OAUTH_METADATA_URL', 'ftp', bad({ OAUTH_METADATA_URL: 'ftp://idp.example.com/x' })],
+    ['OAUTH_METADATA_URL', 'no host', bad({ OAUTH_METADATA_URL: 'https://' })],
+    ['OAUTH_METADATA_URL', 'empty host', bad({ OAUTH_METADATA_URL: 'https:///path' })],
+    ['OAUTH_METADATA_URL', 'space', bad({ OAUTH_METADATA_URL: 'https://idp.example.com/a b' })],
+    ['OAUTH_METADATA_URL', 'CSP injection', bad({ OAUTH_METADATA_URL: 'https://idp"; script-src *;.example.com/' })],
+    ['API_BASE_URL', 'no scheme', bad({ API_BASE_URL: 'api.example.com' })],
+    ['API_BASE_URL', 'protocol-relative', bad({ API_BASE_URL: '//evil.example.com/api' })],
+    ['API_BASE_URL', 'ws', bad({ API_BASE_URL: 'ws://api.example.com' })],
+    ['OAUTH_RESPONSE_MODE', 'form_post', bad({ OAUTH_RESPONSE_MODE: 'form_post' })],
+    ['OAUTH_RESPONSE_MODE', 'Fragment', bad({ OAUTH_RESPONSE_MODE: 'Fragment' })],
+    ['OAUTH_ROLES_TOKEN', 'refresh_token', bad({ OAUTH_ROLES_TOKEN: 'refresh_token' })],
+    ['OAUTH_REDIRECT_PATH', 'relative', bad({ OAUTH_REDIRECT_PATH: 'oauth-callback' })],
+    ['OAUTH_ROLES_CLAIM', 'empty segment', bad({ OAUTH_ROLES_CLAIM: 'realm_access..roles' })],
+    ['VIEWS', 'object', bad({ VIEWS: '{"studies": true}' })],
+    ['VIEWS', 'trailing comma', bad({ VIEWS: '["studies",]' })],
+    ['VIEWS', 'trailing text', bad({ VIEWS: '["studies"] trailing' })],
+    ['VIEWS', 'unterminated string', bad({ VIEWS: '["unterminated]' })],
+    ['CSP_CONNECT_SRC', 'injection', bad({ CSP_CONNECT_SRC: 'https://ok.example.com https://x;script-src' })],
+    ['PORT', 'not a number', bad({ PORT: 'http' })],
+    ['HSTS', 'unknown', bad({ HSTS: 'sometimes' })],
+    ['OAUTH_METADATA_URL', 'missing', bad({ OAUTH_METADATA_URL: undefined })],
+    ['OAUTH_UI_APP_ID', 'empty', bad({ OAUTH_UI_APP_ID: '' })],
+    ['OAUTH_API_APP_ID', 'blank', bad({ OAUTH_API_APP_ID: '   ' })],
+    ['OAUTH_UI_APP_ID', 'missing, OAUTH_ENABLED unset', bad({ OAUTH_ENABLED: undefined, OAUTH_UI_APP_ID: undefined })],
+    ['OAUTH_API_APP_ID', 'missing, OAUTH_ENABLED=yes', bad({ OAUTH_ENABLED: 'yes', OAUTH_API_APP_ID: undefined })],
+  ];
+  for (const [variable, what, env] of cases) {
+    test(`${variable}: ${what}`, async () => {
+      const paths = site();
+      writeFileSync(join(paths.webRoot, 'config.json'), '{"previous": true}');
+      const r = await runEntrypoint({ env, ...paths });
+      assert.notEqual(r.code, 0, `should fail: ${r.stdout}`);
+      assert.match(r.stderr, new RegExp(`^entrypoint: ${variable}: \\S`, 'm'));
+      assert.equal(readFileSync(join(paths.webRoot, 'config.json'), 'utf8'), '{"previous": true}', 'config.json untouched');
+      assert.equal(existsSync(join(paths.confDir, 'nginx.conf')), false, 'no nginx configuration written');
+    });
+  }
+
+  test('a missing index.html is reported as WEB_ROOT', async () => {
+    const paths = site();
+    rmSync(join(paths.webRoot, 'index.html'));
+    const r = await runEntrypoint({ env: GOOD, ...paths });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /^entrypoint: WEB_ROOT: /m);
+  });
+});
+
+describe('Content-Security-Policy', () => {
+  test('the policy for a sample environment', async () => {
+    const r = await configure({ ...GOOD, CSP_CONNECT_SRC: 'https://login.microsoftonline.com https://graph.microsoft.com' });
+    assert.equal(r.code, 0, r.stderr);
+    const [hash] = inlineScriptHashes(INDEX_HTML);
+    assert.equal(
+      r.csp,
+      `default-src 'none'; script-src 'self' ${hash} 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; ` +
+        "font-src 'self'; connect-src 'self' https://login.microsoftonline.com https://api.example.com:8443 https://graph.microsoft.com; " +
+        "manifest-src 'self'; form-action 'self' https://login.microsoftonline.com; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+    );
+    assert.match(r.stdout, /Content-Security-Policy: default-src 'none';/);
+  });
+
+  test('every inline script is hashed exactly as the browser sees it (CRLF, UTF-8, several scripts)', async () => {
+    const html = '<!doctype html>\r\n<html><head>\r\n<SCRIPT type="module">\r\n  const a = "ünï ✓ 𝄞";\r\n  console.log(a);\r</SCRIPT>\r\n' +
+      '<script src="/external-0123456789abcdef.js"></script>\n' +
+      '<script>window.x = 1 < 2 && "</scrip";</script>\n' +
+      '<script type="module" data-x=\'y\'></script>\n</head><body></body></html>';
+    const r = await configure(GOOD, html);
+    assert.equal(r.code, 0, r.stderr);
+    const expected = inlineScriptHashes(html);
+    assert.equal(expected.length, 3);
+    const scriptSrc = directive(r.csp, 'script-src');
+    assert.deepEqual(scriptSrc, ["'self'", ...expected, "'wasm-unsafe-eval'"]);
+  });
+
+  test('the repository build: the hash of trunk\'s loader in dist/index.html', async () => {
+    const dist = join(import.meta.dirname, '../../dist/index.html');
+    const html = readFileSync(dist, 'utf8');
+    const r = await configure(GOOD, html);
+    assert.equal(r.code, 0, r.stderr);
+    const expected = inlineScriptHashes(html);
+    assert.ok(expected.length >= 1, 'trunk emits an inline module loader');
+    assert.deepEqual(directive(r.csp, 'script-src'), ["'self'", ...expected, "'wasm-unsafe-eval'"]);
+  });
+
+  test('IdP and API origins: scheme and host lower-cased, port kept, path, query and user info dropped', async () => {
+    const r = await configure({
+      ...GOOD,
+      OAUTH_METADATA_URL: 'HTTP://User:Pw@IdP.Example.com:8090/tenant/v2.0/.well-known/openid-configuration?appid=x',
+      API_BASE_URL: 'http://127.0.0.1:8091',
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(directive(r.csp, 'connect-src'), ["'self'", 'http://idp.example.com:8090', 'http://127.0.0.1:8091']);
+    assert.deepEqual(directive(r.csp, 'form-action'), ["'self'", 'http://idp.example.com:8090']);
+  });
+});
+
+describe('nginx configuration', () => {
+  test('HSTS: only over TLS by default, always or never on request', async () => {
+    const auto = await configure(GOOD);
+    assert.match(auto.conf('gatehouse.conf'), /default "";\s+on\s+"max-age=63072000; includeSubDomains";/);
+    const always = await configure({ ...GOOD, HSTS: 'always' });
+    assert.match(always.conf('gatehouse.conf'), /default "max-age=63072000; includeSubDomains";/);
+    const off = await configure({ ...GOOD, HSTS: 'off' });
+    assert.match(off.conf('gatehouse.conf'), /default "";\s+on\s+"";/);
+  });
+
+  test('brotli is loaded only when the module is installed', async () => {
+    const without = await configure({ ...GOOD, NGINX_MODULES_DIR: join(base, 'no-modules') });
+    assert.equal(without.code, 0, without.stderr);
+    assert.doesNotMatch(without.conf('modules.conf'), /^load_module/m);
+    assert.doesNotMatch(without.conf('brotli.conf'), /^brotli/m);
+
+    const modules = join(base, 'modules');
+    mkdirSync(modules, { recursive: true });
+    writeFileSync(join(modules, 'ngx_http_brotli_filter_module.so'), '');
+    const withModule = await configure({ ...GOOD, NGINX_MODULES_DIR: modules });
+    assert.equal(withModule.code, 0, withModule.stderr);
+    assert.match(withModule.conf('modules.conf'), new RegExp(`^load_module ${modules}/ngx_http_brotli_filter_module.so;$`, 'm'));
+    assert.match(withModule.conf('brotli.conf'), /^brotli on;$/m);
+    assert.match(withModule.conf('brotli.conf'), /^brotli_types .*application\/wasm/m);
+
+    const forced = await configure({ ...GOOD, BROTLI: 'on', NGINX_MODULES_DIR: join(base, 'no-modules') });
+    assert.notEqual(forced.code, 0);
+    assert.match(forced.stderr, /^entrypoint: BROTLI: /m);
+  });
+
+  test('the generated files carry the listen address, root and temp paths', async () => {
+    const r = await configure(GOOD);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.conf('gatehouse.conf'), /listen 127\.0\.0\.1:8080;/);
+    assert.match(r.conf('gatehouse.conf'), new RegExp(`root ${r.webRoot};`));
+    assert.match(r.conf('nginx.conf'), /^daemon off;$/m);
+    assert.match(r.conf('nginx.conf'), new RegExp(`client_body_temp_path ${r.runDir}/client_body;`));
+    assert.doesNotMatch(r.conf('nginx.conf') + r.conf('gatehouse.conf') + r.conf('security-headers.conf'), /@[A-Z_]+@/);
+  });
+});
