@@ -36,6 +36,7 @@ fn initials(name: &str) -> String {
     name.split_whitespace()
         .filter_map(|w| w.chars().next())
         .take(2)
-        .flat_map(char::to_uppercase)
+        // ASCII only: full Unicode case mapping would add its tables to the wasm.
+        .map(|c| c.to_ascii_uppercase())
         .collect()
 }

@@ -25,8 +25,7 @@ pub fn fingerprint(session: &Session) -> String {
 }
 
 /// What one tab tells the others.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq)]
 pub enum TabMessage {
     /// The session with fingerprint `previous` was refreshed; here is its successor.
     Refreshed { previous: String, session: Session },
@@ -34,13 +33,44 @@ pub enum TabMessage {
     SignedOut { previous: String },
 }
 
+/// The wire form: a flat struct, because serde's tagged-enum support costs ~10 KB of wasm.
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    kind: String,
+    previous: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    session: Option<Session>,
+}
+
 impl TabMessage {
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        let wire = match self {
+            TabMessage::Refreshed { previous, session } => Wire {
+                kind: "refreshed".into(),
+                previous: previous.clone(),
+                session: Some(session.clone()),
+            },
+            TabMessage::SignedOut { previous } => Wire {
+                kind: "signed_out".into(),
+                previous: previous.clone(),
+                session: None,
+            },
+        };
+        serde_json::to_string(&wire).unwrap_or_default()
     }
 
     pub fn parse(text: &str) -> Option<TabMessage> {
-        serde_json::from_str(text).ok()
+        let wire: Wire = serde_json::from_str(text).ok()?;
+        match (wire.kind.as_str(), wire.session) {
+            ("refreshed", Some(session)) => Some(TabMessage::Refreshed {
+                previous: wire.previous,
+                session,
+            }),
+            ("signed_out", _) => Some(TabMessage::SignedOut {
+                previous: wire.previous,
+            }),
+            _ => None,
+        }
     }
 
     /// What a tab holding `current` should do with this message.
@@ -129,7 +159,11 @@ mod tests {
         let s = session("secret-refresh-token");
         assert!(!fingerprint(&s).contains("secret"));
         assert_eq!(fingerprint(&s).len(), 22);
-        assert_eq!(TabMessage::parse("{\"type\":\"hack\"}"), None);
+        assert_eq!(TabMessage::parse(r#"{"kind":"hack","previous":"x"}"#), None);
+        assert_eq!(
+            TabMessage::parse(r#"{"kind":"refreshed","previous":"x"}"#),
+            None
+        );
         assert_eq!(TabMessage::parse("not json"), None);
     }
 }

@@ -1,0 +1,88 @@
+// End to end: configuration at start-up. A broken config.json names the bad key instead of
+// showing a blank page; OAUTH_ENABLED=false runs without sign-in and says so on screen.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { finish, launch, newPage } from './browser.js';
+import { Gatehouse } from './pages.js';
+import { startStack } from './stack.js';
+
+describe('configuration', () => {
+  let stack;
+  let browser;
+
+  before(async () => {
+    stack = await startStack();
+    browser = await launch();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  const cases = [
+    ['a missing client id', { OAUTH_METADATA_URL: 'https://idp.example/x', OAUTH_API_APP_ID: 'a' }, 'OAUTH_UI_APP_ID'],
+    ['an invalid response mode', { OAUTH_METADATA_URL: 'https://idp.example/x', OAUTH_UI_APP_ID: 'u', OAUTH_API_APP_ID: 'a', OAUTH_RESPONSE_MODE: 'form_post' }, 'OAUTH_RESPONSE_MODE'],
+    ['a broken view list', { OAUTH_ENABLED: false, VIEWS: [{ id: 'x' }] }, 'VIEWS'],
+  ];
+  for (const [name, body, key] of cases) {
+    test(`${name} shows a page naming ${key}`, async () => {
+      const page = await newPage(browser, { appOrigin: stack.appUrl });
+      await page.route('**/config.json', (route) => route.fulfill({ json: body }));
+      await page.goto(`${stack.appUrl}/`);
+      const error = page.getByTestId('config-error');
+      await error.waitFor();
+      assert.equal(await page.getByTestId('config-error-key').innerText(), key);
+      assert.match(await error.innerText(), new RegExp(key));
+      await finish(page);
+    });
+  }
+
+  test('a config.json that is not JSON is reported, not a blank page', async () => {
+    const page = await newPage(browser, { appOrigin: stack.appUrl });
+    await page.route('**/config.json', (route) => route.fulfill({ body: '<html>oops</html>', contentType: 'text/html' }));
+    await page.goto(`${stack.appUrl}/`);
+    await page.getByTestId('config-error').waitFor();
+    assert.match(await page.getByTestId('config-error').innerText(), /not a JSON object/);
+    await finish(page);
+  });
+});
+
+describe('sign-in disabled (OAUTH_ENABLED=false)', () => {
+  let stack;
+  let browser;
+
+  before(async () => {
+    stack = await startStack({ config: { OAUTH_ENABLED: 'false' } });
+    browser = await launch();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  test('runs without sign-in, clearly marked, and calls the API without a token', async () => {
+    const page = await newPage(browser, { appOrigin: stack.appUrl });
+    const app = new Gatehouse(page, stack.appUrl);
+    await app.open('/');
+    await app.testId('auth-disabled').waitFor();
+    assert.equal(await app.testId('sign-in').count(), 0);
+    assert.match(await page.locator('main').innerText(), /Sign-in is disabled/);
+    // Every view is offered: the API decides.
+    assert.equal(await app.testId('view-create-study').evaluate((e) => e.tagName), 'A');
+    const call = page.waitForRequest((r) => r.url() === `${stack.apiUrl}/studies`);
+    await app.testId('view-studies').click();
+    assert.equal((await (await call).allHeaders()).authorization, undefined, 'no bearer header');
+    // This API still requires tokens, so it answers 401, shown as such.
+    await page.getByTestId('api-status').filter({ hasText: '401' }).waitFor();
+    const { session, local } = await app.storage();
+    assert.deepEqual(session, {});
+    assert.deepEqual(local, {});
+    page.problems = page.problems.filter((p) => !/401/.test(p));
+    assert.deepEqual(page.problems, []);
+    await finish(page);
+  });
+});
