@@ -21,32 +21,30 @@ pub enum ApiResult {
     Network(String),
 }
 
+/// One attempt with the current access token; a transport failure becomes `ApiResult::Network`.
+async fn send(
+    auth: Auth,
+    method: &str,
+    url: &str,
+    body: Option<&str>,
+) -> Result<http::Reply, ApiResult> {
+    http::api(method, url, auth.access_token().as_deref(), body)
+        .await
+        .map_err(|e| ApiResult::Network(format!("{url}: {e}")))
+}
+
 pub async fn call(auth: Auth, method: &str, path: &str, body: Option<String>) -> ApiResult {
     let base = auth.config.with_value(|c| c.api_base_url.clone());
     let url = api::url(&base, path);
     let signed_in = matches!(auth.state.get_untracked(), AuthState::SignedIn(_));
-    let mut reply = match http::api(
-        method,
-        &url,
-        auth.access_token().as_deref(),
-        body.as_deref(),
-    )
-    .await
-    {
+    let mut reply = match send(auth, method, &url, body.as_deref()).await {
         Ok(r) => r,
-        Err(e) => return ApiResult::Network(format!("{url}: {e}")),
+        Err(network) => return network,
     };
     if reply.status == 401 && signed_in && auth.refresh_and_wait().await {
-        reply = match http::api(
-            method,
-            &url,
-            auth.access_token().as_deref(),
-            body.as_deref(),
-        )
-        .await
-        {
+        reply = match send(auth, method, &url, body.as_deref()).await {
             Ok(r) => r,
-            Err(e) => return ApiResult::Network(format!("{url}: {e}")),
+            Err(network) => return network,
         };
         if reply.status == 401 {
             auth.api_rejected_session();

@@ -2,25 +2,13 @@
 // showing a blank page; OAUTH_ENABLED=false runs without sign-in and says so on screen.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { finish, launch, newPage } from './browser.js';
-import { Gatehouse } from './pages.js';
-import { startStack } from './stack.js';
+import { finish, newPage } from './browser.js';
+import { useStack } from './fixture.js';
 
 describe('configuration', () => {
-  let stack;
-  let browser;
-
-  before(async () => {
-    stack = await startStack();
-    browser = await launch();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  const ctx = useStack();
 
   const cases = [
     ['a missing client id', { OAUTH_METADATA_URL: 'https://idp.example/x', OAUTH_API_APP_ID: 'a' }, 'OAUTH_UI_APP_ID'],
@@ -29,9 +17,9 @@ describe('configuration', () => {
   ];
   for (const [name, body, key] of cases) {
     test(`${name} shows a page naming ${key}`, async () => {
-      const page = await newPage(browser, { appOrigin: stack.appUrl });
+      const page = await newPage(ctx.browser, { appOrigin: ctx.stack.appUrl });
       await page.route('**/config.json', (route) => route.fulfill({ json: body }));
-      await page.goto(`${stack.appUrl}/`);
+      await page.goto(`${ctx.stack.appUrl}/`);
       const error = page.getByTestId('config-error');
       await error.waitFor();
       assert.equal(await page.getByTestId('config-error-key').innerText(), key);
@@ -41,9 +29,9 @@ describe('configuration', () => {
   }
 
   test('a config.json that is not JSON is reported, not a blank page', async () => {
-    const page = await newPage(browser, { appOrigin: stack.appUrl });
+    const page = await newPage(ctx.browser, { appOrigin: ctx.stack.appUrl });
     await page.route('**/config.json', (route) => route.fulfill({ body: '<html>oops</html>', contentType: 'text/html' }));
-    await page.goto(`${stack.appUrl}/`);
+    await page.goto(`${ctx.stack.appUrl}/`);
     await page.getByTestId('config-error').waitFor();
     assert.match(await page.getByTestId('config-error').innerText(), /not a JSON object/);
     await finish(page);
@@ -51,29 +39,17 @@ describe('configuration', () => {
 });
 
 describe('sign-in disabled (OAUTH_ENABLED=false)', () => {
-  let stack;
-  let browser;
-
-  before(async () => {
-    stack = await startStack({ config: { OAUTH_ENABLED: 'false' } });
-    browser = await launch();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  const ctx = useStack({ config: { OAUTH_ENABLED: 'false' } });
 
   test('runs without sign-in, clearly marked, and calls the API without a token', async () => {
-    const page = await newPage(browser, { appOrigin: stack.appUrl });
-    const app = new Gatehouse(page, stack.appUrl);
+    const { page, app } = await ctx.newApp();
     await app.open('/');
     await app.testId('auth-disabled').waitFor();
     assert.equal(await app.testId('sign-in').count(), 0);
     assert.match(await page.locator('main').innerText(), /Sign-in is disabled/);
     // Every view is offered: the API decides.
     assert.equal(await app.testId('view-create-study').evaluate((e) => e.tagName), 'A');
-    const call = page.waitForRequest((r) => r.url() === `${stack.apiUrl}/studies`);
+    const call = page.waitForRequest((r) => r.url() === `${ctx.stack.apiUrl}/studies`);
     await app.testId('view-studies').click();
     assert.equal((await (await call).allHeaders()).authorization, undefined, 'no bearer header');
     // This API still requires tokens, so it answers 401, shown as such.

@@ -5,12 +5,11 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import { registrations } from '../../dev/idp/registrations.js';
-import { finish, launch, newPage } from './browser.js';
-import { Gatehouse } from './pages.js';
-import { startStack } from './stack.js';
+import { finish } from './browser.js';
+import { useStack } from './fixture.js';
 
 const sb = registrations[0];
 const DEFAULT_VIEWS = JSON.parse(readFileSync(new URL('../../public/config.json', import.meta.url), 'utf8')).VIEWS;
@@ -26,11 +25,7 @@ const grants = (roles, needed) => needed === null || roles.includes(needed)
   || (needed.endsWith('.Read') && roles.includes(needed.replace('.Read', '.Write')));
 
 describe('role-aware UI', () => {
-  let stack;
-  let browser;
-
-  before(async () => {
-    stack = await startStack({
+  const ctx = useStack({
       config: {
         VIEWS: [
           ...DEFAULT_VIEWS,
@@ -40,18 +35,10 @@ describe('role-aware UI', () => {
         ],
       },
     });
-    browser = await launch();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
 
   for (const user of sb.users) {
     test(`${user.name} (${user.roles.join(', ') || 'no roles'}) sees the right roles and views`, async () => {
-      const page = await newPage(browser, { appOrigin: stack.appUrl });
-      const app = new Gatehouse(page, stack.appUrl);
+      const { page, app } = await ctx.newApp();
       await app.signIn(user);
       await app.openProfile();
       assert.deepEqual((await app.roles()).sort(), [...user.roles].sort());
@@ -76,10 +63,9 @@ describe('role-aware UI', () => {
   }
 
   test('views call the API with the bearer token and show status and JSON', async () => {
-    const page = await newPage(browser, { appOrigin: stack.appUrl });
-    const app = new Gatehouse(page, stack.appUrl);
+    const { page, app } = await ctx.newApp();
     await app.signIn(sb.users.find((u) => u.username.startsWith('super')));
-    const apiRequest = page.waitForRequest((r) => r.url() === `${stack.apiUrl}/studies` && r.method() === 'GET');
+    const apiRequest = page.waitForRequest((r) => r.url() === `${ctx.stack.apiUrl}/studies` && r.method() === 'GET');
     await app.testId('view-studies').click();
     const sent = await apiRequest;
     const { access_token: token } = await app.storedSession();
@@ -98,8 +84,7 @@ describe('role-aware UI', () => {
   });
 
   test("the API's 403 is shown as not permitted with the role it wanted", async () => {
-    const page = await newPage(browser, { appOrigin: stack.appUrl });
-    const app = new Gatehouse(page, stack.appUrl);
+    const { page, app } = await ctx.newApp();
     await app.signIn(sb.users.find((u) => u.username.startsWith('reader')));
     await app.testId('view-ungated-create').click();
     await app.testId('api-run').click();
@@ -110,8 +95,7 @@ describe('role-aware UI', () => {
   });
 
   test('a 401 from the API triggers one refresh and one retry', async () => {
-    const page = await newPage(browser, { appOrigin: stack.appUrl });
-    const app = new Gatehouse(page, stack.appUrl);
+    const { page, app } = await ctx.newApp();
     await app.signIn(sb.users.find((u) => u.username.startsWith('reader')));
     // The API stops accepting the current access token (as after a key rollover or revocation).
     await page.evaluate(() => {
@@ -125,7 +109,7 @@ describe('role-aware UI', () => {
     const apiCalls = [];
     page.on('request', (r) => {
       if (r.url().endsWith('/token') && r.postData()?.includes('grant_type=refresh_token')) refreshes.push(r);
-      if (r.url() === `${stack.apiUrl}/studies`) apiCalls.push(r.method());
+      if (r.url() === `${ctx.stack.apiUrl}/studies`) apiCalls.push(r.method());
     });
     await app.testId('view-studies').click();
     await page.getByTestId('api-status').filter({ hasText: '200' }).waitFor();
@@ -135,14 +119,13 @@ describe('role-aware UI', () => {
   });
 
   test('a network failure offers a retry that then succeeds', async () => {
-    const page = await newPage(browser, { appOrigin: stack.appUrl });
-    const app = new Gatehouse(page, stack.appUrl);
+    const { page, app } = await ctx.newApp();
     await app.signIn(sb.users.find((u) => u.username.startsWith('librarian')));
-    await page.route(`${stack.apiUrl}/**`, (route) => route.abort('connectionrefused'));
+    await page.route(`${ctx.stack.apiUrl}/**`, (route) => route.abort('connectionrefused'));
     await app.testId('view-library-items').click();
     await app.testId('api-error').waitFor();
     assert.match(await app.testId('api-error').innerText(), /could not be reached/);
-    await page.unroute(`${stack.apiUrl}/**`);
+    await page.unroute(`${ctx.stack.apiUrl}/**`);
     await app.testId('api-retry').click();
     await page.getByTestId('api-status').filter({ hasText: '200' }).waitFor();
     // Expected console noise from the aborted request only.

@@ -3,12 +3,12 @@
 // the provider refuses ends in "sign in again" that keeps the route and the username.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import { registrations } from '../../dev/idp/registrations.js';
-import { finish, launch, newPage } from './browser.js';
+import { finish } from './browser.js';
 import { Gatehouse } from './pages.js';
-import { startStack } from './stack.js';
+import { useStack } from './fixture.js';
 
 const users = Object.fromEntries(registrations[0].users.map((u) => [u.username.split('@')[0], u]));
 
@@ -24,22 +24,10 @@ async function eventually(probe, { timeout = 10_000, interval = 200, what = 'con
 }
 
 describe('session keeping', () => {
-  let stack;
-  let browser;
-
-  before(async () => {
-    stack = await startStack({ ttl: { accessToken: 30, idToken: 60 } });
-    browser = await launch();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  const ctx = useStack({ ttl: { accessToken: 30, idToken: 60 } });
 
   test('a 30-second access token is refreshed before it expires, silently', async () => {
-    const page = await newPage(browser, { appOrigin: stack.appUrl });
-    const app = new Gatehouse(page, stack.appUrl);
+    const { page, app } = await ctx.newApp();
     const refreshes = [];
     page.on('request', (r) => {
       if (r.method() === 'POST' && r.url().endsWith('/token') && r.postData()?.includes('grant_type=refresh_token')) {
@@ -59,7 +47,7 @@ describe('session keeping', () => {
     assert.ok(Date.now() < first.expires_at_ms, 'refreshed before the old token expired');
     assert.equal(refreshes.length, 1, 'exactly one refresh request');
     assert.match(refreshes[0].get('scope'), /api:\/\/d3e62185-f259-4d5b-8a8c-a9134fd34d47\/API\.call/, 'scope is sent on refresh');
-    assert.equal(refreshes[0].get('client_id'), stack.config.OAUTH_UI_APP_ID);
+    assert.equal(refreshes[0].get('client_id'), ctx.stack.config.OAUTH_UI_APP_ID);
     assert.notEqual(second.refresh_token, first.refresh_token, 'the provider rotated the refresh token');
     assert.ok(second.refreshed_at_ms > first.obtained_at_ms);
     // Still signed in, on the same page, nothing shown to the person but the new expiry.
@@ -72,14 +60,13 @@ describe('session keeping', () => {
   });
 
   test('a duplicated tab and its original both survive refresh-token rotation', async () => {
-    const page = await newPage(browser, { appOrigin: stack.appUrl });
-    const app = new Gatehouse(page, stack.appUrl);
+    const { page, app } = await ctx.newApp();
     await app.signIn(users.author);
     const [twinPage] = await Promise.all([
       page.context().waitForEvent('page'),
       page.evaluate(() => window.open(window.location.href)),
     ]);
-    const twin = new Gatehouse(twinPage, stack.appUrl);
+    const twin = new Gatehouse(twinPage, ctx.stack.appUrl);
     await twin.testId('user-menu').waitFor();
     const shared = await app.storedSession();
     assert.equal((await twin.storedSession()).refresh_token, shared.refresh_token, 'the twin starts with a copy');
@@ -111,8 +98,7 @@ describe('session keeping', () => {
   });
 
   test('a refused refresh ends the session, keeps the route and pre-fills the username', async () => {
-    const page = await newPage(browser, { appOrigin: stack.appUrl });
-    const app = new Gatehouse(page, stack.appUrl);
+    const { page, app } = await ctx.newApp();
     await app.signIn(users.librarian, '/?view=library');
     // Invalidate the refresh token as the provider would after Entra's 24-hour SPA limit.
     await page.evaluate(() => {

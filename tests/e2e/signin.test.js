@@ -2,32 +2,19 @@
 // hostile or broken callbacks end in a readable error with nothing stored and nothing executed.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import { registrations } from '../../dev/idp/registrations.js';
-import { finish, launch, newPage } from './browser.js';
-import { Gatehouse } from './pages.js';
-import { startStack } from './stack.js';
+import { finish } from './browser.js';
+import { useStack } from './fixture.js';
 
 const users = Object.fromEntries(registrations[0].users.map((u) => [u.username.split('@')[0], u]));
 
 describe('sign-in', () => {
-  let stack;
-  let browser;
-
-  before(async () => {
-    stack = await startStack();
-    browser = await launch();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  const ctx = useStack();
 
   test('a reader signs in and sees their name; tokens live in sessionStorage only', async () => {
-    const page = await newPage(browser, { appOrigin: stack.appUrl });
-    const app = new Gatehouse(page, stack.appUrl);
+    const { page, app } = await ctx.newApp();
     await app.open('/');
     await app.testId('sign-in').waitFor();
     assert.match(await page.locator('main').innerText(), /StudyBuilder API/);
@@ -51,7 +38,7 @@ describe('sign-in', () => {
       'the single-use login state was consumed');
 
     const claims = JSON.parse(Buffer.from(stored.access_token.split('.')[1], 'base64url'));
-    assert.equal(claims.aud, '' + stack.config.OAUTH_API_APP_ID);
+    assert.equal(claims.aud, '' + ctx.stack.config.OAUTH_API_APP_ID);
     assert.deepEqual([...claims.roles].sort(), ['Library.Read', 'Study.Read']);
 
     await app.openProfile();
@@ -61,8 +48,7 @@ describe('sign-in', () => {
   });
 
   test('a deep link survives the round trip to the provider', async () => {
-    const page = await newPage(browser, { appOrigin: stack.appUrl });
-    const app = new Gatehouse(page, stack.appUrl);
+    const { page, app } = await ctx.newApp();
     await app.open('/?tab=studies');
     await app.testId('sign-in').click();
     await app.idp.signIn(users.author.username, users.author.password);
@@ -73,12 +59,11 @@ describe('sign-in', () => {
   });
 
   test('a reload keeps the session without a round trip to the provider', async () => {
-    const page = await newPage(browser, { appOrigin: stack.appUrl });
-    const app = new Gatehouse(page, stack.appUrl);
+    const { page, app } = await ctx.newApp();
     await app.signIn(users.super);
     const before = await app.storedSession();
     const idpRequests = [];
-    page.on('request', (r) => { if (r.url().startsWith(stack.idp.issuer.replace(/\/v2\.0$/, ''))) idpRequests.push(r.url()); });
+    page.on('request', (r) => { if (r.url().startsWith(ctx.stack.idp.issuer.replace(/\/v2\.0$/, ''))) idpRequests.push(r.url()); });
     await page.reload();
     await app.testId('user-menu').waitFor();
     assert.match(await app.userName(), /Sam Superuser/);
@@ -88,8 +73,7 @@ describe('sign-in', () => {
   });
 
   test('a user without roles sees an explicit "no roles" line', async () => {
-    const page = await newPage(browser, { appOrigin: stack.appUrl });
-    const app = new Gatehouse(page, stack.appUrl);
+    const { page, app } = await ctx.newApp();
     await app.signIn(users.norole);
     await app.openProfile();
     await app.testId('profile-no-roles').waitFor();
@@ -98,13 +82,12 @@ describe('sign-in', () => {
   });
 
   test('sign-out clears the session and ends the provider session', async () => {
-    const page = await newPage(browser, { appOrigin: stack.appUrl });
-    const app = new Gatehouse(page, stack.appUrl);
+    const { page, app } = await ctx.newApp();
     await app.signIn(users.librarian);
     await app.openProfile();
     await app.testId('sign-out').click();
     await app.testId('sign-in').waitFor();
-    assert.equal(new URL(page.url()).origin, stack.appUrl);
+    assert.equal(new URL(page.url()).origin, ctx.stack.appUrl);
     const { session, local } = await app.storage();
     assert.deepEqual(Object.keys(session).filter((k) => k.startsWith('gatehouse')), []);
     assert.deepEqual(local, {});
@@ -116,18 +99,7 @@ describe('sign-in', () => {
 });
 
 describe('hostile and broken callbacks', () => {
-  let stack;
-  let browser;
-
-  before(async () => {
-    stack = await startStack();
-    browser = await launch();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  const ctx = useStack();
 
   async function assertRejected(app, pattern) {
     const error = app.testId('auth-error');
@@ -140,8 +112,7 @@ describe('hostile and broken callbacks', () => {
   }
 
   test('a tampered state is rejected', async () => {
-    const page2 = await newPage(browser, { appOrigin: stack.appUrl });
-    const app2 = new Gatehouse(page2, stack.appUrl);
+    const { page: page2, app: app2 } = await ctx.newApp();
     await app2.open('/');
     await app2.testId('sign-in').click();
     await app2.idp.waitFor();
@@ -159,8 +130,7 @@ describe('hostile and broken callbacks', () => {
   });
 
   test('a replayed callback URL cannot be redeemed twice', async () => {
-    const page = await newPage(browser, { appOrigin: stack.appUrl });
-    const app = new Gatehouse(page, stack.appUrl);
+    const { page, app } = await ctx.newApp();
     await app.open('/');
     await app.testId('sign-in').click();
     let callback;
@@ -178,13 +148,12 @@ describe('hostile and broken callbacks', () => {
   });
 
   test('an error redirect with a script in its description is shown as text', async () => {
-    const page = await newPage(browser, { appOrigin: stack.appUrl });
-    const app = new Gatehouse(page, stack.appUrl);
+    const { page, app } = await ctx.newApp();
     await app.open('/');
     await app.testId('sign-in').click();
     await app.idp.waitFor();
     const hostile = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">';
-    await page.goto(`${stack.appUrl}/oauth-callback#error=access_denied&error_description=${encodeURIComponent(hostile)}&state=whatever`);
+    await page.goto(`${ctx.stack.appUrl}/oauth-callback#error=access_denied&error_description=${encodeURIComponent(hostile)}&state=whatever`);
     await assertRejected(app, /access_denied/);
     assert.ok((await app.testId('auth-error').innerText()).includes(hostile), 'shown literally');
     assert.equal(await page.evaluate(() => window.__pwned), undefined, 'no script ran');
@@ -193,8 +162,7 @@ describe('hostile and broken callbacks', () => {
   });
 
   test('cancelling at the provider ends in a readable error and a way to try again', async () => {
-    const page = await newPage(browser, { appOrigin: stack.appUrl });
-    const app = new Gatehouse(page, stack.appUrl);
+    const { page, app } = await ctx.newApp();
     await app.open('/');
     await app.testId('sign-in').click();
     await app.idp.cancel();
