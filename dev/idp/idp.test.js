@@ -382,6 +382,59 @@ describe('dev IdP (in-process)', () => {
     assert.deepEqual(at.roles, u.roles);
   });
 
+  test('every registration: its users sign in to its client and get tokens for its API', async () => {
+    const cases = [
+      { name: 'Azure TRE', scope: 'user_impersonation', scp: 'user_impersonation' },
+      { name: 'Influxion', scope: 'access_as_user', scp: 'access_as_user' },
+      // DESTINY's clients ask for .default, which grants all of the API's delegated scopes.
+      { name: 'DESTINY', scope: '.default', scp: 'reference.reader.all import.writer.all' },
+    ];
+    for (const { name, scope, scp } of cases) {
+      const reg = registrations.find((r) => r.name === name);
+      assert.ok(reg, name);
+      const uri = reg.apiAppIdUri ?? `api://${reg.apiAppId}`;
+      for (const u of reg.users) {
+        const browser = new Browser();
+        const r = await signIn(idp, browser, {
+          username: u.username,
+          password: u.password,
+          params: { client_id: reg.clientId, scope: `openid profile email offline_access ${uri}/${scope}` },
+        });
+        const { res, body } = await token(idp, {
+          grant_type: 'authorization_code',
+          client_id: reg.clientId,
+          code: r.code,
+          redirect_uri: REDIRECT_URI,
+          code_verifier: r.verifier,
+        });
+        assert.equal(res.status, 200, `${u.username}: ${JSON.stringify(body)}`);
+        const at = await verifyJwt(idp, body.access_token);
+        assert.equal(at.aud, reg.apiAppId, u.username);
+        assert.equal(at.azp, reg.clientId);
+        assert.equal(at.scp, scp, u.username);
+        assert.equal(at.preferred_username, u.username);
+        if (u.roles.length) assert.deepEqual(at.roles, u.roles, u.username);
+        else assert.equal('roles' in at, false, `${u.username} has no roles claim`);
+        const id = await verifyJwt(idp, body.id_token);
+        assert.equal(id.aud, reg.clientId);
+      }
+    }
+  });
+
+  test("a user of one registration cannot sign in to another's client", async () => {
+    const tre = registrations.find((r) => r.name === 'Azure TRE');
+    const admin = tre.users.find((u) => u.roles.includes('TREAdmin'));
+    const browser = new Browser();
+    const { challenge } = pkce();
+    const first = await browser.follow(authorizeUrl(idp, { code_challenge: challenge }), origin);
+    assert.equal(first.res.status, 200);
+    const step = await browser.follow(first.url, origin, {
+      method: 'POST', form: { login: admin.username, password: admin.password },
+    });
+    assert.equal(step.left, undefined);
+    assert.match(await step.res.text(), /incorrect/);
+  });
+
   test('prompt=none without a session returns login_required in the fragment', async () => {
     const browser = new Browser();
     const { challenge } = pkce();

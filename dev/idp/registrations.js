@@ -64,11 +64,95 @@ export const registrations = [
       },
     ],
   },
-  // Later (seed systems), e.g.:
-  // { name: 'Azure TRE', clientId: '…', apiAppId: '…', scopes: ['user_impersonation'],
-  //   users: [{ …, roles: ['TREAdmin'] }, { …, roles: ['TREUser'] }] },
-  // { name: 'Influxion', …, scopes: ['access_as_user'], … },
-  // { name: 'DESTINY', …, scopes: ['reference.reader'], … }  // clients request `<uri>/.default`
+  {
+    // Azure TRE: the "TRE API" registration exposes `user_impersonation` and the app roles
+    // TREAdmin and TREUser (Users/Groups, Applications).
+    name: 'Azure TRE',
+    clientId: 'af08e0e9-df58-4879-a561-23f33139a170',
+    apiAppId: 'cde51ab4-1208-48fa-b32b-c2f6311ae8d4',
+    scopes: ['user_impersonation'],
+    users: [
+      {
+        username: 'admin@tre.test',
+        password: 'tre-admin-pass',
+        name: 'Tomas Admin',
+        email: 'admin@tre.test',
+        oid: 'fef3f726-ffa1-4e82-b509-af3fd0ae06e3',
+        roles: ['TREAdmin'],
+      },
+      {
+        username: 'user@tre.test',
+        password: 'tre-user-pass',
+        name: 'Ursula User',
+        email: 'user@tre.test',
+        oid: '3fd4b8d5-cbea-4c45-9765-3938c9cc4c51',
+        roles: ['TREUser'],
+      },
+      {
+        username: 'norole@tre.test',
+        password: 'tre-norole-pass',
+        name: 'Nils Noroles',
+        email: 'norole@tre.test',
+        oid: '130f0284-ecae-4c21-8c7e-3ad3349440a5',
+        roles: [],
+      },
+    ],
+  },
+  {
+    // Influxion: the "Influxion API" registration exposes `access_as_user` and defines no app
+    // roles; the API checks audience and scope only.
+    name: 'Influxion',
+    clientId: '6843309f-0b53-47d2-8170-f8a54814aeb5',
+    apiAppId: '7e8fa8bc-c050-48e0-8d7d-7502209f429a',
+    scopes: ['access_as_user'],
+    users: [
+      {
+        username: 'user@influxion.test',
+        password: 'influxion-pass',
+        name: 'Ines Influxion',
+        email: 'user@influxion.test',
+        oid: '2ccd0d84-4d08-48c8-8839-77182510f9ae',
+        roles: [],
+      },
+    ],
+  },
+  {
+    // DESTINY repository, with the published ids of its development environment (client
+    // 0fde62ae-…, application 0a4b8df7-…). Clients request `api://<application-id>/.default`,
+    // which grants all the delegated scopes below (named as in DESTINY's registration); the
+    // permissions DESTINY calls reference.reader and import.writer are app roles, assigned to
+    // users here so that they appear in the access token's `roles` claim.
+    name: 'DESTINY',
+    clientId: '0fde62ae-2203-44a5-9722-73e965325ae7',
+    apiAppId: '0a4b8df7-5c97-42b2-be07-2bb25e06dbb2',
+    scopes: ['reference.reader.all', 'import.writer.all'],
+    users: [
+      {
+        username: 'reader@destiny.test',
+        password: 'destiny-reader-pass',
+        name: 'Rosa Reader',
+        email: 'reader@destiny.test',
+        oid: '146360a1-2c10-451e-b54b-687004c784ff',
+        roles: ['reference.reader'],
+      },
+      {
+        username: 'importer@destiny.test',
+        password: 'destiny-importer-pass',
+        name: 'Ivo Importer',
+        email: 'importer@destiny.test',
+        oid: 'cd02f489-264d-4b5b-bf18-c0f7bce1fee3',
+        roles: ['reference.reader', 'import.writer'],
+      },
+      {
+        username: 'norole@destiny.test',
+        password: 'destiny-norole-pass',
+        name: 'Noor Noroles',
+        email: 'norole@destiny.test',
+        oid: 'a14f0a89-0a3a-4270-8e72-c58c34207e3e',
+        roles: [],
+      },
+    ],
+  },
 ];
 
 /** Fill in defaults and sanity-check the registration list. */
