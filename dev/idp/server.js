@@ -117,7 +117,7 @@ const PAGE_STYLE = `
   label{display:block;font-size:14px;margin:12px 0 4px}
   input[type=text],input[type=password]{width:100%;box-sizing:border-box;padding:8px 6px;font-size:15px;border:0;border-bottom:1px solid #666;outline:none}
   input:focus{border-bottom-color:#0067b8}
-  .buttons{display:flex;gap:8px;justify-content:flex-end;margin-top:24px}
+  .buttons{display:flex;flex-direction:row-reverse;gap:8px;justify-content:flex-start;margin-top:24px}
   button{font-size:15px;padding:6px 20px;min-width:100px;border:0;cursor:pointer}
   button[type=submit].primary{background:#0067b8;color:#fff}
   button.secondary{background:#ccc;color:#1b1b1b}
@@ -240,8 +240,9 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
   <label for="password">Password</label>
   <input type="password" id="password" name="password" required>
   <div class="buttons">
-    <button type="submit" name="cancel" value="1" class="secondary" formnovalidate>Cancel</button>
+    <!-- Sign in first in the markup: Enter submits a form with its first submit button. -->
     <button type="submit" class="primary">Sign in</button>
+    <button type="submit" name="cancel" value="1" class="secondary" formnovalidate>Cancel</button>
   </div>
 </form>
 <div class="hint">

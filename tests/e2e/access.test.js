@@ -1,0 +1,71 @@
+// End to end: the shell works with the keyboard alone and fits a phone screen.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import { registrations } from '../../dev/idp/registrations.js';
+import { finish } from './browser.js';
+import { useStack } from './fixture.js';
+
+const reader = registrations[0].users.find((u) => u.username.startsWith('reader'));
+
+/** Presses Tab until the element with `testId` has focus (bounded). */
+async function tabTo(page, testId, max = 25) {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate((id) => document.activeElement?.dataset?.testid === id, testId)) return;
+  }
+  throw new Error(`${testId} not reachable with Tab`);
+}
+
+describe('keyboard and small screens', () => {
+  const ctx = useStack();
+
+  test('sign in, open the profile, close it and sign out with the keyboard only', async () => {
+    const { page, app } = await ctx.newApp();
+    await app.open('/');
+    await app.testId('sign-in').waitFor();
+    await tabTo(page, 'sign-in');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).boxShadow);
+    assert.notEqual(outline, 'none', 'focus is visible');
+    await page.keyboard.press('Enter');
+    await app.idp.waitFor();
+    await page.keyboard.type(reader.username);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(reader.password);
+    await page.keyboard.press('Enter');
+    await app.testId('user-menu').waitFor();
+
+    await tabTo(page, 'user-menu');
+    await page.keyboard.press('Enter');
+    await app.testId('profile-panel').waitFor();
+    assert.equal(await app.testId('user-menu').getAttribute('aria-expanded'), 'true');
+    await page.keyboard.press('Escape');
+    await app.testId('profile-panel').waitFor({ state: 'detached' });
+    assert.equal(await app.testId('user-menu').getAttribute('aria-expanded'), 'false');
+
+    await page.keyboard.press('Enter');
+    await app.testId('profile-panel').waitFor();
+    await tabTo(page, 'sign-out');
+    await page.keyboard.press('Enter');
+    await app.testId('sign-in').waitFor();
+    await finish(page);
+  });
+
+  test('on a phone the app fits the screen and the panel stays inside it', async () => {
+    const { page, app } = await ctx.newApp({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
+    await app.signIn(reader);
+    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(await overflow() <= 0, 'no horizontal scrolling on the start page');
+    await app.testId('view-studies').click();
+    await app.testId('api-status').waitFor();
+    assert.ok(await overflow() <= 0, 'no horizontal scrolling in the API console');
+    await app.openProfile();
+    const box = await app.testId('profile-panel').boundingBox();
+    assert.ok(box.x >= 0 && box.x + box.width <= 375, `panel inside the screen: ${JSON.stringify(box)}`);
+    // A tap outside closes it.
+    await page.mouse.click(20, 600);
+    await app.testId('profile-panel').waitFor({ state: 'detached' });
+    await finish(page);
+  });
+});
