@@ -1,5 +1,5 @@
-// Takes the README screenshots: the landing page and the signed-in app with the profile panel
-// open, against the real stack. Usage: node scripts/screenshot.js [out-dir]  (default docs/)
+// Takes the README screenshots against the real stack: the landing page, the signed-in app with
+// the profile panel open, and a reader's API console. Usage: node scripts/screenshot.js [out-dir]  (default docs/)
 
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -26,6 +26,15 @@ try {
   await app.openProfile();
   await page.waitForTimeout(300);
   await page.screenshot({ path: join(out, 'signed-in.png') });
+  await page.context().close();
+
+  // A reader in the API console: write views greyed out with the role they need.
+  const reader = registrations[0].users.find((u) => u.username.startsWith('reader'));
+  const page2 = await newPage(browser, { viewport: { width: 1100, height: 680 }, appOrigin: stack.appUrl });
+  const app2 = new Gatehouse(page2, stack.appUrl);
+  await app2.signIn(reader, '/views/studies');
+  await app2.testId('api-status').waitFor();
+  await page2.screenshot({ path: join(out, 'console.png') });
   console.log(`screenshots written to ${out}`);
 } finally {
   await browser.close();
