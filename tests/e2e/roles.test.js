@@ -132,4 +132,35 @@ describe('role-aware UI', () => {
     assert.ok(page.problems.every((p) => /ERR_CONNECTION_REFUSED|Failed to load/.test(p)), page.problems.join('\n'));
     await finish(page);
   });
+
+  test('a 5xx from the API is explained and can be retried', async () => {
+    const { page, app } = await ctx.newApp();
+    await app.signIn(sb.users.find((u) => u.username.startsWith('reader')));
+    await page.route(`${ctx.stack.apiUrl}/studies`, (route) => route.fulfill({ status: 503, body: 'maintenance' }));
+    await app.testId('view-studies').click();
+    await app.testId('api-error').waitFor();
+    assert.equal(await app.testId('api-status').innerText(), '503');
+    assert.match(await app.testId('api-error').innerText(), /API failed \(HTTP 503\)/);
+    await page.unroute(`${ctx.stack.apiUrl}/studies`);
+    await app.testId('api-retry').click();
+    await page.getByTestId('api-status').filter({ hasText: '200' }).waitFor();
+    await finish(page);
+  });
+
+  test('an API that still answers 401 after a refresh ends the session', async () => {
+    const { page, app } = await ctx.newApp();
+    await app.signIn(sb.users.find((u) => u.username.startsWith('reader')), '/?from=test');
+    await page.route(`${ctx.stack.apiUrl}/studies`, (route) => route.fulfill({
+      status: 401,
+      headers: { 'www-authenticate': 'Bearer error="invalid_token"', 'access-control-allow-origin': ctx.stack.appUrl },
+      body: '{"error":"invalid_token"}',
+    }));
+    await app.testId('view-studies').click();
+    const error = app.testId('auth-error');
+    await error.waitFor();
+    assert.match(await error.innerText(), /session has ended/i);
+    assert.match(await error.innerText(), /no longer accepts/);
+    assert.equal(await app.storedSession(), null);
+    await finish(page);
+  });
 });

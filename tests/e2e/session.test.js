@@ -125,4 +125,28 @@ describe('session keeping', () => {
     assert.equal(url.pathname + url.search, '/?view=library', 'back on the same route');
     await finish(page);
   });
+
+  test('a refresh that fails on the network is retried with backoff while the token is valid', async () => {
+    const { page, app } = await ctx.newApp();
+    await app.signIn(users.reader);
+    const first = await app.storedSession();
+    // The identity provider becomes unreachable.
+    const tokenUrl = `${ctx.stack.idp.issuer.replace(/\/v2\.0$/, '')}/oauth2/v2.0/token`;
+    await page.route(tokenUrl, (route) => route.abort('connectionrefused'));
+    await app.openProfile();
+    await app.testId('refresh-now').click();
+    const warning = app.testId('profile-panel').getByRole('status');
+    await warning.waitFor();
+    assert.match(await warning.innerText(), /Could not reach/);
+    assert.equal(await app.testId('auth-error').count(), 0, 'still signed in');
+    assert.equal((await app.storedSession()).access_token, first.access_token);
+    // The provider comes back: the scheduled retry (2 s) renews the session by itself.
+    await page.unroute(tokenUrl);
+    await eventually(async () => (await app.storedSession()).access_token !== first.access_token,
+      { timeout: 8_000, what: 'the retry to refresh' });
+    await warning.waitFor({ state: 'detached' });
+    page.problems = page.problems.filter((p) => !/ERR_CONNECTION_REFUSED|Failed to load/.test(p));
+    assert.deepEqual(page.problems, []);
+    await finish(page);
+  });
 });
