@@ -40,6 +40,15 @@ function bundle() {
   }
   console.log(`${'total'.padEnd(40)}${kb(total.raw)} ${kb(total.gzip)} ${kb(total.brotli)}`);
   console.log(`(bytes: raw ${total.raw}, gzip ${total.gzip}, brotli ${total.brotli})`);
+
+  // The first load of the signed-in app: index.html, what it references, and config.json.
+  const index = readFileSync(join(DIST, 'index.html'), 'utf8');
+  const firstLoad = rows.filter((r) => r.file === 'index.html' || r.file === 'config.json' || index.includes(`/${r.file}`));
+  const sum = (k) => firstLoad.reduce((n, r) => n + r[k], 0);
+  const budget = 150 * 1000;
+  console.log(`\nFirst load (${firstLoad.map((r) => r.file.replace(/-[0-9a-f]{16}/, '')).join(', ')}):`);
+  console.log(`  raw ${sum('raw')} B, gzip ${sum('gzip')} B, brotli ${sum('brotli')} B;`
+    + ` budget 150 KB gzip: ${sum('gzip') <= budget ? 'within' : `over by ${sum('gzip') - budget} B`}`);
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
