@@ -248,7 +248,7 @@ impl Auth {
             return;
         };
         let lifetime = session.expires_at_ms - session.obtained_at_ms;
-        // Without jitter: the latest moment the schedule could have chosen.
+        // With the largest lead the schedule allows: due once the timer could have fired.
         let due =
             refresh::refresh_delay_ms(clock::now_ms(), session.expires_at_ms, lifetime, 1.0) <= 0.0;
         if due && !hidden {
