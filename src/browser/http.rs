@@ -23,19 +23,27 @@ fn network_error(e: gloo_net::Error) -> String {
     }
 }
 
+/// Reads a response into a `Reply`.
+async fn reply(
+    resp: gloo_net::http::Response,
+    www_authenticate: Option<String>,
+) -> Result<Reply, String> {
+    let body = resp.text().await.map_err(network_error)?;
+    Ok(Reply {
+        ok: resp.ok(),
+        status: resp.status(),
+        body,
+        www_authenticate,
+    })
+}
+
 pub async fn get(url: &str) -> Result<Reply, String> {
     let resp = Request::get(url)
         .header("Accept", "application/json")
         .send()
         .await
         .map_err(network_error)?;
-    let body = resp.text().await.map_err(network_error)?;
-    Ok(Reply {
-        ok: resp.ok(),
-        status: resp.status(),
-        body,
-        www_authenticate: None,
-    })
+    reply(resp, None).await
 }
 
 pub async fn post_form(url: &str, body: String) -> Result<Reply, String> {
@@ -47,13 +55,7 @@ pub async fn post_form(url: &str, body: String) -> Result<Reply, String> {
         .send()
         .await
         .map_err(network_error)?;
-    let text = resp.text().await.map_err(network_error)?;
-    Ok(Reply {
-        ok: resp.ok(),
-        status: resp.status(),
-        body: text,
-        www_authenticate: None,
-    })
+    reply(resp, None).await
 }
 
 /// Calls the API: `method` on `url` with an optional bearer token and JSON body.
@@ -84,11 +86,5 @@ pub async fn api(
     };
     let resp = request.send().await.map_err(network_error)?;
     let www_authenticate = resp.headers().get("www-authenticate");
-    let body = resp.text().await.map_err(network_error)?;
-    Ok(Reply {
-        ok: resp.ok(),
-        status: resp.status(),
-        body,
-        www_authenticate,
-    })
+    reply(resp, www_authenticate).await
 }

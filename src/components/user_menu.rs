@@ -12,6 +12,8 @@ pub fn UserMenu() -> impl IntoView {
         AuthState::SignedIn(s) => s.profile.name,
         _ => String::new(),
     };
+    let refreshing =
+        Memo::new(move |_| matches!(auth.state.get(), AuthState::SignedIn(s) if s.refreshing));
     view! {
         <div class="user-menu">
             <button
@@ -24,6 +26,9 @@ pub fn UserMenu() -> impl IntoView {
             >
                 <span class="avatar" aria-hidden="true">{move || initials(&name())}</span>
                 <span class="user-name">{name}</span>
+                <Show when=move || refreshing.get()>
+                    <span class="spinner small" role="status" aria-label="Refreshing your session" data-testid="refreshing"></span>
+                </Show>
             </button>
             <Show when=move || open.get()>
                 <ProfilePanel on_close=Callback::new(move |_| open.set(false))/>
