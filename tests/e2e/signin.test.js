@@ -49,12 +49,29 @@ describe('sign-in', () => {
 
   test('a deep link survives the round trip to the provider', async () => {
     const { page, app } = await ctx.newApp();
-    await app.open('/?tab=studies');
+    // Opened signed out on an API view: nginx serves the app shell for the route (SPA fallback).
+    await app.open('/views/library-items?from=link');
     await app.testId('sign-in').click();
     await app.idp.signIn(users.author.username, users.author.password);
     await app.testId('user-menu').waitFor();
     const url = new URL(page.url());
-    assert.equal(url.pathname + url.search, '/?tab=studies');
+    assert.equal(url.pathname + url.search, '/views/library-items?from=link');
+    await page.getByTestId('api-status').filter({ hasText: '200' }).waitFor();
+    await finish(page);
+  });
+
+  test('reloading the callback page does not redeem the code again', async () => {
+    const { page, app } = await ctx.newApp();
+    await app.signIn(users.reader);
+    const before = await app.storedSession();
+    const tokenRequests = [];
+    page.on('request', (r) => { if (r.url().endsWith('/token')) tokenRequests.push(r.url()); });
+    // After sign-in the address bar held /oauth-callback without the response: reload it.
+    await app.open('/oauth-callback');
+    await app.testId('user-menu').waitFor();
+    assert.equal(new URL(page.url()).pathname, '/');
+    assert.deepEqual(await app.storedSession(), before);
+    assert.equal(tokenRequests.length, 0);
     await finish(page);
   });
 
