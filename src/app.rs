@@ -12,7 +12,6 @@ use crate::pages::config_error::ConfigErrorPage;
 use crate::pages::home::HomePage;
 use crate::pages::landing::LandingPage;
 use crate::pages::not_found::NotFoundPage;
-use crate::pages::session_ended::SessionEndedPage;
 use crate::pages::view::ViewPage;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -60,8 +59,8 @@ enum Phase {
     SignedOut,
     SignedIn,
     Disabled,
-    SessionEnded,
-    Failed,
+    /// A sign-in failure or an ended session: both show the error panel.
+    Error,
 }
 
 #[component]
@@ -87,8 +86,7 @@ fn Shell(config: AppConfig, boot: BootUrl) -> impl IntoView {
         AuthState::SignedOut => Phase::SignedOut,
         AuthState::SignedIn(_) => Phase::SignedIn,
         AuthState::Disabled => Phase::Disabled,
-        AuthState::SessionEnded { .. } => Phase::SessionEnded,
-        AuthState::Failed(_) => Phase::Failed,
+        AuthState::SessionEnded { .. } | AuthState::Failed(_) => Phase::Error,
     });
 
     view! {
@@ -100,8 +98,7 @@ fn Shell(config: AppConfig, boot: BootUrl) -> impl IntoView {
                 Phase::Redirecting => view! { <Progress label="Redirecting to the identity provider…"/> }.into_any(),
                 Phase::Completing => view! { <Progress label="Completing sign-in…"/> }.into_any(),
                 Phase::SignedOut => view! { <LandingPage/> }.into_any(),
-                Phase::SessionEnded => view! { <SessionEndedPage/> }.into_any(),
-                Phase::Failed => view! { <AuthErrorPanel/> }.into_any(),
+                Phase::Error => view! { <AuthErrorPanel/> }.into_any(),
                 Phase::SignedIn | Phase::Disabled => view! { <AppRoutes/> }.into_any(),
             }}
         </main>

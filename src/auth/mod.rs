@@ -220,13 +220,7 @@ impl Auth {
         let Some(session) = self.session.get_value() else {
             return;
         };
-        let lifetime = session.expires_at_ms - session.obtained_at_ms;
-        let delay = refresh::refresh_delay_ms(
-            clock::now_ms(),
-            session.expires_at_ms,
-            lifetime,
-            clock::jitter(),
-        );
+        let delay = session.refresh_delay_ms(clock::now_ms(), clock::jitter());
         let auth = *self;
         self.set_timer(delay, move || auth.refresh_now());
     }
@@ -247,10 +241,8 @@ impl Auth {
         let Some(session) = self.session.get_value() else {
             return;
         };
-        let lifetime = session.expires_at_ms - session.obtained_at_ms;
         // With the largest lead the schedule allows: due once the timer could have fired.
-        let due =
-            refresh::refresh_delay_ms(clock::now_ms(), session.expires_at_ms, lifetime, 1.0) <= 0.0;
+        let due = session.refresh_delay_ms(clock::now_ms(), 1.0) <= 0.0;
         if due && !hidden {
             self.refresh_now();
         }
@@ -478,13 +470,8 @@ impl Auth {
     }
 
     /// Whether the person holds `role`, counting write roles as their read role (reactive).
-    /// With sign-in disabled every gate is open: the API decides.
     pub fn has_role(&self, role: &str) -> bool {
-        self.state.with(|s| match s {
-            AuthState::SignedIn(signed_in) => roles::grants(&signed_in.profile.roles, role),
-            AuthState::Disabled => true,
-            _ => false,
-        })
+        self.has_any_role(&[role.to_string()])
     }
 }
 

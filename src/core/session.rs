@@ -4,6 +4,7 @@
 
 use super::config::{OAuthConfig, RolesToken};
 use super::jwt::Jwt;
+use super::refresh;
 use super::roles::roles_at;
 use super::token::TokenSet;
 use serde::{Deserialize, Serialize};
@@ -96,6 +97,12 @@ impl Session {
             && !session.access_token.is_empty()
             && session.expires_at_ms.is_finite())
         .then_some(session)
+    }
+
+    /// How long to wait before refreshing (see `refresh::refresh_delay_ms`).
+    pub fn refresh_delay_ms(&self, now_ms: f64, jitter: f64) -> f64 {
+        let lifetime = self.expires_at_ms - self.obtained_at_ms;
+        refresh::refresh_delay_ms(now_ms, self.expires_at_ms, lifetime, jitter)
     }
 
     pub fn is_access_token_expired(&self, now_ms: f64) -> bool {

@@ -4,5 +4,4 @@ pub mod config_error;
 pub mod home;
 pub mod landing;
 pub mod not_found;
-pub mod session_ended;
 pub mod view;
