@@ -28,3 +28,13 @@ export function useStack(options = {}) {
   });
   return ctx;
 }
+
+/**
+ * The test oracle for role gates: whether `held` roles grant any of `any` (none required: yes).
+ * Write implies read of the same resource, clinical-mdr-api's rule.
+ */
+export function grantsAny(held, any) {
+  const grants = (required) => held.includes(required)
+    || (required.endsWith('.Read') && held.includes(required.replace(/\.Read$/, '.Write')));
+  return any.length === 0 || any.some(grants);
+}

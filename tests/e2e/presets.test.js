@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 
 import { registrations } from '../../dev/idp/registrations.js';
 import { finish } from './browser.js';
-import { useStack } from './fixture.js';
+import { grantsAny, useStack } from './fixture.js';
 
 const preset = (system) => JSON.parse(
   readFileSync(new URL(`../../public/presets/${system}.json`, import.meta.url), 'utf8'),
@@ -31,10 +31,6 @@ const SYSTEMS = [
   { system: 'destiny', registration: 'DESTINY', scp: 'reference.reader.all import.writer.all', meUser: 'reader@destiny.test' },
 ];
 
-// Write implies read of the same resource (Gatehouse's rule, from clinical-mdr-api).
-const grants = (held, required) => held.includes(required)
-  || (required.endsWith('.Read') && held.includes(required.replace(/\.Read$/, '.Write')));
-const grantsAny = (held, any) => any.length === 0 || any.some((r) => grants(held, r));
 const reason = (any) => (any.length === 1 ? `requires ${any[0]}` : `requires one of ${any.join(', ')}`);
 
 const decodeJwt = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
+import { registrations } from '../../dev/idp/registrations.js';
 import { startIdp } from '../../dev/idp/server.js';
 import { freePort, startNginx } from './nginx.js';
 
@@ -16,10 +17,8 @@ export const ROOT = resolve(import.meta.dirname, '../..');
 export const DIST = process.env.GATEHOUSE_DIST ?? join(ROOT, 'dist');
 const API_BIN = process.env.GATEHOUSE_API_BIN ?? join(ROOT, 'target/debug/gatehouse-api');
 
-export const STUDYBUILDER = {
-  clientId: '5d2a8f4c-9e1b-4a7d-8c3f-6b0e2d9a1c57',
-  apiAppId: 'd3e62185-f259-4d5b-8a8c-a9134fd34d47',
-};
+/** The StudyBuilder registration of the local IdP: the default the stack is configured for. */
+export const STUDYBUILDER = registrations.find((r) => r.name === 'StudyBuilder');
 
 /** Starts the API binary and waits (bounded) for its "API ready: <url>" line. */
 function startApi(env) {
