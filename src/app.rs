@@ -8,16 +8,15 @@ use crate::components::header::Header;
 use crate::components::progress::Progress;
 use crate::components::views_nav::ViewsNav;
 use crate::core::config::{self, AppConfig, ConfigError};
+use crate::core::route::Route;
 use crate::pages::config_error::ConfigErrorPage;
 use crate::pages::home::HomePage;
 use crate::pages::landing::LandingPage;
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::view::ViewPage;
+use crate::router::provide_router;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::hooks::use_navigate;
-use leptos_router::{path, NavigateOptions};
 
 async fn load_config() -> Result<AppConfig, ConfigError> {
     let reply = http::get("/config.json")
@@ -44,7 +43,7 @@ pub fn App() -> impl IntoView {
         Some(Err(error)) => view! { <ConfigErrorPage error/> }.into_any(),
         Some(Ok(config)) => {
             let boot = boot.clone();
-            view! { <Router><Shell config boot/></Router> }.into_any()
+            view! { <Shell config boot/> }.into_any()
         }
     }
 }
@@ -66,17 +65,11 @@ enum Phase {
 #[component]
 fn Shell(config: AppConfig, boot: BootUrl) -> impl IntoView {
     let auth = Auth::start(config, boot);
-    let navigate = use_navigate();
+    let router = provide_router();
     Effect::new(move |_| {
         if let Some(to) = auth.navigate_to.get() {
             auth.navigate_to.set(None);
-            navigate(
-                &to,
-                NavigateOptions {
-                    replace: true,
-                    ..Default::default()
-                },
-            );
+            router.navigate(&to, true);
         }
     });
     let phase = Memo::new(move |_| match auth.state.get() {
@@ -107,14 +100,18 @@ fn Shell(config: AppConfig, boot: BootUrl) -> impl IntoView {
 
 #[component]
 fn AppRoutes() -> impl IntoView {
+    let router = crate::router::use_router();
+    // A memo, so the page is rebuilt only when the route changes, not on a query change.
+    let route = Memo::new(move |_| router.route());
     view! {
         <div class="layout">
             <ViewsNav/>
             <div class="content">
-                <Routes fallback=NotFoundPage>
-                    <Route path=path!("/") view=HomePage/>
-                    <Route path=path!("/views/:id") view=ViewPage/>
-                </Routes>
+                {move || match route.get() {
+                    Route::Home => view! { <HomePage/> }.into_any(),
+                    Route::View(id) => view! { <ViewPage id/> }.into_any(),
+                    Route::NotFound => view! { <NotFoundPage/> }.into_any(),
+                }}
             </div>
         </div>
     }

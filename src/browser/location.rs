@@ -43,6 +43,13 @@ pub fn replace_with(path: &str) {
     }
 }
 
+/// Adds a history entry for `path` (same origin) without loading it: in-app navigation.
+pub fn push(path: &str) {
+    if let Some(history) = window().and_then(|w| w.history().ok()) {
+        let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path));
+    }
+}
+
 /// Leaves the app for `url` (the identity provider).
 pub fn go_to(url: &str) -> Result<(), String> {
     window()

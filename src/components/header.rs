@@ -3,8 +3,8 @@
 
 use crate::auth::{use_auth, AuthState};
 use crate::components::user_menu::UserMenu;
+use crate::router::Link;
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 /// What the right-hand side shows. Only this kind matters here: a memo of it keeps the user menu
 /// (and its open panel) alive while a refresh changes details inside `SignedIn`.
@@ -25,10 +25,10 @@ pub fn Header() -> impl IntoView {
     });
     view! {
         <header class="topbar">
-            <A href="/" attr:class="brand">"Gatehouse"</A>
+            <Link href="/".to_string() class="brand">"Gatehouse"</Link>
             <nav aria-label="Main">
                 <Show when=move || right.get() != Right::Nothing>
-                    <A href="/">"Home"</A>
+                    <Link href="/".to_string()>"Home"</Link>
                 </Show>
             </nav>
             <div class="topbar-right">

@@ -10,29 +10,14 @@ pub mod user_menu;
 pub mod views_nav;
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_location;
-
-/// The current route (path and query) as a closure, for "return here after sign-in".
-pub fn use_current_route() -> impl Fn() -> String + Copy + Send + Sync + 'static {
-    let location = use_location();
-    move || {
-        let search = location.search.get_untracked();
-        let path = location.pathname.get_untracked();
-        if search.is_empty() {
-            path
-        } else {
-            format!("{path}?{}", search.trim_start_matches('?'))
-        }
-    }
-}
 
 /// A sign-in button that returns to the current route.
 #[component]
 pub fn SignInButton(#[prop(into, default = "Sign in".into())] label: String) -> impl IntoView {
     let auth = crate::auth::use_auth();
-    let here = use_current_route();
+    let router = crate::router::use_router();
     view! {
-        <button class="button primary" data-testid="sign-in" on:click=move |_| auth.sign_in(here())>
+        <button class="button primary" data-testid="sign-in" on:click=move |_| auth.sign_in(router.here())>
             {label}
         </button>
     }

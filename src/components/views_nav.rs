@@ -4,8 +4,8 @@
 
 use crate::auth::use_auth;
 use crate::components::require_role::missing_role_reason;
+use crate::router::Link;
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 #[component]
 pub fn ViewsNav() -> impl IntoView {
@@ -22,16 +22,16 @@ pub fn ViewsNav() -> impl IntoView {
         .into_iter()
         .map(|v| {
             let testid = format!("view-{}", v.id);
-            let href = format!("/views/{}", v.id);
+            let href = crate::core::route::view_path(&v.id);
             let roles = v.roles.clone();
             let (title, method) = (v.title.clone(), v.method.clone());
             move || {
                 let (title, method) = (title.clone(), method.clone());
                 if disabled_mode.get() || crate::core::roles::grants_any(&held.get(), &roles) {
                     view! {
-                        <li><A href=href.clone() attr:class="nav-item" attr:data-testid=testid.clone()>
+                        <li><Link href=href.clone() class="nav-item" testid=testid.clone()>
                             <span class="method">{method}</span>{title}
-                        </A></li>
+                        </Link></li>
                     }
                     .into_any()
                 } else {

@@ -16,6 +16,7 @@ pub mod pkce;
 pub mod query;
 pub mod refresh;
 pub mod roles;
+pub mod route;
 pub mod session;
 pub mod tab_sync;
 pub mod token;

@@ -12,16 +12,13 @@ use crate::core::views::ApiView;
 use crate::pages::not_found::NotFoundPage;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_params_map;
 
 #[component]
-pub fn ViewPage() -> impl IntoView {
+pub fn ViewPage(id: String) -> impl IntoView {
     let auth = use_auth();
-    let params = use_params_map();
     // Memos, so the console is rebuilt only when the view or the permission changes, not on
     // every auth state change (a refresh toggles flags inside `SignedIn`).
     let current = Memo::new(move |_| {
-        let id = params.with(|p| p.get("id").unwrap_or_default());
         auth.config
             .with_value(|c| c.views.iter().find(|v| v.id == id).cloned())
     });

@@ -1,4 +1,5 @@
-// End to end: the shell works with the keyboard alone and fits a phone screen.
+// End to end: the shell works with the keyboard alone, fits a phone screen, and navigates in-app
+// with working back and forward buttons.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -66,6 +67,39 @@ describe('keyboard and small screens', () => {
     // A tap outside closes it.
     await page.mouse.click(20, 600);
     await app.testId('profile-panel').waitFor({ state: 'detached' });
+    await finish(page);
+  });
+
+  test('links move in-app without a reload; back and forward follow; the current link is marked', async () => {
+    const { page, app } = await ctx.newApp();
+    await app.signIn(reader);
+    // A marker on the window survives only if the document is never reloaded.
+    await page.evaluate(() => { window.__sameDocument = true; });
+
+    await app.testId('view-studies').click();
+    await app.testId('api-status').waitFor();
+    assert.equal(new URL(page.url()).pathname, '/views/studies');
+    assert.equal(await app.testId('view-studies').getAttribute('aria-current'), 'page');
+    assert.equal(await app.testId('view-me').getAttribute('aria-current'), null);
+
+    await app.testId('view-me').click();
+    await page.getByTestId('api-result').filter({ hasText: 'reader' }).waitFor();
+    assert.equal(await app.testId('view-me').getAttribute('aria-current'), 'page');
+
+    await page.goBack();
+    await page.waitForURL(/\/views\/studies$/);
+    await app.testId('api-status').waitFor();
+    assert.equal(await app.testId('view-studies').getAttribute('aria-current'), 'page');
+    await page.goBack();
+    await page.waitForURL((u) => u.pathname === '/');
+    await page.getByRole('heading', { name: /Welcome/ }).waitFor();
+    await page.goForward();
+    await app.testId('api-status').waitFor();
+    assert.equal(new URL(page.url()).pathname, '/views/studies');
+
+    await page.getByRole('link', { name: 'Home' }).click();
+    await page.getByRole('heading', { name: /Welcome/ }).waitFor();
+    assert.equal(await page.evaluate(() => window.__sameDocument), true, 'no reload');
     await finish(page);
   });
 });
