@@ -577,6 +577,25 @@ impl fmt::Display for JsonError {
 
 impl std::error::Error for JsonError {}
 
+/// Objects up to this many members find repeated keys by scanning; larger ones by sorting.
+const SMALL_OBJECT: usize = 32;
+
+/// Gives each repeated key its last value at its first position (JavaScript's `JSON.parse`).
+/// Sorting a copy of the keys (with the `sort` the app already links for roles) finds out in
+/// O(n log n) that a large object has no repeats, the normal case; with repeats it is rebuilt
+/// member by member.
+fn merge_repeated_keys(members: &mut Vec<(String, Value)>) {
+    let mut keys: Vec<String> = members.iter().map(|(k, _)| k.clone()).collect();
+    keys.sort();
+    if keys.windows(2).any(|pair| pair[0] == pair[1]) {
+        let mut map = Map::new();
+        for (key, value) in std::mem::take(members) {
+            map.insert(key, value);
+        }
+        *members = map.0;
+    }
+}
+
 /// Parses one JSON value (RFC 8259, strictly), with optional whitespace around it.
 pub fn parse(text: &str) -> Result<Value, JsonError> {
     let mut parser = Parser { text, pos: 0 };
@@ -721,9 +740,17 @@ impl Parser<'_> {
                 return Err(self.error(ErrorKind::ExpectedColon));
             }
             let value = self.value(depth)?;
-            map.insert(key, value);
+            // Small objects check each key as it comes; large ones all at once at the end.
+            if map.len() < SMALL_OBJECT {
+                map.insert(key, value);
+            } else {
+                map.0.push((key, value));
+            }
             self.skip_whitespace();
             if self.eat(b'}') {
+                if map.len() > SMALL_OBJECT {
+                    merge_repeated_keys(&mut map.0);
+                }
                 return Ok(Value::Object(map));
             }
             if !self.eat(b',') {
@@ -1123,6 +1150,19 @@ mod tests {
         assert_eq!(map.len(), 2);
         assert_eq!(value.get("a").and_then(Value::as_u64), Some(3));
         assert_eq!(value.to_string(), r#"{"a":3,"b":2}"#);
+        // Large objects check for repeats at the end: same rule, same result.
+        let members: Vec<String> = (0..200)
+            .map(|i| format!("\"k{}\":{i}", (i * 7) % 90))
+            .collect();
+        let text = format!("{{{}}}", members.join(","));
+        let mut expected = Map::new();
+        for i in 0..200 {
+            expected.insert(format!("k{}", (i * 7) % 90), Number::from(i as u64).into());
+        }
+        assert_eq!(parse(&text).unwrap(), Value::Object(expected));
+        let many: Vec<String> = (0..50_000).map(|i| format!("\"k{i}\":{i}")).collect();
+        let large = parse(&format!("{{{}}}", many.join(","))).unwrap();
+        assert_eq!(large.as_object().map(Map::len), Some(50_000));
     }
 
     #[test]
