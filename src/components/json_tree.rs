@@ -1,7 +1,7 @@
 //! A JSON value as a collapsible tree (`<details>` per object and array), as plain text only.
 
+use crate::core::json::Value;
 use leptos::prelude::*;
-use serde_json::Value;
 
 fn scalar(value: &Value) -> (String, &'static str) {
     match value {

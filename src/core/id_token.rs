@@ -3,8 +3,8 @@
 //! refreshed ID token must name the same issuer and subject.
 
 use super::discovery::expected_issuer;
+use super::json::Value;
 use super::jwt::Jwt;
-use serde_json::Value;
 use std::fmt;
 
 /// Allowed clock difference between this machine and the provider, in seconds.
@@ -151,7 +151,7 @@ mod tests {
         }
     }
 
-    fn token(overrides: Value) -> Jwt {
+    fn token(overrides: serde_json::Value) -> Jwt {
         let mut claims = json!({"iss": ISS, "aud": "ui", "exp": 1_000_600, "iat": 1_000_000, "nonce": "n", "sub": "s"});
         for (k, v) in overrides.as_object().unwrap() {
             if v.is_null() {

@@ -1,8 +1,8 @@
 //! The token endpoint: request bodies for the code and refresh grants (RFC 6749 §4.1.3, §6 with
 //! PKCE's `code_verifier`) and the checks on its response (§5.1, §5.2).
 
+use super::json::{self, Map, Value};
 use super::query;
-use serde_json::Value;
 use std::fmt;
 
 /// Lifetime assumed when a token response omits `expires_in` (RFC 6749 §5.1 makes it optional):
@@ -108,7 +108,7 @@ pub fn refresh_request_body(refresh_token: &str, client_id: &str, scope: &str) -
     ])
 }
 
-fn string_field(map: &serde_json::Map<String, Value>, name: &str) -> Option<String> {
+fn string_field(map: &Map, name: &str) -> Option<String> {
     map.get(name)
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
@@ -121,7 +121,7 @@ pub fn parse_response(
     body: &str,
     id_token_required: bool,
 ) -> Result<TokenSet, TokenError> {
-    let value: Value = serde_json::from_str(body).map_err(|_| {
+    let value = json::parse(body).map_err(|_| {
         TokenError::Malformed(if http_ok {
             "not JSON".to_string()
         } else {
@@ -155,7 +155,7 @@ pub fn parse_response(
             .trim()
             .parse::<f64>()
             .map_err(|_| TokenError::BadExpiresIn(s.clone()))?,
-        Some(Value::Number(n)) => n.as_f64().unwrap_or(f64::NAN),
+        Some(Value::Number(n)) => n.as_f64(),
         Some(other) => return Err(TokenError::BadExpiresIn(other.to_string())),
     };
     if !(expires_in_s.is_finite() && expires_in_s > 0.0) {
