@@ -4,7 +4,7 @@
 //! Parsing is strict where a mistake would surface later as a confusing sign-in failure: every
 //! error names the key and says what a valid value looks like.
 
-use super::json::{self, Map, Value};
+use super::json::{self, quote, Map, Value};
 use super::views::{self, ApiView};
 use std::fmt;
 
@@ -125,7 +125,7 @@ impl fmt::Display for ConfigError {
             ),
             ConfigError::BadViews(why) => write!(f, "VIEWS in /config.json is invalid: {why}."),
             ConfigError::Invalid { key, value, expected } => {
-                write!(f, "{key} in /config.json has the value {value:?}; expected {expected}.")
+                write!(f, "{key} in /config.json has the value {}; expected {expected}.", quote(value))
             }
         }
     }

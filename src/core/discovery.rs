@@ -1,7 +1,7 @@
 //! OpenID Connect Discovery 1.0: the provider metadata document and the rule that its `issuer`
 //! belongs to the configured authority (§4.3), with Entra's multi-tenant `{tenantid}` placeholder.
 
-use super::json::{self, FieldError, Map};
+use super::json::{self, quote, FieldError, Map};
 use std::fmt;
 
 /// The parts of the provider metadata Gatehouse uses.
@@ -51,7 +51,9 @@ impl fmt::Display for DiscoveryError {
             ),
             DiscoveryError::IssuerMismatch { expected, found } => write!(
                 f,
-                "The discovery document's issuer {found:?} does not belong to OAUTH_METADATA_URL (expected {expected:?})."
+                "The discovery document's issuer {} does not belong to OAUTH_METADATA_URL (expected {}).",
+                quote(found),
+                quote(expected)
             ),
             DiscoveryError::NoS256 => f.write_str(
                 "The identity provider does not support PKCE with S256, which Gatehouse requires.",

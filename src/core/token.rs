@@ -1,7 +1,7 @@
 //! The token endpoint: request bodies for the code and refresh grants (RFC 6749 §4.1.3, §6 with
 //! PKCE's `code_verifier`) and the checks on its response (§5.1, §5.2).
 
-use super::json::{self, Map, Value};
+use super::json::{self, quote, Map, Value};
 use super::query;
 use std::fmt;
 
@@ -72,7 +72,7 @@ impl fmt::Display for TokenError {
             },
             TokenError::Malformed(why) => write!(f, "The identity provider's token response is malformed ({why})."),
             TokenError::MissingAccessToken => f.write_str("The identity provider's token response has no access_token."),
-            TokenError::UnsupportedTokenType(t) => write!(f, "The identity provider issued a {t:?} token; only Bearer tokens are supported."),
+            TokenError::UnsupportedTokenType(t) => write!(f, "The identity provider issued a {} token; only Bearer tokens are supported.", quote(t)),
             TokenError::BadExpiresIn(v) => write!(f, "The identity provider's token response has an unusable expires_in ({v})."),
             TokenError::MissingIdToken => f.write_str("The identity provider's token response has no id_token although openid was requested."),
         }

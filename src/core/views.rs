@@ -1,7 +1,7 @@
 //! API views declared in `config.json` under `VIEWS`, so one build fronts any API: each is a
 //! navigation entry that calls one endpoint, gated by roles.
 
-use super::json::{self, FieldError, Map, Value};
+use super::json::{self, quote, FieldError, Map, Value};
 
 /// One API view.
 #[derive(Clone, Debug, PartialEq)]
@@ -69,7 +69,7 @@ pub fn parse(value: &Value) -> Result<Vec<ApiView>, String> {
     let mut views: Vec<ApiView> = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let at = |what: &str| match item.get("id").and_then(Value::as_str) {
-            Some(id) => format!("view {} ({id:?}): {what}", i + 1),
+            Some(id) => format!("view {} ({}): {what}", i + 1, quote(id)),
             None => format!("view {}: {what}", i + 1),
         };
         let map = item
