@@ -1,7 +1,7 @@
 //! The token endpoint: request bodies for the code and refresh grants (RFC 6749 §4.1.3, §6 with
 //! PKCE's `code_verifier`) and the checks on its response (§5.1, §5.2).
 
-use super::json::{self, quote, Map, Value};
+use super::json::{self, quote, Map, Number, Value};
 use super::query;
 use std::fmt;
 
@@ -115,6 +115,16 @@ fn string_field(map: &Map, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// A usable `expires_in`: a positive number or, as Entra's v1 endpoint sends it, a numeric string.
+fn positive_seconds(value: &Value) -> Option<f64> {
+    let seconds = match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => Number::parse(s.trim())?.as_f64(),
+        _ => return None,
+    };
+    (seconds.is_finite() && seconds > 0.0).then_some(seconds)
+}
+
 /// Checks a token endpoint response. `http_ok` is whether the status was 2xx.
 pub fn parse_response(
     http_ok: bool,
@@ -150,17 +160,14 @@ pub fn parse_response(
     }
     let expires_in_s = match map.get("expires_in") {
         None | Some(Value::Null) => DEFAULT_EXPIRES_IN_S,
-        // Entra's v1 endpoint sends numbers as strings.
-        Some(Value::String(s)) => s
-            .trim()
-            .parse::<f64>()
-            .map_err(|_| TokenError::BadExpiresIn(s.clone()))?,
-        Some(Value::Number(n)) => n.as_f64(),
-        Some(other) => return Err(TokenError::BadExpiresIn(other.to_string())),
+        Some(value) => positive_seconds(value).ok_or_else(|| {
+            TokenError::BadExpiresIn(
+                value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_string),
+            )
+        })?,
     };
-    if !(expires_in_s.is_finite() && expires_in_s > 0.0) {
-        return Err(TokenError::BadExpiresIn(expires_in_s.to_string()));
-    }
     let id_token = string_field(&map, "id_token");
     if id_token_required && id_token.is_none() {
         return Err(TokenError::MissingIdToken);
@@ -209,10 +216,18 @@ mod tests {
                 .expires_in_s,
             300.0
         );
+        assert_eq!(
+            parse_response(true, &body(r#","expires_in":"3599.5""#), false)
+                .unwrap()
+                .expires_in_s,
+            3599.5
+        );
         for bad in [
             r#","expires_in":0"#,
             r#","expires_in":-5"#,
+            r#","expires_in":1e400"#,
             r#","expires_in":"soon""#,
+            r#","expires_in":"0x10""#,
             r#","expires_in":[1]"#,
         ] {
             assert!(
