@@ -5,8 +5,8 @@
 use super::{Auth, AuthState};
 use crate::browser::http;
 use crate::core::api::{self, Outcome};
+use crate::core::json::Value;
 use leptos::prelude::*;
-use serde_json::Value;
 
 /// What the console shows after a call.
 #[derive(Clone, Debug, PartialEq)]

@@ -46,8 +46,7 @@ pub fn clear_session() {
 }
 
 pub fn save_pending_login(login: &PendingLogin) -> Result<(), String> {
-    let text = serde_json::to_string(login).map_err(|e| e.to_string())?;
-    set(&login.storage_key(), &text)
+    set(&login.storage_key(), &login.to_json())
 }
 
 /// Removes and returns the pending login for `state`: a state can be consumed exactly once.
@@ -55,7 +54,7 @@ pub fn take_pending_login(state: &str) -> Option<PendingLogin> {
     let key = format!("{LOGIN_STATE_KEY_PREFIX}{state}");
     let text = get(&key)?;
     remove(&key);
-    serde_json::from_str(&text).ok()
+    PendingLogin::from_json(&text)
 }
 
 /// Deletes every pending login of this tab (at sign-out, and expired ones at start-up).
@@ -67,7 +66,7 @@ pub fn clear_pending_logins(keep: impl Fn(&PendingLogin) -> bool) {
         .filter(|k| k.starts_with(LOGIN_STATE_KEY_PREFIX))
         .collect();
     for key in keys {
-        let pending = get(&key).and_then(|t| serde_json::from_str::<PendingLogin>(&t).ok());
+        let pending = get(&key).and_then(|t| PendingLogin::from_json(&t));
         if !pending.is_some_and(|p| keep(&p)) {
             remove(&key);
         }

@@ -1,14 +1,15 @@
 //! A JSON value as a collapsible tree (`<details>` per object and array), as plain text only.
+//! Numbers appear as the API wrote them, strings as JSON literals.
 
+use crate::core::json::{quote, Value};
 use leptos::prelude::*;
-use serde_json::Value;
 
 fn scalar(value: &Value) -> (String, &'static str) {
     match value {
         Value::Null => ("null".into(), "json-null"),
         Value::Bool(b) => (b.to_string(), "json-bool"),
         Value::Number(n) => (n.to_string(), "json-number"),
-        Value::String(s) => (format!("{s:?}"), "json-string"),
+        Value::String(s) => (quote(s), "json-string"),
         _ => (String::new(), ""),
     }
 }

@@ -3,7 +3,7 @@
 //! API asked for when it says so (clinical-mdr-api style `required_roles`, a `detail` text, or an
 //! RFC 6750 `WWW-Authenticate` challenge).
 
-use serde_json::Value;
+use super::json::{self, Value};
 
 /// `API_BASE_URL` + path; an empty base means this origin.
 pub fn url(base: &str, path: &str) -> String {
@@ -31,7 +31,7 @@ pub fn classify(status: u16, body: &str, www_authenticate: Option<&str>) -> Outc
     match status {
         401 => Outcome::Unauthorized,
         403 => {
-            let json: Option<Value> = serde_json::from_str(body).ok();
+            let json = json::parse(body).ok();
             let mut required: Vec<String> = json
                 .as_ref()
                 .and_then(|j| j.get("required_roles"))
@@ -72,9 +72,9 @@ fn challenge_param(header: &str, name: &str) -> Option<String> {
 
 /// Pretty-prints a JSON body, or returns the text as it is.
 pub fn pretty(body: &str) -> (Option<Value>, String) {
-    match serde_json::from_str::<Value>(body) {
+    match json::parse(body) {
         Ok(v) => {
-            let text = serde_json::to_string_pretty(&v).unwrap_or_else(|_| body.to_string());
+            let text = json::to_string_pretty(&v);
             (Some(v), text)
         }
         Err(_) => (None, body.to_string()),
@@ -137,5 +137,10 @@ mod tests {
     fn pretty_prints_json_and_keeps_text() {
         assert_eq!(pretty(r#"{"a":1}"#).1, "{\n  \"a\": 1\n}");
         assert_eq!(pretty("plain").1, "plain");
+        // Numbers are shown as the API wrote them.
+        assert_eq!(
+            pretty("[1.50,12345678901234567890123]").1,
+            "[\n  1.50,\n  12345678901234567890123\n]"
+        );
     }
 }

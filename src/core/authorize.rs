@@ -2,9 +2,9 @@
 //! per-attempt login state that must survive the round trip to the provider.
 
 use super::config::OAuthConfig;
+use super::json::{self, Map, Number, Value};
 use super::pkce::CodeVerifier;
 use super::query;
-use serde::{Deserialize, Serialize};
 
 /// How long a started sign-in stays redeemable. Entra's authorization codes live ten minutes.
 pub const LOGIN_STATE_TTL_MS: f64 = 10.0 * 60.0 * 1000.0;
@@ -14,7 +14,7 @@ pub const LOGIN_STATE_KEY_PREFIX: &str = "gatehouse.login.";
 
 /// What one sign-in attempt must remember until its callback: kept per tab in sessionStorage under
 /// `gatehouse.login.<state>` and deleted when the callback consumes it (single use).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug)]
 pub struct PendingLogin {
     pub state: String,
     pub nonce: String,
@@ -32,6 +32,36 @@ impl PendingLogin {
 
     pub fn is_expired(&self, now_ms: f64) -> bool {
         now_ms - self.created_at_ms > LOGIN_STATE_TTL_MS || now_ms < self.created_at_ms - 60_000.0
+    }
+
+    /// The stored record: a JSON object with the field names above.
+    pub fn to_json(&self) -> String {
+        Value::from(Map::from_pairs(vec![
+            ("state", self.state.as_str().into()),
+            ("nonce", self.nonce.as_str().into()),
+            ("verifier", self.verifier.secret().into()),
+            ("redirect_uri", self.redirect_uri.as_str().into()),
+            ("return_to", self.return_to.as_str().into()),
+            (
+                "created_at_ms",
+                Number::truncated(self.created_at_ms).into(),
+            ),
+        ]))
+        .to_string()
+    }
+
+    /// Reads a stored record; `None` if any field is missing or malformed.
+    pub fn from_json(text: &str) -> Option<PendingLogin> {
+        let value = json::parse(text).ok()?;
+        let map = value.as_object()?;
+        Some(PendingLogin {
+            state: map.string("state").ok()?,
+            nonce: map.string("nonce").ok()?,
+            verifier: CodeVerifier::parse(&map.string("verifier").ok()?)?,
+            redirect_uri: map.string("redirect_uri").ok()?,
+            return_to: map.string("return_to").ok()?,
+            created_at_ms: map.number("created_at_ms").ok()?,
+        })
     }
 }
 
@@ -191,6 +221,18 @@ mod tests {
                 "{hostile:?}"
             );
         }
+    }
+
+    #[test]
+    fn stored_record_round_trips_with_its_field_names() {
+        let l = login();
+        let text = l.to_json();
+        assert!(text.starts_with(r#"{"state":"st","nonce":"no","verifier":""#));
+        assert!(text.ends_with(r#""return_to":"/studies?x=1","created_at_ms":1000}"#));
+        let back = PendingLogin::from_json(&text).unwrap();
+        assert_eq!(back.to_json(), text);
+        assert!(PendingLogin::from_json(&text.replace("\"nonce\"", "\"n\"")).is_none());
+        assert!(PendingLogin::from_json("{not json").is_none());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! fragment or query, and the checks made on it before the code is redeemed: a known single-use
 //! `state`, and the `iss` parameter of RFC 9207 when the provider advertises it.
 
+use super::json::quote;
 use super::query;
 use std::fmt;
 
@@ -45,12 +46,12 @@ impl fmt::Display for CallbackError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CallbackError::Empty => f.write_str("This sign-in link has no response from the identity provider in it."),
-            CallbackError::Repeated(name) => write!(f, "The sign-in response repeats the parameter {name:?}, so it was rejected."),
+            CallbackError::Repeated(name) => write!(f, "The sign-in response repeats the parameter {}, so it was rejected.", quote(name)),
             CallbackError::MissingCode => f.write_str("The sign-in response has no authorization code."),
             CallbackError::MissingState => f.write_str("The sign-in response has no state parameter, so it cannot be matched to a sign-in started here."),
             CallbackError::UnknownState => f.write_str("This sign-in response does not match a sign-in started in this tab, or it was already used or has expired. Please sign in again."),
             CallbackError::MissingIssuer => f.write_str("The sign-in response does not say which identity provider sent it (iss), although the provider promises to."),
-            CallbackError::WrongIssuer { expected, found } => write!(f, "The sign-in response came from {found:?}, not from the configured identity provider {expected:?}."),
+            CallbackError::WrongIssuer { expected, found } => write!(f, "The sign-in response came from {}, not from the configured identity provider {}.", quote(found), quote(expected)),
         }
     }
 }

@@ -4,8 +4,8 @@
 //! Parsing is strict where a mistake would surface later as a confusing sign-in failure: every
 //! error names the key and says what a valid value looks like.
 
+use super::json::{self, quote, Map, Value};
 use super::views::{self, ApiView};
-use serde_json::{Map, Value};
 use std::fmt;
 
 /// Scopes requested on every sign-in besides the API scopes.
@@ -125,7 +125,7 @@ impl fmt::Display for ConfigError {
             ),
             ConfigError::BadViews(why) => write!(f, "VIEWS in /config.json is invalid: {why}."),
             ConfigError::Invalid { key, value, expected } => {
-                write!(f, "{key} in /config.json has the value {value:?}; expected {expected}.")
+                write!(f, "{key} in /config.json has the value {}; expected {expected}.", quote(value))
             }
         }
     }
@@ -135,8 +135,7 @@ impl std::error::Error for ConfigError {}
 
 /// Parses the text of `config.json`.
 pub fn parse(text: &str) -> Result<AppConfig, ConfigError> {
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| ConfigError::NotAnObject(e.to_string()))?;
+    let value = json::parse(text).map_err(|e| ConfigError::NotAnObject(e.to_string()))?;
     match value {
         Value::Object(map) => from_map(&map),
         other => Err(ConfigError::NotAnObject(format!("found {}", kind(&other)))),
@@ -156,7 +155,7 @@ fn kind(value: &Value) -> &'static str {
 
 /// Reads a key as trimmed text. Absent, null and empty count as unset, like clinical-mdr-api's
 /// environment variables; numbers and booleans are accepted as their text.
-fn text(map: &Map<String, Value>, key: &'static str) -> Result<Option<String>, ConfigError> {
+fn text(map: &Map, key: &'static str) -> Result<Option<String>, ConfigError> {
     match map.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
@@ -171,7 +170,7 @@ fn text(map: &Map<String, Value>, key: &'static str) -> Result<Option<String>, C
     }
 }
 
-fn required(map: &Map<String, Value>, key: &'static str) -> Result<String, ConfigError> {
+fn required(map: &Map, key: &'static str) -> Result<String, ConfigError> {
     text(map, key)?.ok_or(ConfigError::Missing(key))
 }
 
@@ -214,7 +213,7 @@ fn full_scope(uri: &str, scope: &str) -> String {
     }
 }
 
-fn from_map(map: &Map<String, Value>) -> Result<AppConfig, ConfigError> {
+fn from_map(map: &Map) -> Result<AppConfig, ConfigError> {
     let enabled = match text(map, "OAUTH_ENABLED")? {
         None => true,
         Some(v) => parse_flag(&v).ok_or(ConfigError::Invalid {
@@ -242,7 +241,7 @@ fn from_map(map: &Map<String, Value>) -> Result<AppConfig, ConfigError> {
         None | Some(Value::Null) => Ok(Vec::new()),
         // VIEWS may also arrive as JSON text (e.g. an environment variable copied verbatim).
         Some(Value::String(s)) if s.trim().is_empty() => Ok(Vec::new()),
-        Some(Value::String(s)) => serde_json::from_str::<Value>(s)
+        Some(Value::String(s)) => json::parse(s)
             .map_err(|e| e.to_string())
             .and_then(|v| views::parse(&v)),
         Some(other) => views::parse(other),
@@ -438,11 +437,31 @@ mod tests {
             let text = format!(
                 r#"{{"OAUTH_METADATA_URL":"https://idp/x","OAUTH_UI_APP_ID":"u","OAUTH_API_APP_ID":"a",{extra}}}"#
             );
-            // serde_json keeps the last of duplicate keys, so `extra` overrides the base.
+            // The last of duplicate keys wins, so `extra` overrides the base.
             let err = parse(&text).unwrap_err();
             assert_eq!(err.key(), Some(key), "{text}");
             assert!(err.to_string().contains(key));
         }
+    }
+
+    #[test]
+    fn views_may_be_an_array_or_json_text() {
+        let base = r#""OAUTH_ENABLED":false"#;
+        let array = parse(&format!(
+            r#"{{{base},"VIEWS":[{{"id":"a","title":"A","path":"/a","body":{{"n":1.50}}}}]}}"#
+        ))
+        .unwrap();
+        let text = parse(&format!(
+            r#"{{{base},"VIEWS":"[{{\"id\":\"a\",\"title\":\"A\",\"path\":\"/a\",\"body\":{{\"n\":1.50}}}}]"}}"#
+        ))
+        .unwrap();
+        assert_eq!(array.views, text.views);
+        assert_eq!(array.views[0].body_text(), "{\n  \"n\": 1.50\n}");
+        let err = parse(&format!(r#"{{{base},"VIEWS":"[{{\"id\":}}]"}}"#)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "VIEWS in /config.json is invalid: expected a value at line 1 column 8."
+        );
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! refreshed ID token must name the same issuer and subject.
 
 use super::discovery::expected_issuer;
+use super::json::{quote, Value};
 use super::jwt::Jwt;
-use serde_json::Value;
 use std::fmt;
 
 /// Allowed clock difference between this machine and the provider, in seconds.
@@ -47,17 +47,43 @@ impl fmt::Display for IdTokenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = match self {
             IdTokenError::Malformed(why) => return write!(f, "The ID token is malformed: {why}."),
-            IdTokenError::Algorithm(alg) => return write!(f, "The ID token is signed with {alg:?}, which is not accepted (RS256/RS384/RS512 only)."),
-            IdTokenError::Issuer { expected, found } => return write!(f, "The ID token's issuer (iss) is {found:?}, not the configured provider {expected:?}."),
-            IdTokenError::UnknownKey(kid) => return write!(f, "The ID token is signed with key {kid:?}, which the provider does not publish."),
-            IdTokenError::Audience => "is not meant for this application (aud does not contain its client id)",
+            IdTokenError::Algorithm(alg) => {
+                return write!(
+                    f,
+                    "The ID token is signed with {}, which is not accepted \
+                     (RS256/RS384/RS512 only).",
+                    quote(alg)
+                )
+            }
+            IdTokenError::Issuer { expected, found } => {
+                return write!(
+                    f,
+                    "The ID token's issuer (iss) is {}, not the configured provider {}.",
+                    quote(found),
+                    quote(expected)
+                )
+            }
+            IdTokenError::UnknownKey(kid) => {
+                return write!(
+                    f,
+                    "The ID token is signed with key {}, which the provider does not publish.",
+                    quote(kid)
+                )
+            }
+            IdTokenError::Audience => {
+                "is not meant for this application (aud does not contain its client id)"
+            }
             IdTokenError::AuthorizedParty => "was issued to another application (azp)",
             IdTokenError::Expired => "has expired (check this computer's clock)",
             IdTokenError::IssuedInFuture => "is dated in the future (check this computer's clock)",
-            IdTokenError::MissingTime(claim) => return write!(f, "The ID token has no usable {claim} claim."),
+            IdTokenError::MissingTime(claim) => {
+                return write!(f, "The ID token has no usable {claim} claim.")
+            }
             IdTokenError::Nonce => "does not carry the nonce of this sign-in (possible replay)",
             IdTokenError::MissingSubject => "has no subject (sub)",
-            IdTokenError::SubjectChanged => "after refresh names a different user or issuer than before",
+            IdTokenError::SubjectChanged => {
+                "after refresh names a different user or issuer than before"
+            }
             IdTokenError::BadSignature => "has an invalid signature",
         };
         write!(f, "The ID token {what}.")
@@ -151,7 +177,7 @@ mod tests {
         }
     }
 
-    fn token(overrides: Value) -> Jwt {
+    fn token(overrides: serde_json::Value) -> Jwt {
         let mut claims = json!({"iss": ISS, "aud": "ui", "exp": 1_000_600, "iat": 1_000_000, "nonce": "n", "sub": "s"});
         for (k, v) in overrides.as_object().unwrap() {
             if v.is_null() {

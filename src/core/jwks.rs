@@ -1,49 +1,40 @@
 //! JSON Web Key Sets (RFC 7517): choosing the key that verifies a token. The choice is pure; the
 //! signature check itself runs in the browser's WebCrypto (`browser::signature`).
 
-use serde::Deserialize;
+use super::json::{self, Map, Value};
 
 /// An RSA public key, reduced to what verification needs.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RsaKey {
     pub kid: Option<String>,
     pub n: String,
     pub e: String,
 }
 
-#[derive(Deserialize)]
-struct RawKey {
-    kty: Option<String>,
-    kid: Option<String>,
-    #[serde(rename = "use")]
-    use_: Option<String>,
-    n: Option<String>,
-    e: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct RawSet {
-    keys: Vec<RawKey>,
-}
-
-/// Parses a key set, keeping the RSA signing keys; `None` if it is not a JWKS.
+/// Parses a key set, keeping the RSA signing keys; `None` if it is not a JWKS. A malformed
+/// key is skipped like a key of another type.
 pub fn parse(text: &str) -> Option<Vec<RsaKey>> {
-    let set: RawSet = serde_json::from_str(text).ok()?;
+    let set = json::parse(text).ok()?;
+    let keys = set.get("keys")?.as_array()?;
     Some(
-        set.keys
-            .into_iter()
-            .filter(|k| {
-                k.kty.as_deref() == Some("RSA") && k.use_.as_deref().is_none_or(|u| u == "sig")
-            })
-            .filter_map(|k| {
-                Some(RsaKey {
-                    kid: k.kid,
-                    n: k.n?,
-                    e: k.e?,
-                })
-            })
+        keys.iter()
+            .filter_map(Value::as_object)
+            .filter_map(rsa_signing_key)
             .collect(),
     )
+}
+
+fn rsa_signing_key(key: &Map) -> Option<RsaKey> {
+    let kty = key.opt_string("kty").ok()?;
+    let use_ = key.opt_string("use").ok()?;
+    if kty.as_deref() != Some("RSA") || use_.is_some_and(|u| u != "sig") {
+        return None;
+    }
+    Some(RsaKey {
+        kid: key.opt_string("kid").ok()?,
+        n: key.string("n").ok()?,
+        e: key.string("e").ok()?,
+    })
 }
 
 /// The key for a token's `kid`; without a `kid`, the only key of the set (RFC 7515 §4.1.4).
@@ -84,6 +75,9 @@ mod tests {
         assert_eq!(select(&keys, None), None, "ambiguous without kid");
         assert_eq!(select(&keys[..1], None).unwrap().n, "na");
         assert_eq!(parse("{}"), None);
+        assert_eq!(parse(r#"{"keys":{}}"#), None);
+        let odd = r#"{"keys":[7,{"kty":"RSA","kid":1,"n":"x","e":"AQAB"},{"kty":"RSA","n":"nc","e":"AQAB"}]}"#;
+        assert_eq!(parse(odd).unwrap().len(), 1, "malformed keys are skipped");
     }
 
     #[test]

@@ -2,16 +2,16 @@
 //! signature kept for verification. Decoding is not validation: see `id_token.rs` for the checks
 //! and the browser's WebCrypto for the signature.
 
+use super::json::{self, Map, Value};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde_json::{Map, Value};
 use std::fmt;
 
 /// A decoded (not yet trusted) JWT.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Jwt {
-    pub header: Map<String, Value>,
-    pub claims: Map<String, Value>,
+    pub header: Map,
+    pub claims: Map,
     /// `base64url(header) || '.' || base64url(payload)`: the bytes the signature covers.
     pub signing_input: String,
     pub signature: Vec<u8>,
@@ -39,11 +39,11 @@ impl fmt::Display for JwtError {
 
 impl std::error::Error for JwtError {}
 
-fn json_part(part: &str, name: &'static str) -> Result<Map<String, Value>, JwtError> {
+fn json_part(part: &str, name: &'static str) -> Result<Map, JwtError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(part.trim_end_matches('='))
         .map_err(|_| JwtError::BadBase64(name))?;
-    match serde_json::from_slice(&bytes) {
+    match json::parse_bytes(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
         _ => Err(JwtError::NotJsonObject(name)),
     }
@@ -90,7 +90,7 @@ impl Jwt {
 
 /// Builds an unsigned-looking token from JSON, for tests across the crate.
 #[cfg(test)]
-pub fn test_token(header: &Value, claims: &Value) -> String {
+pub fn test_token(header: &serde_json::Value, claims: &serde_json::Value) -> String {
     format!(
         "{}.{}.{}",
         URL_SAFE_NO_PAD.encode(header.to_string()),

@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod duration;
 pub mod error;
 pub mod id_token;
+pub mod json;
 pub mod jwks;
 pub mod jwt;
 pub mod logout;

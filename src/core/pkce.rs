@@ -15,8 +15,7 @@ pub const VERIFIER_BYTES: usize = 32;
 
 /// The secret half of PKCE. Kept in this tab's sessionStorage until the code is redeemed; never
 /// printed (its `Debug` is redacted) and never compared for equality.
-#[derive(Clone, serde::Serialize, serde::Deserialize)]
-#[serde(transparent)]
+#[derive(Clone)]
 pub struct CodeVerifier(String);
 
 impl CodeVerifier {

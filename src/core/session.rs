@@ -3,11 +3,11 @@
 //! sessionStorage; a record of another version, or one that does not parse, is discarded.
 
 use super::config::{OAuthConfig, RolesToken};
+use super::json::{self, Map, Number, Value};
 use super::jwt::Jwt;
 use super::refresh;
 use super::roles::roles_at;
 use super::token::TokenSet;
-use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The sessionStorage key of the session record.
@@ -16,7 +16,7 @@ pub const SESSION_KEY: &str = "gatehouse.session";
 pub const SESSION_VERSION: u32 = 1;
 
 /// Tokens and timing of one signed-in session.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq)]
 pub struct Session {
     pub version: u32,
     pub access_token: String,
@@ -85,14 +85,44 @@ impl Session {
         }
     }
 
+    /// The record as a JSON object with the field names above; times in whole milliseconds.
+    pub fn to_value(&self) -> Value {
+        let ms = |t: f64| Value::from(Number::truncated(t));
+        Map::from_pairs(vec![
+            ("version", Number::from(u64::from(self.version)).into()),
+            ("access_token", self.access_token.as_str().into()),
+            ("refresh_token", self.refresh_token.as_deref().into()),
+            ("id_token", self.id_token.as_deref().into()),
+            ("scope", self.scope.as_deref().into()),
+            ("expires_at_ms", ms(self.expires_at_ms)),
+            ("obtained_at_ms", ms(self.obtained_at_ms)),
+            ("refreshed_at_ms", self.refreshed_at_ms.map(ms).into()),
+        ])
+        .into()
+    }
+
     pub fn to_json(&self) -> String {
-        // Serialising plain strings and numbers cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
+        self.to_value().to_string()
+    }
+
+    /// Reads the record's fields (unchecked: see `restore`); `None` if one is missing or of the
+    /// wrong type.
+    pub fn from_map(map: &Map) -> Option<Session> {
+        Some(Session {
+            version: u32::try_from(map.get("version")?.as_u64()?).ok()?,
+            access_token: map.string("access_token").ok()?,
+            refresh_token: map.opt_string("refresh_token").ok()?,
+            id_token: map.opt_string("id_token").ok()?,
+            scope: map.opt_string("scope").ok()?,
+            expires_at_ms: map.number("expires_at_ms").ok()?,
+            obtained_at_ms: map.number("obtained_at_ms").ok()?,
+            refreshed_at_ms: map.opt_number("refreshed_at_ms").ok()?,
+        })
     }
 
     /// Restores a stored record, or `None` if it is corrupt or of another version.
     pub fn restore(text: &str) -> Option<Session> {
-        let session: Session = serde_json::from_str(text).ok()?;
+        let session = Session::from_map(json::parse(text).ok()?.as_object()?)?;
         (session.version == SESSION_VERSION
             && !session.access_token.is_empty()
             && session.expires_at_ms.is_finite())
@@ -242,5 +272,24 @@ mod tests {
         assert_eq!(Session::restore("{not json"), None);
         assert_eq!(Session::restore("{\"version\":1}"), None);
         assert!(!format!("{s:?}").contains("r1"), "Debug never shows tokens");
+    }
+
+    #[test]
+    fn stored_record_keeps_its_field_names_and_reads_older_float_times() {
+        let s = Session::from_tokens(tokens(), 1_000.0);
+        let text = s.to_json();
+        assert!(
+            text.starts_with(r#"{"version":1,"access_token":""#),
+            "{text}"
+        );
+        assert!(
+            text.ends_with(r#""scope":"openid API.call","expires_at_ms":61000,"obtained_at_ms":1000,"refreshed_at_ms":null}"#),
+            "{text}"
+        );
+        // Records written by earlier builds carry times as floats (`61000.0`).
+        let older = text
+            .replace(":61000,", ":61000.0,")
+            .replace(":1000,", ":1000.0,");
+        assert_eq!(Session::restore(&older), Some(s));
     }
 }

@@ -5,10 +5,10 @@
 //! same-origin BroadcastChannel. Tabs are matched by a fingerprint of the refresh token, so no
 //! tab adopts a session that was never its own.
 
+use super::json::{self, Map, Value};
 use super::session::Session;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// Name of the Web Lock held while refreshing and of the BroadcastChannel.
@@ -33,42 +33,34 @@ pub enum TabMessage {
     SignedOut { previous: String },
 }
 
-/// The wire form: a flat struct, because serde's tagged-enum support costs ~10 KB of wasm.
-#[derive(Serialize, Deserialize)]
-struct Wire {
-    kind: String,
-    previous: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    session: Option<Session>,
-}
-
+/// The wire form is one flat object: `{"kind": "refreshed" | "signed_out", "previous": …,
+/// "session": {…}}`, the session only when refreshed.
 impl TabMessage {
     pub fn to_json(&self) -> String {
-        let wire = match self {
-            TabMessage::Refreshed { previous, session } => Wire {
-                kind: "refreshed".into(),
-                previous: previous.clone(),
-                session: Some(session.clone()),
-            },
-            TabMessage::SignedOut { previous } => Wire {
-                kind: "signed_out".into(),
-                previous: previous.clone(),
-                session: None,
-            },
+        let (kind, previous, session) = match self {
+            TabMessage::Refreshed { previous, session } => ("refreshed", previous, Some(session)),
+            TabMessage::SignedOut { previous } => ("signed_out", previous, None),
         };
-        serde_json::to_string(&wire).unwrap_or_default()
+        let mut wire = Map::from_pairs(vec![
+            ("kind", kind.into()),
+            ("previous", previous.as_str().into()),
+        ]);
+        if let Some(session) = session {
+            wire.insert("session".into(), session.to_value());
+        }
+        Value::from(wire).to_string()
     }
 
     pub fn parse(text: &str) -> Option<TabMessage> {
-        let wire: Wire = serde_json::from_str(text).ok()?;
-        match (wire.kind.as_str(), wire.session) {
-            ("refreshed", Some(session)) => Some(TabMessage::Refreshed {
-                previous: wire.previous,
-                session,
+        let wire = json::parse(text).ok()?;
+        let wire = wire.as_object()?;
+        let previous = wire.string("previous").ok()?;
+        match wire.string("kind").ok()?.as_str() {
+            "refreshed" => Some(TabMessage::Refreshed {
+                previous,
+                session: Session::from_map(wire.get("session")?.as_object()?)?,
             }),
-            ("signed_out", _) => Some(TabMessage::SignedOut {
-                previous: wire.previous,
-            }),
+            "signed_out" => Some(TabMessage::SignedOut { previous }),
             _ => None,
         }
     }
@@ -124,7 +116,13 @@ mod tests {
             previous: fingerprint(&old),
             session: new.clone(),
         };
-        let parsed = TabMessage::parse(&msg.to_json()).unwrap();
+        let text = msg.to_json();
+        assert!(
+            text.starts_with(r#"{"kind":"refreshed","previous":""#),
+            "{text}"
+        );
+        assert!(text.contains(r#","session":{"version":1,"#), "{text}");
+        let parsed = TabMessage::parse(&text).unwrap();
         assert_eq!(
             parsed.action_for(Some(&old)),
             TabAction::Adopt(Box::new(new))
@@ -150,6 +148,14 @@ mod tests {
         let msg = TabMessage::SignedOut {
             previous: fingerprint(&s),
         };
+        assert_eq!(
+            msg.to_json(),
+            format!(
+                r#"{{"kind":"signed_out","previous":"{}"}}"#,
+                fingerprint(&s)
+            )
+        );
+        assert_eq!(TabMessage::parse(&msg.to_json()), Some(msg.clone()));
         assert_eq!(msg.clone().action_for(Some(&s)), TabAction::SignOut);
         assert_eq!(msg.action_for(Some(&session("r9"))), TabAction::Ignore);
     }

@@ -1,8 +1,8 @@
 //! The token endpoint: request bodies for the code and refresh grants (RFC 6749 §4.1.3, §6 with
 //! PKCE's `code_verifier`) and the checks on its response (§5.1, §5.2).
 
+use super::json::{self, quote, Map, Number, Value};
 use super::query;
-use serde_json::Value;
 use std::fmt;
 
 /// Lifetime assumed when a token response omits `expires_in` (RFC 6749 §5.1 makes it optional):
@@ -72,7 +72,7 @@ impl fmt::Display for TokenError {
             },
             TokenError::Malformed(why) => write!(f, "The identity provider's token response is malformed ({why})."),
             TokenError::MissingAccessToken => f.write_str("The identity provider's token response has no access_token."),
-            TokenError::UnsupportedTokenType(t) => write!(f, "The identity provider issued a {t:?} token; only Bearer tokens are supported."),
+            TokenError::UnsupportedTokenType(t) => write!(f, "The identity provider issued a {} token; only Bearer tokens are supported.", quote(t)),
             TokenError::BadExpiresIn(v) => write!(f, "The identity provider's token response has an unusable expires_in ({v})."),
             TokenError::MissingIdToken => f.write_str("The identity provider's token response has no id_token although openid was requested."),
         }
@@ -108,11 +108,21 @@ pub fn refresh_request_body(refresh_token: &str, client_id: &str, scope: &str) -
     ])
 }
 
-fn string_field(map: &serde_json::Map<String, Value>, name: &str) -> Option<String> {
+fn string_field(map: &Map, name: &str) -> Option<String> {
     map.get(name)
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
+}
+
+/// A usable `expires_in`: a positive number or, as Entra's v1 endpoint sends it, a numeric string.
+fn positive_seconds(value: &Value) -> Option<f64> {
+    let seconds = match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => Number::parse(s.trim())?.as_f64(),
+        _ => return None,
+    };
+    (seconds.is_finite() && seconds > 0.0).then_some(seconds)
 }
 
 /// Checks a token endpoint response. `http_ok` is whether the status was 2xx.
@@ -121,7 +131,7 @@ pub fn parse_response(
     body: &str,
     id_token_required: bool,
 ) -> Result<TokenSet, TokenError> {
-    let value: Value = serde_json::from_str(body).map_err(|_| {
+    let value = json::parse(body).map_err(|_| {
         TokenError::Malformed(if http_ok {
             "not JSON".to_string()
         } else {
@@ -150,17 +160,14 @@ pub fn parse_response(
     }
     let expires_in_s = match map.get("expires_in") {
         None | Some(Value::Null) => DEFAULT_EXPIRES_IN_S,
-        // Entra's v1 endpoint sends numbers as strings.
-        Some(Value::String(s)) => s
-            .trim()
-            .parse::<f64>()
-            .map_err(|_| TokenError::BadExpiresIn(s.clone()))?,
-        Some(Value::Number(n)) => n.as_f64().unwrap_or(f64::NAN),
-        Some(other) => return Err(TokenError::BadExpiresIn(other.to_string())),
+        Some(value) => positive_seconds(value).ok_or_else(|| {
+            TokenError::BadExpiresIn(
+                value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_string),
+            )
+        })?,
     };
-    if !(expires_in_s.is_finite() && expires_in_s > 0.0) {
-        return Err(TokenError::BadExpiresIn(expires_in_s.to_string()));
-    }
     let id_token = string_field(&map, "id_token");
     if id_token_required && id_token.is_none() {
         return Err(TokenError::MissingIdToken);
@@ -209,10 +216,18 @@ mod tests {
                 .expires_in_s,
             300.0
         );
+        assert_eq!(
+            parse_response(true, &body(r#","expires_in":"3599.5""#), false)
+                .unwrap()
+                .expires_in_s,
+            3599.5
+        );
         for bad in [
             r#","expires_in":0"#,
             r#","expires_in":-5"#,
+            r#","expires_in":1e400"#,
             r#","expires_in":"soon""#,
+            r#","expires_in":"0x10""#,
             r#","expires_in":[1]"#,
         ] {
             assert!(

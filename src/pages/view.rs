@@ -8,6 +8,7 @@ use crate::components::json_tree::JsonTree;
 use crate::components::progress::Progress;
 use crate::components::require_role::NotPermitted;
 use crate::core::api::Outcome;
+use crate::core::json;
 use crate::core::views::ApiView;
 use crate::pages::not_found::NotFoundPage;
 use leptos::prelude::*;
@@ -45,7 +46,7 @@ fn ApiConsole(api_view: ApiView) -> impl IntoView {
     let run = move || {
         let body_text = sends_body.then(|| body.get_untracked());
         if let Some(text) = &body_text {
-            if let Err(e) = serde_json::from_str::<serde_json::Value>(text) {
+            if let Err(e) = json::parse(text) {
                 body_error.set(Some(format!("The body is not valid JSON: {e}")));
                 return;
             }
