@@ -27,9 +27,7 @@ pub fn Header() -> impl IntoView {
         <header class="topbar">
             <Link href="/".to_string() class="brand">"Gatehouse"</Link>
             <nav aria-label="Main">
-                <Show when=move || right.get() != Right::Nothing>
-                    <Link href="/".to_string()>"Home"</Link>
-                </Show>
+                {move || (right.get() != Right::Nothing).then(|| view! { <Link href="/".to_string()>"Home"</Link> })}
             </nav>
             <div class="topbar-right">
                 {move || match right.get() {

@@ -26,13 +26,9 @@ pub fn UserMenu() -> impl IntoView {
             >
                 <span class="avatar" aria-hidden="true">{move || initials(&name())}</span>
                 <span class="user-name">{name}</span>
-                <Show when=move || refreshing.get()>
-                    <span class="spinner small" role="status" aria-label="Refreshing your session" data-testid="refreshing"></span>
-                </Show>
+                {move || refreshing.get().then(|| view! { <span class="spinner small" role="status" aria-label="Refreshing your session" data-testid="refreshing"></span> })}
             </button>
-            <Show when=move || open.get()>
-                <ProfilePanel on_close=Callback::new(move |_| open.set(false))/>
-            </Show>
+            {move || open.get().then(|| view! { <ProfilePanel on_close=Callback::new(move |_| open.set(false))/> })}
         </div>
     }
 }

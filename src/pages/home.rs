@@ -15,12 +15,8 @@ pub fn HomePage() -> impl IntoView {
         <section class="card">
             <h1>"Welcome, " {name}</h1>
             <p>"You are connected to " <strong>{api_name}</strong> "."</p>
-            <Show when=move || matches!(auth.state.get(), AuthState::Disabled)>
-                <p class="warning" role="status">"Sign-in is disabled (OAUTH_ENABLED=false): requests are sent without a token."</p>
-            </Show>
-            <Show when=move || matches!(auth.state.get(), AuthState::SignedIn(_))>
-                <p class="muted">"Your roles are listed under your name, top right. Pick an API view to call it with your access token; views your roles do not allow are shown greyed out with the role they need."</p>
-            </Show>
+            {move || matches!(auth.state.get(), AuthState::Disabled).then(|| view! { <p class="warning" role="status">"Sign-in is disabled (OAUTH_ENABLED=false): requests are sent without a token."</p> })}
+            {move || matches!(auth.state.get(), AuthState::SignedIn(_)).then(|| view! { <p class="muted">"Your roles are listed under your name, top right. Pick an API view to call it with your access token; views your roles do not allow are shown greyed out with the role they need."</p> })}
         </section>
     }
 }

@@ -70,12 +70,12 @@ fn ApiConsole(api_view: ApiView) -> impl IntoView {
             <h1>{api_view.title.clone()}</h1>
             {api_view.description.clone().map(|d| view! { <p class="muted">{d}</p> })}
             <p class="request mono"><span class="method">{api_view.method.clone()}</span>" "{api_view.path.clone()}</p>
-            <Show when=move || sends_body>
+            {sends_body.then(|| view! {
                 <label for="api-body">"Request body (JSON)"</label>
                 <textarea id="api-body" data-testid="api-body" rows="8" spellcheck="false"
                     prop:value=move || body.get() on:input=move |e| body.set(event_target_value(&e))></textarea>
                 {move || body_error.get().map(|e| view! { <p class="warning" role="alert">{e}</p> })}
-            </Show>
+            })}
             <div class="actions">
                 <button class="button primary" data-testid="api-run" disabled=move || busy.get()
                     on:click=move |_| run.with_value(|r| r())>
