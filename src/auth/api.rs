@@ -4,22 +4,9 @@
 
 use super::{Auth, AuthState};
 use crate::browser::http;
-use crate::core::api::{self, Outcome};
-use crate::core::json::Value;
+pub use crate::core::api::ApiResult;
+use crate::core::api;
 use leptos::prelude::*;
-
-/// What the console shows after a call.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ApiResult {
-    Response {
-        status: u16,
-        outcome: Outcome,
-        json: Option<Value>,
-        text: String,
-    },
-    /// The request never got an answer (offline, CORS, server down).
-    Network(String),
-}
 
 /// One attempt with the current access token; a transport failure becomes `ApiResult::Network`.
 async fn send(

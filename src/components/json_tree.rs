@@ -41,7 +41,11 @@ fn node(label: Option<String>, value: Value, depth: usize) -> AnyView {
     }
 }
 
+/// The body of a response: a tree when it is JSON, else the text as it came.
 #[component]
-pub fn JsonTree(value: Value) -> impl IntoView {
-    view! { <div class="json-tree">{node(None, value, 0)}</div> }
+pub fn JsonTree(json: Option<Value>, text: String) -> impl IntoView {
+    match json {
+        Some(value) => view! { <div class="json-tree">{node(None, value, 0)}</div> }.into_any(),
+        None => view! { <pre class="mono">{text}</pre> }.into_any(),
+    }
 }

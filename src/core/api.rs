@@ -26,6 +26,41 @@ pub enum Outcome {
     ServerError,
 }
 
+/// What the console shows after a call.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ApiResult {
+    Response {
+        status: u16,
+        outcome: Outcome,
+        json: Option<Value>,
+        text: String,
+    },
+    /// The request never got an answer (offline, CORS, server down).
+    Network(String),
+}
+
+impl ApiResult {
+    /// The warning to show about this result, and whether trying again can help.
+    pub fn problem(&self) -> Option<(String, bool)> {
+        match self {
+            ApiResult::Network(e) => Some((format!("The API could not be reached: {e}"), true)),
+            ApiResult::Response {
+                status,
+                outcome: Outcome::ServerError,
+                ..
+            } => Some((
+                format!("The API failed (HTTP {status}). This is not your fault; try again in a moment."),
+                true,
+            )),
+            ApiResult::Response {
+                outcome: Outcome::Unauthorized,
+                ..
+            } => Some(("The API did not accept your sign-in.".into(), false)),
+            ApiResult::Response { .. } => None,
+        }
+    }
+}
+
 /// Classifies a response (after the 401 retry has been spent).
 pub fn classify(status: u16, body: &str, www_authenticate: Option<&str>) -> Outcome {
     match status {

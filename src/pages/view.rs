@@ -84,47 +84,40 @@ fn ApiConsole(api_view: ApiView) -> impl IntoView {
             </div>
         </section>
         <section class="card" aria-live="polite">
-            {move || {
-                if busy.get() {
-                    return view! { <Progress label="Calling the API…"/> }.into_any();
-                }
-                match result.get() {
-                    None => view! { <p class="muted">"Not sent yet."</p> }.into_any(),
-                    Some(ApiResult::Network(e)) => view! {
-                        <div class="warning" role="alert" data-testid="api-error">
-                            <p>"The API could not be reached: " {e}</p>
-                            <button class="button" data-testid="api-retry" on:click=move |_| run.with_value(|r| r())>"Try again"</button>
-                        </div>
-                    }.into_any(),
-                    Some(ApiResult::Response { status, outcome, json, text }) => {
-                        let notice = match outcome {
-                            Outcome::Forbidden { required, detail } => Some(view! {
-                                <div data-testid="api-forbidden"><NotPermitted any=required detail=detail.unwrap_or_default()/></div>
-                            }.into_any()),
-                            Outcome::ServerError => Some(view! {
-                                <div class="warning" role="alert" data-testid="api-error">
-                                    <p>"The API failed (HTTP " {status} "). This is not your fault; try again in a moment."</p>
-                                    <button class="button" data-testid="api-retry" on:click=move |_| run.with_value(|r| r())>"Try again"</button>
-                                </div>
-                            }.into_any()),
-                            Outcome::Unauthorized => Some(view! {
-                                <p class="warning" role="alert">"The API did not accept your sign-in."</p>
-                            }.into_any()),
-                            Outcome::Done => None,
-                        };
-                        view! {
-                            <p>"Status: " <strong data-testid="api-status" class=if status < 400 { "ok" } else { "bad" }>{status}</strong></p>
-                            {notice}
-                            <div data-testid="api-result">
-                                {match json {
-                                    Some(value) => view! { <JsonTree value/> }.into_any(),
-                                    None => view! { <pre class="mono">{text}</pre> }.into_any(),
-                                }}
-                            </div>
-                        }.into_any()
-                    }
-                }
+            {move || busy.get().then(|| view! { <Progress label="Calling the API…"/> })}
+            {move || match (busy.get(), result.get()) {
+                (true, _) => None,
+                (false, None) => Some(view! { <p class="muted">"Not sent yet."</p> }.into_any()),
+                (false, Some(r)) => Some(result_view(r, run).into_any()),
             }}
         </section>
     }
+}
+
+/// The status, any warning (with a retry when that can help), a 403 explained, and the body.
+fn result_view(r: ApiResult, run: StoredValue<impl Fn() + 'static, LocalStorage>) -> impl IntoView {
+    let problem = r.problem().map(|(text, retry)| view! {
+        <div class="warning" role="alert" data-testid=retry.then_some("api-error")>
+            <p>{text}</p>
+            {retry.then(|| view! {
+                <button class="button" data-testid="api-retry" on:click=move |_| run.with_value(|r| r())>"Try again"</button>
+            })}
+        </div>
+    });
+    let ApiResult::Response { status, outcome, json, text } = r else {
+        return problem.into_any();
+    };
+    let forbidden = match outcome {
+        Outcome::Forbidden { required, detail } => Some(view! {
+            <div data-testid="api-forbidden"><NotPermitted any=required detail=detail.unwrap_or_default()/></div>
+        }),
+        _ => None,
+    };
+    view! {
+        <p>"Status: " <strong data-testid="api-status" class=if status < 400 { "ok" } else { "bad" }>{status}</strong></p>
+        {problem}
+        {forbidden}
+        <div data-testid="api-result"><JsonTree json text/></div>
+    }
+    .into_any()
 }
