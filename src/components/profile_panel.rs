@@ -31,59 +31,53 @@ pub fn ProfilePanel(on_close: Callback<()>) -> impl IntoView {
     });
     on_cleanup(move || escape.remove());
 
-    let signed_in = move || match auth.state.get() {
-        AuthState::SignedIn(s) => Some(s),
-        _ => None,
+    // One reactive closure for the whole content: it re-renders in place (same DOM nodes, so
+    // focus stays) on every tick and auth change, and each extra closure would cost wasm size.
+    let content = move || {
+        let AuthState::SignedIn(s) = auth.state.get() else {
+            return None;
+        };
+        let p = s.profile;
+        let scopes = if p.scopes.is_empty() { "none".to_string() } else { p.scopes.join(" ") };
+        let email = p.email.filter(|e| Some(e) != p.username.as_ref());
+        let expiry = if s.refreshing {
+            "refreshing…".to_string()
+        } else {
+            format!("expires in {}", countdown(s.expires_at_ms - now.get()))
+        };
+        let refreshed = s.refreshed_at_ms.map(local_time).unwrap_or_else(|| "not yet".into());
+        let none = p.roles.is_empty();
+        Some(view! {
+            <h2 class="profile-name">{p.name}</h2>
+            <dl class="facts">
+                {p.username.map(|u| view! { <dt>"Username"</dt><dd data-testid="profile-username">{u}</dd> })}
+                {email.map(|e| view! { <dt>"Email"</dt><dd>{e}</dd> })}
+                {p.tenant.map(|t| view! { <dt>"Tenant"</dt><dd class="mono">{t}</dd> })}
+                <dt>"API scopes"</dt><dd class="mono" data-testid="profile-scopes">{scopes}</dd>
+            </dl>
+            <h3>"Roles"</h3>
+            {none.then(|| view! { <p class="muted" data-testid="profile-no-roles">"No roles assigned. Ask your administrator for access."</p> })}
+            <ul class="roles" hidden=none>
+                {p.roles.into_iter().map(|r| view! { <li class="role" data-testid="profile-role">{r}</li> }).collect_view()}
+            </ul>
+            <dl class="facts">
+                <dt>"Access token"</dt><dd data-testid="token-expiry">{expiry}</dd>
+                <dt>"Last refreshed"</dt><dd data-testid="token-refreshed">{refreshed}</dd>
+            </dl>
+            {s.refresh_problem.map(|p| view! { <p class="warning" role="status">{p}</p> })}
+            <div class="actions">
+                <button class="button" data-testid="refresh-now" on:click=move |_| auth.refresh_now() disabled=s.refreshing>
+                    "Refresh now"
+                </button>
+                <button class="button danger" data-testid="sign-out" on:click=move |_| auth.sign_out()>"Sign out"</button>
+            </div>
+        })
     };
 
     view! {
         <div class="backdrop" on:click=move |_| on_close.run(()) aria-hidden="true"></div>
         <section id="profile-panel" class="profile-panel" role="dialog" aria-label="Your profile" data-testid="profile-panel">
-            {move || signed_in().map(|s| {
-                let p = s.profile.clone();
-                let roles = p.roles.clone();
-                let no_roles = roles.is_empty();
-                let scopes = if p.scopes.is_empty() { "none".to_string() } else { p.scopes.join(" ") };
-                view! {
-                    <h2 class="profile-name">{p.name.clone()}</h2>
-                    <dl class="facts">
-                        {p.username.clone().map(|u| view! { <dt>"Username"</dt><dd data-testid="profile-username">{u}</dd> })}
-                        {p.email.clone().filter(|e| Some(e) != p.username.as_ref()).map(|e| view! { <dt>"Email"</dt><dd>{e}</dd> })}
-                        {p.tenant.clone().map(|t| view! { <dt>"Tenant"</dt><dd class="mono">{t}</dd> })}
-                        <dt>"API scopes"</dt><dd class="mono" data-testid="profile-scopes">{scopes}</dd>
-                    </dl>
-                    <h3>"Roles"</h3>
-                    {if no_roles {
-                        view! { <p class="muted" data-testid="profile-no-roles">"No roles assigned. Ask your administrator for access."</p> }.into_any()
-                    } else {
-                        view! {
-                            <ul class="roles">
-                                {roles.into_iter().map(|r| view! { <li class="role" data-testid="profile-role">{r}</li> }).collect_view()}
-                            </ul>
-                        }.into_any()
-                    }}
-                }
-            })}
-            <dl class="facts">
-                <dt>"Access token"</dt>
-                <dd data-testid="token-expiry">
-                    {move || signed_in().map(|s| {
-                        if s.refreshing { "refreshing…".to_string() } else { format!("expires in {}", countdown(s.expires_at_ms - now.get())) }
-                    })}
-                </dd>
-                <dt>"Last refreshed"</dt>
-                <dd data-testid="token-refreshed">
-                    {move || signed_in().map(|s| s.refreshed_at_ms.map(local_time).unwrap_or_else(|| "not yet".into()))}
-                </dd>
-            </dl>
-            {move || signed_in().and_then(|s| s.refresh_problem).map(|p| view! { <p class="warning" role="status">{p}</p> })}
-            <div class="actions">
-                <button class="button" data-testid="refresh-now" on:click=move |_| auth.refresh_now()
-                    disabled=move || signed_in().is_some_and(|s| s.refreshing)>
-                    "Refresh now"
-                </button>
-                <button class="button danger" data-testid="sign-out" on:click=move |_| auth.sign_out()>"Sign out"</button>
-            </div>
+            {content}
         </section>
     }
 }
