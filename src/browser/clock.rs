@@ -8,8 +8,11 @@ pub fn now_ms() -> f64 {
 /// Fills a fixed-size array from the browser's CSPRNG.
 pub fn random_bytes<const N: usize>() -> Result<[u8; N], String> {
     let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| format!("the browser's random number generator failed: {e}"))?;
+    // The error's own text is not shown: formatting it links std's I/O error tables into the
+    // wasm, and the only cause in a browser is a missing or failing `crypto.getRandomValues`.
+    getrandom::fill(&mut bytes).map_err(|_| {
+        "the browser's random number generator (crypto.getRandomValues) failed".to_string()
+    })?;
     Ok(bytes)
 }
 
