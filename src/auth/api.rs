@@ -4,8 +4,8 @@
 
 use super::{Auth, AuthState};
 use crate::browser::http;
-pub use crate::core::api::ApiResult;
 use crate::core::api;
+pub use crate::core::api::ApiResult;
 use leptos::prelude::*;
 
 /// One attempt with the current access token; a transport failure becomes `ApiResult::Network`.

@@ -38,14 +38,21 @@ pub fn ProfilePanel(on_close: Callback<()>) -> impl IntoView {
             return None;
         };
         let p = s.profile;
-        let scopes = if p.scopes.is_empty() { "none".to_string() } else { p.scopes.join(" ") };
+        let scopes = if p.scopes.is_empty() {
+            "none".to_string()
+        } else {
+            p.scopes.join(" ")
+        };
         let email = p.email.filter(|e| Some(e) != p.username.as_ref());
         let expiry = if s.refreshing {
             "refreshing…".to_string()
         } else {
             format!("expires in {}", countdown(s.expires_at_ms - now.get()))
         };
-        let refreshed = s.refreshed_at_ms.map(local_time).unwrap_or_else(|| "not yet".into());
+        let refreshed = s
+            .refreshed_at_ms
+            .map(local_time)
+            .unwrap_or_else(|| "not yet".into());
         let none = p.roles.is_empty();
         Some(view! {
             <h2 class="profile-name">{p.name}</h2>

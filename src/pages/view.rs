@@ -32,32 +32,41 @@ pub fn ViewPage(id: String) -> impl IntoView {
     }
 }
 
+/// Where the console is: nothing sent yet, a call in flight, its result, or a body that is not
+/// JSON (then nothing was sent).
+#[derive(Clone)]
+enum Call {
+    Idle,
+    Busy,
+    Done(ApiResult),
+    BadBody(String),
+}
+
 #[component]
 fn ApiConsole(api_view: ApiView) -> impl IntoView {
     let auth = use_auth();
-    let result: RwSignal<Option<ApiResult>> = RwSignal::new(None);
-    let busy = RwSignal::new(false);
-    let body = RwSignal::new(api_view.body_text());
-    let body_error: RwSignal<Option<String>> = RwSignal::new(None);
+    let call = RwSignal::new(Call::Idle);
+    // The editor is read when sending, so typing does not go through a signal.
+    let editor = NodeRef::<leptos::html::Textarea>::new();
     let sends_body = api_view.sends_body();
     let method = api_view.method.clone();
     let path = api_view.path.clone();
 
     let run = move || {
-        let body_text = sends_body.then(|| body.get_untracked());
-        if let Some(text) = &body_text {
-            if let Err(e) = json::parse(text) {
-                body_error.set(Some(format!("The body is not valid JSON: {e}")));
-                return;
-            }
+        let body_text = sends_body.then(|| {
+            editor
+                .get_untracked()
+                .map(|e| e.value())
+                .unwrap_or_default()
+        });
+        if let Some(Err(e)) = body_text.as_deref().map(json::parse) {
+            call.set(Call::BadBody(format!("The body is not valid JSON: {e}")));
+            return;
         }
-        body_error.set(None);
-        busy.set(true);
+        call.set(Call::Busy);
         let (method, path) = (method.clone(), path.clone());
         spawn_local(async move {
-            let outcome = api::call(auth, &method, &path, body_text).await;
-            result.set(Some(outcome));
-            busy.set(false);
+            call.set(Call::Done(api::call(auth, &method, &path, body_text).await));
         });
     };
     let run = StoredValue::new_local(run);
@@ -72,23 +81,23 @@ fn ApiConsole(api_view: ApiView) -> impl IntoView {
             <p class="request mono"><span class="method">{api_view.method.clone()}</span>" "{api_view.path.clone()}</p>
             {sends_body.then(|| view! {
                 <label for="api-body">"Request body (JSON)"</label>
-                <textarea id="api-body" data-testid="api-body" rows="8" spellcheck="false"
-                    prop:value=move || body.get() on:input=move |e| body.set(event_target_value(&e))></textarea>
-                {move || body_error.get().map(|e| view! { <p class="warning" role="alert">{e}</p> })}
+                <textarea id="api-body" data-testid="api-body" rows="8" spellcheck="false" node_ref=editor>
+                    {api_view.body_text()}
+                </textarea>
             })}
             <div class="actions">
-                <button class="button primary" data-testid="api-run" disabled=move || busy.get()
+                <button class="button primary" data-testid="api-run" disabled=move || call.with(|c| matches!(c, Call::Busy))
                     on:click=move |_| run.with_value(|r| r())>
                     {if sends_body { "Send" } else { "Reload" }}
                 </button>
             </div>
         </section>
         <section class="card" aria-live="polite">
-            {move || busy.get().then(|| view! { <Progress label="Calling the API…"/> })}
-            {move || match (busy.get(), result.get()) {
-                (true, _) => None,
-                (false, None) => Some(view! { <p class="muted">"Not sent yet."</p> }.into_any()),
-                (false, Some(r)) => Some(result_view(r, run).into_any()),
+            {move || match call.get() {
+                Call::Idle => view! { <p class="muted">"Not sent yet."</p> }.into_any(),
+                Call::Busy => view! { <Progress label="Calling the API…"/> }.into_any(),
+                Call::BadBody(e) => view! { <p class="warning" role="alert" data-testid="api-body-error">{e}</p> }.into_any(),
+                Call::Done(r) => result_view(r, run).into_any(),
             }}
         </section>
     }
@@ -104,7 +113,13 @@ fn result_view(r: ApiResult, run: StoredValue<impl Fn() + 'static, LocalStorage>
             })}
         </div>
     });
-    let ApiResult::Response { status, outcome, json, text } = r else {
+    let ApiResult::Response {
+        status,
+        outcome,
+        json,
+        text,
+    } = r
+    else {
         return problem.into_any();
     };
     let forbidden = match outcome {

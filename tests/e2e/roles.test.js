@@ -73,6 +73,14 @@ describe('role-aware UI', () => {
 
     // Create a study: POST with the (editable) JSON body.
     await app.testId('view-create-study').click();
+    // A body that is not JSON is refused with its position, and nothing is sent.
+    const posts = [];
+    page.on('request', (r) => { if (r.method() === 'POST' && r.url().startsWith(ctx.stack.apiUrl)) posts.push(r.url()); });
+    await app.testId('api-body').fill('{"study_number": "1",}');
+    await app.testId('api-run').click();
+    await app.testId('api-body-error').waitFor();
+    assert.match(await app.testId('api-body-error').innerText(), /not valid JSON: expected a key in double quotes at line 1 column 22/);
+    assert.deepEqual(posts, [], 'an invalid body is not sent');
     await app.testId('api-body').fill(JSON.stringify({ study_number: '4242', acronym: 'E2E', title: 'Made by a test' }));
     await app.testId('api-run').click();
     await page.getByTestId('api-status').filter({ hasText: '201' }).waitFor();
