@@ -1,7 +1,7 @@
 //! The application root: captures the start-up URL, loads `/config.json`, then renders the shell
 //! (header + page for the current auth state) inside the router.
 
-use crate::auth::{Auth, AuthState, BootUrl};
+use crate::auth::{Auth, BootUrl, Phase};
 use crate::browser::http;
 use crate::components::auth_error::AuthErrorPanel;
 use crate::components::header::Header;
@@ -48,39 +48,10 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The coarse phase of the auth state: pages re-render only when it changes, not when a
-/// refresh flag or countdown inside `SignedIn` does.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    Starting,
-    Redirecting,
-    Completing,
-    SignedOut,
-    SignedIn,
-    Disabled,
-    /// A sign-in failure or an ended session: both show the error panel.
-    Error,
-}
-
 #[component]
 fn Shell(config: AppConfig, boot: BootUrl) -> impl IntoView {
-    let auth = Auth::start(config, boot);
-    let router = provide_router();
-    Effect::new(move |_| {
-        if let Some(to) = auth.navigate_to.get() {
-            auth.navigate_to.set(None);
-            router.navigate(&to, true);
-        }
-    });
-    let phase = Memo::new(move |_| match auth.state.get() {
-        AuthState::Starting => Phase::Starting,
-        AuthState::Redirecting => Phase::Redirecting,
-        AuthState::Completing => Phase::Completing,
-        AuthState::SignedOut => Phase::SignedOut,
-        AuthState::SignedIn(_) => Phase::SignedIn,
-        AuthState::Disabled => Phase::Disabled,
-        AuthState::SessionEnded { .. } | AuthState::Failed(_) => Phase::Error,
-    });
+    let auth = Auth::start(config, boot, provide_router());
+    let phase = auth.phase;
 
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>

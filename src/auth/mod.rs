@@ -14,6 +14,7 @@ use crate::core::refresh::{self, RefreshFailure};
 use crate::core::roles;
 use crate::core::session::{Session, UserProfile};
 use crate::core::tab_sync::{fingerprint, TabAction, TabMessage};
+use crate::router::Router;
 use client::OidcClient;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -37,6 +38,34 @@ pub enum AuthState {
         error: AuthError,
     },
     Failed(AuthError),
+}
+
+/// The coarse phase of `AuthState`, as a memo: views that depend on it re-render only when it
+/// changes, not when a refresh flag or an expiry time inside `SignedIn` does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Starting,
+    Redirecting,
+    Completing,
+    SignedOut,
+    SignedIn,
+    Disabled,
+    /// A sign-in failure or an ended session: both show the error panel.
+    Error,
+}
+
+impl AuthState {
+    pub fn phase(&self) -> Phase {
+        match self {
+            AuthState::Starting => Phase::Starting,
+            AuthState::Redirecting => Phase::Redirecting,
+            AuthState::Completing => Phase::Completing,
+            AuthState::SignedOut => Phase::SignedOut,
+            AuthState::SignedIn(_) => Phase::SignedIn,
+            AuthState::Disabled => Phase::Disabled,
+            AuthState::SessionEnded { .. } | AuthState::Failed(_) => Phase::Error,
+        }
+    }
 }
 
 /// What the UI knows about a signed-in session (never the tokens themselves).
@@ -94,8 +123,9 @@ impl BootUrl {
 #[derive(Clone, Copy)]
 pub struct Auth {
     pub state: RwSignal<AuthState>,
-    /// A route the shell should navigate to (set after a callback completes).
-    pub navigate_to: RwSignal<Option<String>>,
+    pub phase: Memo<Phase>,
+    /// For moving to the return route after a callback, and home after a sign-out.
+    router: Router,
     pub config: StoredValue<AppConfig>,
     client: StoredValue<Option<OidcClient>, LocalStorage>,
     session: StoredValue<Option<Session>>,
@@ -109,11 +139,13 @@ pub struct Auth {
 
 impl Auth {
     /// Creates the handle, provides it as context and starts the session logic.
-    pub fn start(config: AppConfig, boot: BootUrl) -> Auth {
+    pub fn start(config: AppConfig, boot: BootUrl, router: Router) -> Auth {
         let client = config.oauth.clone().map(OidcClient::new);
+        let state = RwSignal::new(AuthState::Starting);
         let auth = Auth {
-            state: RwSignal::new(AuthState::Starting),
-            navigate_to: RwSignal::new(None),
+            state,
+            phase: Memo::new(move |_| state.with(AuthState::phase)),
+            router,
             config: StoredValue::new(config),
             client: StoredValue::new_local(client),
             session: StoredValue::new(None),
@@ -155,14 +187,14 @@ impl Auth {
                                 return;
                             }
                             self.adopt(session);
-                            self.navigate_to.set(Some(return_to));
+                            self.router.navigate(&return_to, true);
                         }
                         Err(error) => self.state.set(AuthState::Failed(error)),
                     }
                     return;
                 }
                 // A reload of the callback page (its response is already gone): go home.
-                None => self.navigate_to.set(Some("/".into())),
+                None => self.router.navigate("/", true),
             }
         }
         match session_store::load_session() {
@@ -368,7 +400,7 @@ impl Auth {
                     TabAction::SignOut => {
                         auth.forget_session();
                         auth.state.set(AuthState::SignedOut);
-                        auth.navigate_to.set(Some("/".into()));
+                        auth.router.navigate("/", true);
                     }
                     TabAction::Ignore => {}
                 }
@@ -439,7 +471,7 @@ impl Auth {
                 Some(url) if location::go_to(&url).is_ok() => {}
                 _ => {
                     auth.state.set(AuthState::SignedOut);
-                    auth.navigate_to.set(Some("/".into()));
+                    auth.router.navigate("/", true);
                 }
             }
         });

@@ -13,8 +13,7 @@ pub fn ViewsNav() -> impl IntoView {
     let views = auth.config.with_value(|c| c.views.clone());
     // Re-render entries only when the roles change, not on every auth state change.
     let held = Memo::new(move |_| auth.roles());
-    let disabled_mode =
-        Memo::new(move |_| matches!(auth.state.get(), crate::auth::AuthState::Disabled));
+    let phase = auth.phase;
     if views.is_empty() {
         return ().into_any();
     }
@@ -27,7 +26,7 @@ pub fn ViewsNav() -> impl IntoView {
             let (title, method) = (v.title.clone(), v.method.clone());
             move || {
                 let (title, method) = (title.clone(), method.clone());
-                if disabled_mode.get() || crate::core::roles::grants_any(&held.get(), &roles) {
+                if phase.get() == crate::auth::Phase::Disabled || crate::core::roles::grants_any(&held.get(), &roles) {
                     view! {
                         <li><Link href=href.clone() class="nav-item" testid=testid.clone()>
                             <span class="method">{method}</span>{title}

@@ -17,19 +17,24 @@ use leptos::task::spawn_local;
 #[component]
 pub fn ViewPage(id: String) -> impl IntoView {
     let auth = use_auth();
-    // Memos, so the console is rebuilt only when the view or the permission changes, not on
-    // every auth state change (a refresh toggles flags inside `SignedIn`).
-    let current = Memo::new(move |_| {
-        auth.config
-            .with_value(|c| c.views.iter().find(|v| v.id == id).cloned())
-    });
-    let allowed =
-        Memo::new(move |_| current.with(|v| v.as_ref().map(|v| auth.has_any_role(&v.roles))));
-    move || match (current.get(), allowed.get()) {
-        (Some(v), Some(true)) => view! { <ApiConsole api_view=v/> }.into_any(),
-        (Some(v), _) => view! { <NotPermitted any=v.roles.clone()/> }.into_any(),
-        (None, _) => view! { <NotFoundPage/> }.into_any(),
-    }
+    let Some(api_view) = auth
+        .config
+        .with_value(|c| c.views.iter().find(|v| v.id == id).cloned())
+    else {
+        return view! { <NotFoundPage/> }.into_any();
+    };
+    // A memo, so the console is rebuilt only when the permission changes, not on every auth
+    // state change (a refresh toggles flags inside `SignedIn`).
+    let roles = api_view.roles.clone();
+    let allowed = Memo::new(move |_| auth.has_any_role(&roles));
+    (move || {
+        if allowed.get() {
+            view! { <ApiConsole api_view=api_view.clone()/> }.into_any()
+        } else {
+            view! { <NotPermitted any=api_view.roles.clone()/> }.into_any()
+        }
+    })
+    .into_any()
 }
 
 /// Where the console is: nothing sent yet, a call in flight, its result, or a body that is not
