@@ -127,14 +127,20 @@ pub struct Auth {
     /// For moving to the return route after a callback, and home after a sign-out.
     router: Router,
     pub config: StoredValue<AppConfig>,
-    client: StoredValue<Option<OidcClient>, LocalStorage>,
-    session: StoredValue<Option<Session>>,
-    timer: StoredValue<Option<TimeoutHandle>, LocalStorage>,
-    refreshing: StoredValue<bool>,
-    retry_attempt: StoredValue<u32>,
-    channel: StoredValue<Option<web_sys::BroadcastChannel>, LocalStorage>,
+    inner: StoredValue<Inner, LocalStorage>,
+}
+
+/// The non-reactive part of `Auth`, in one place (one stored value costs less wasm than eight).
+/// Accessed only through short closures that never call back into `Auth`.
+struct Inner {
+    client: Option<OidcClient>,
+    session: Option<Session>,
+    timer: Option<TimeoutHandle>,
+    refreshing: bool,
+    retry_attempt: u32,
+    channel: Option<web_sys::BroadcastChannel>,
     /// Callers waiting for the refresh in flight (e.g. several API calls that got a 401).
-    waiters: StoredValue<Vec<futures_channel::oneshot::Sender<bool>>, LocalStorage>,
+    waiters: Vec<futures_channel::oneshot::Sender<bool>>,
 }
 
 impl Auth {
@@ -147,13 +153,15 @@ impl Auth {
             phase: Memo::new(move |_| state.with(AuthState::phase)),
             router,
             config: StoredValue::new(config),
-            client: StoredValue::new_local(client),
-            session: StoredValue::new(None),
-            timer: StoredValue::new_local(None),
-            refreshing: StoredValue::new(false),
-            retry_attempt: StoredValue::new(0),
-            channel: StoredValue::new_local(tab_sync::channel()),
-            waiters: StoredValue::new_local(Vec::new()),
+            inner: StoredValue::new_local(Inner {
+                client,
+                session: None,
+                timer: None,
+                refreshing: false,
+                retry_attempt: 0,
+                channel: tab_sync::channel(),
+                waiters: Vec::new(),
+            }),
         };
         provide_context(auth);
         auth.watch_wake_ups();
@@ -163,7 +171,19 @@ impl Auth {
     }
 
     fn client(&self) -> Option<OidcClient> {
-        self.client.with_value(|c| c.clone())
+        self.inner.with_value(|i| i.client.clone())
+    }
+
+    fn session(&self) -> Option<Session> {
+        self.inner.with_value(|i| i.session.clone())
+    }
+
+    fn set_session(&self, session: Option<Session>) {
+        self.inner.update_value(|i| i.session = session);
+    }
+
+    fn set_refreshing(&self, refreshing: bool) {
+        self.inner.update_value(|i| i.refreshing = refreshing);
     }
 
     pub fn oauth_config(&self) -> Option<OAuthConfig> {
@@ -227,16 +247,14 @@ impl Auth {
         if let Some(signed_in) = self.signed_in_state(&session) {
             self.state.set(AuthState::SignedIn(signed_in));
         }
-        self.session.set_value(Some(session));
+        self.set_session(Some(session));
         self.schedule_refresh();
     }
 
     fn clear_timer(&self) {
-        self.timer.update_value(|t| {
-            if let Some(handle) = t.take() {
-                handle.clear();
-            }
-        });
+        if let Some(handle) = self.inner.try_update_value(|i| i.timer.take()).flatten() {
+            handle.clear();
+        }
     }
 
     fn set_timer(&self, delay_ms: f64, action: impl FnOnce() + 'static) {
@@ -244,12 +262,12 @@ impl Auth {
         // Browsers cap timers at 2^31-1 ms; longer waits are re-checked on wake-up events.
         let delay = Duration::from_millis(delay_ms.clamp(0.0, 2_147_483_000.0) as u64);
         if let Ok(handle) = set_timeout_with_handle(action, delay) {
-            self.timer.set_value(Some(handle));
+            self.inner.update_value(|i| i.timer = Some(handle));
         }
     }
 
     fn schedule_refresh(&self) {
-        let Some(session) = self.session.get_value() else {
+        let Some(session) = self.session() else {
             return;
         };
         let delay = session.refresh_delay_ms(clock::now_ms(), clock::jitter());
@@ -270,7 +288,7 @@ impl Auth {
 
     fn refresh_if_due(&self) {
         let hidden = document().visibility_state() == web_sys::VisibilityState::Hidden;
-        let Some(session) = self.session.get_value() else {
+        let Some(session) = self.session() else {
             return;
         };
         // With the largest lead the schedule allows: due once the timer could have fired.
@@ -293,27 +311,29 @@ impl Auth {
     /// and across tabs refreshes take turns under a Web Lock; a tab that finds its session
     /// already renewed by a twin while it waited does nothing.
     pub fn refresh_now(&self) {
-        if self.refreshing.get_value() {
+        if self.inner.with_value(|i| i.refreshing) {
             return;
         }
-        let (Some(client), Some(session)) = (self.client(), self.session.get_value()) else {
+        let (Some(client), Some(session)) = (self.client(), self.session()) else {
             self.notify_waiters(false);
             return;
         };
-        self.refreshing.set_value(true);
+        self.set_refreshing(true);
         self.mark_refreshing(true, None);
         let auth = *self;
         spawn_local(tab_sync::with_refresh_lock(move || async move {
-            let still_current = auth.session.with_value(|s| s.as_ref().map(fingerprint))
+            let still_current = auth
+                .inner
+                .with_value(|i| i.session.as_ref().map(fingerprint))
                 == Some(fingerprint(&session));
             if !still_current {
-                auth.refreshing.set_value(false);
+                auth.set_refreshing(false);
                 auth.mark_refreshing(false, None);
                 auth.notify_waiters(true);
                 return;
             }
             let outcome = client.refresh(&session).await;
-            auth.refreshing.set_value(false);
+            auth.set_refreshing(false);
             match outcome {
                 Ok(new_session) => {
                     if let Err(e) = session_store::save_session(&new_session) {
@@ -321,7 +341,7 @@ impl Auth {
                         auth.notify_waiters(false);
                         return;
                     }
-                    auth.retry_attempt.set_value(0);
+                    auth.inner.update_value(|i| i.retry_attempt = 0);
                     auth.tell_twins(TabMessage::Refreshed {
                         previous: fingerprint(&session),
                         session: new_session.clone(),
@@ -333,8 +353,13 @@ impl Auth {
                     if e.failure == RefreshFailure::Retry
                         && !session.is_access_token_expired(clock::now_ms()) =>
                 {
-                    let attempt = auth.retry_attempt.get_value();
-                    auth.retry_attempt.set_value(attempt + 1);
+                    let attempt = auth
+                        .inner
+                        .try_update_value(|i| {
+                            i.retry_attempt += 1;
+                            i.retry_attempt - 1
+                        })
+                        .unwrap_or(0);
                     auth.mark_refreshing(false, Some(e.error.to_string()));
                     auth.set_timer(refresh::retry_backoff_ms(attempt), move || {
                         auth.refresh_now()
@@ -352,15 +377,15 @@ impl Auth {
     /// Refreshes (joining a refresh already in flight) and resolves to whether it succeeded.
     pub async fn refresh_and_wait(&self) -> bool {
         let (tx, rx) = futures_channel::oneshot::channel();
-        self.waiters.update_value(|w| w.push(tx));
+        self.inner.update_value(|i| i.waiters.push(tx));
         self.refresh_now();
         rx.await.unwrap_or(false)
     }
 
     fn notify_waiters(&self, refreshed: bool) {
         let waiters = self
-            .waiters
-            .try_update_value(std::mem::take)
+            .inner
+            .try_update_value(|i| std::mem::take(&mut i.waiters))
             .unwrap_or_default();
         for waiter in waiters {
             let _ = waiter.send(refreshed);
@@ -375,8 +400,8 @@ impl Auth {
     }
 
     fn tell_twins(&self, message: TabMessage) {
-        self.channel.with_value(|c| {
-            if let Some(channel) = c {
+        self.inner.with_value(|i| {
+            if let Some(channel) = &i.channel {
                 tab_sync::post(channel, &message.to_json());
             }
         });
@@ -385,13 +410,16 @@ impl Auth {
     /// Adopts a twin tab's refreshed session, or follows its sign-out.
     fn listen_to_twins(&self) {
         let auth = *self;
-        self.channel.with_value(|c| {
-            let Some(channel) = c else { return };
+        self.inner.with_value(|i| {
+            let Some(channel) = &i.channel else { return };
             tab_sync::listen(channel, move |text| {
                 let Some(message) = TabMessage::parse(&text) else {
                     return;
                 };
-                match auth.session.with_value(|s| message.action_for(s.as_ref())) {
+                match auth
+                    .inner
+                    .with_value(|i| message.action_for(i.session.as_ref()))
+                {
                     TabAction::Adopt(session) => {
                         if session_store::save_session(&session).is_ok() {
                             auth.adopt(*session);
@@ -410,7 +438,7 @@ impl Auth {
 
     fn forget_session(&self) {
         self.clear_timer();
-        self.session.set_value(None);
+        self.set_session(None);
         session_store::clear_session();
     }
 
@@ -418,8 +446,7 @@ impl Auth {
     /// in again returns here.
     fn end_session(&self, error: AuthError) {
         let login_hint = self
-            .session
-            .get_value()
+            .session()
             .zip(self.oauth_config())
             .and_then(|(s, c)| s.profile(&c).username);
         self.forget_session();
@@ -455,7 +482,7 @@ impl Auth {
 
     /// Forgets the session here and ends it at the provider.
     pub fn sign_out(&self) {
-        let session = self.session.get_value();
+        let session = self.session();
         if let Some(s) = &session {
             self.tell_twins(TabMessage::SignedOut {
                 previous: fingerprint(s),
@@ -479,8 +506,8 @@ impl Auth {
 
     /// The current access token, for the `Authorization` header.
     pub fn access_token(&self) -> Option<String> {
-        self.session
-            .with_value(|s| s.as_ref().map(|s| s.access_token.clone()))
+        self.inner
+            .with_value(|i| i.session.as_ref().map(|s| s.access_token.clone()))
     }
 
     /// The signed-in person's roles (reactive).
