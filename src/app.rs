@@ -1,5 +1,5 @@
 //! The application root: captures the start-up URL, loads `/config.json`, then renders the shell
-//! (header + page for the current auth state) inside the router.
+//! (header + page for the current auth state) with its router.
 
 use crate::auth::{Auth, BootUrl, Phase};
 use crate::browser::http;
@@ -16,7 +16,6 @@ use crate::pages::not_found::NotFoundPage;
 use crate::pages::view::ViewPage;
 use crate::router::provide_router;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 async fn load_config() -> Result<AppConfig, ConfigError> {
     let reply = http::get("/config.json")
@@ -31,21 +30,22 @@ async fn load_config() -> Result<AppConfig, ConfigError> {
     config::parse(&reply.body)
 }
 
-#[component]
-pub fn App() -> impl IntoView {
-    // Before anything else: take an authorization response out of the address bar.
+/// Starts the app: takes an authorization response out of the address bar before anything else,
+/// loads `/config.json`, then replaces the start-up indicator of `index.html` (shown while the
+/// wasm and the configuration load) with the shell or the configuration error page.
+pub fn start() {
     let boot = BootUrl::capture();
-    let loaded: RwSignal<Option<Result<AppConfig, ConfigError>>> = RwSignal::new(None);
-    spawn_local(async move { loaded.set(Some(load_config().await)) });
-
-    move || match loaded.get() {
-        None => view! { <Progress label="Starting Gatehouse…"/> }.into_any(),
-        Some(Err(error)) => view! { <ConfigErrorPage error/> }.into_any(),
-        Some(Ok(config)) => {
-            let boot = boot.clone();
-            view! { <Shell config boot/> }.into_any()
+    // wasm-bindgen's spawner: Leptos's own is set up only when something is mounted.
+    wasm_bindgen_futures::spawn_local(async move {
+        let config = load_config().await;
+        if let Some(indicator) = document().get_element_by_id("starting") {
+            indicator.remove();
         }
-    }
+        leptos::mount::mount_to_body(move || match config {
+            Ok(config) => view! { <Shell config boot/> }.into_any(),
+            Err(error) => view! { <ConfigErrorPage error/> }.into_any(),
+        });
+    });
 }
 
 #[component]

@@ -1,9 +1,9 @@
-//! Entry point: installs the panic hook and mounts the app.
+//! Entry point: installs the panic hook and starts the app.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(gatehouse::app::App);
+    gatehouse::app::start();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

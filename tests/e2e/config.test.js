@@ -28,6 +28,20 @@ describe('configuration', () => {
     });
   }
 
+  test('a start-up indicator shows until the configuration has loaded, then makes way', async () => {
+    const page = await newPage(ctx.browser, { appOrigin: ctx.stack.appUrl });
+    let release;
+    const held = new Promise((resolve) => { release = resolve; });
+    await page.route('**/config.json', async (route) => { await held; await route.continue(); });
+    await page.goto(`${ctx.stack.appUrl}/`);
+    const starting = page.getByRole('status').filter({ hasText: 'Starting Gatehouse' });
+    await starting.waitFor();
+    release();
+    await page.getByTestId('sign-in').waitFor();
+    assert.equal(await starting.count(), 0, 'the indicator is gone once the app is up');
+    await finish(page);
+  });
+
   test('a config.json that is not JSON is reported, not a blank page', async () => {
     const page = await newPage(ctx.browser, { appOrigin: ctx.stack.appUrl });
     await page.route('**/config.json', (route) => route.fulfill({ body: '<html>oops</html>', contentType: 'text/html' }));
