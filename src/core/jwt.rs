@@ -2,9 +2,8 @@
 //! signature kept for verification. Decoding is not validation: see `id_token.rs` for the checks
 //! and the browser's WebCrypto for the signature.
 
+use super::base64url;
 use super::json::{self, Map, Value};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use std::fmt;
 
 /// A decoded (not yet trusted) JWT.
@@ -40,9 +39,7 @@ impl fmt::Display for JwtError {
 impl std::error::Error for JwtError {}
 
 fn json_part(part: &str, name: &'static str) -> Result<Map, JwtError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(part.trim_end_matches('='))
-        .map_err(|_| JwtError::BadBase64(name))?;
+    let bytes = base64url::decode(part.trim_end_matches('=')).ok_or(JwtError::BadBase64(name))?;
     match json::parse_bytes(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
         _ => Err(JwtError::NotJsonObject(name)),
@@ -61,9 +58,7 @@ impl Jwt {
             header: json_part(h, "header")?,
             claims: json_part(p, "payload")?,
             signing_input: format!("{h}.{p}"),
-            signature: URL_SAFE_NO_PAD
-                .decode(s)
-                .map_err(|_| JwtError::BadBase64("signature"))?,
+            signature: base64url::decode(s).ok_or(JwtError::BadBase64("signature"))?,
         })
     }
 
@@ -93,9 +88,9 @@ impl Jwt {
 pub fn test_token(header: &serde_json::Value, claims: &serde_json::Value) -> String {
     format!(
         "{}.{}.{}",
-        URL_SAFE_NO_PAD.encode(header.to_string()),
-        URL_SAFE_NO_PAD.encode(claims.to_string()),
-        URL_SAFE_NO_PAD.encode(b"signature")
+        base64url::encode(header.to_string()),
+        base64url::encode(claims.to_string()),
+        base64url::encode(b"signature")
     )
 }
 

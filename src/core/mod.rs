@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod authorize;
+pub mod base64url;
 pub mod callback;
 pub mod config;
 pub mod discovery;

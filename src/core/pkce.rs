@@ -4,8 +4,7 @@
 //! Randomness is passed in as bytes so every function here is deterministic and testable; the
 //! browser layer draws the bytes from `crypto.getRandomValues` (getrandom).
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
+use super::base64url;
 use sha2::{Digest, Sha256};
 use std::fmt;
 
@@ -21,7 +20,7 @@ pub struct CodeVerifier(String);
 impl CodeVerifier {
     /// Builds a verifier from random bytes: base64url without padding (RFC 7636 §4.1, appendix B).
     pub fn from_random_bytes(bytes: &[u8; VERIFIER_BYTES]) -> Self {
-        Self(URL_SAFE_NO_PAD.encode(bytes))
+        Self(base64url::encode(bytes))
     }
 
     /// Accepts an existing verifier if it has the length and alphabet RFC 7636 §4.1 requires.
@@ -35,7 +34,7 @@ impl CodeVerifier {
 
     /// The `code_challenge` for method `S256`: base64url(SHA-256(ascii(verifier))).
     pub fn challenge(&self) -> String {
-        URL_SAFE_NO_PAD.encode(Sha256::digest(self.0.as_bytes()))
+        base64url::encode(Sha256::digest(self.0.as_bytes()))
     }
 
     /// The verifier itself, for the token request body only.
@@ -52,7 +51,7 @@ impl fmt::Debug for CodeVerifier {
 
 /// An opaque single-use random string (for `state` and `nonce`): 16 random bytes, base64url.
 pub fn random_token(bytes: &[u8; 16]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+    base64url::encode(bytes)
 }
 
 #[cfg(test)]
