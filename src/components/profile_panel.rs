@@ -5,9 +5,9 @@
 use crate::auth::{use_auth, AuthState};
 use crate::browser::clock;
 use crate::core::duration::countdown;
-use leptos::ev;
 use leptos::prelude::*;
 use std::time::Duration;
+use wasm_bindgen::JsCast;
 
 fn local_time(ms: f64) -> String {
     js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms))
@@ -16,7 +16,10 @@ fn local_time(ms: f64) -> String {
 }
 
 #[component]
-pub fn ProfilePanel(on_close: Callback<()>) -> impl IntoView {
+pub fn ProfilePanel(
+    /// Whether the panel is open; the panel sets it to `false` to close itself.
+    open: RwSignal<bool>,
+) -> impl IntoView {
     let auth = use_auth();
     let now = RwSignal::new(clock::now_ms());
     if let Ok(ticker) =
@@ -24,9 +27,9 @@ pub fn ProfilePanel(on_close: Callback<()>) -> impl IntoView {
     {
         on_cleanup(move || ticker.clear());
     }
-    let escape = window_event_listener(ev::keydown, move |e| {
-        if e.key() == "Escape" {
-            on_close.run(());
+    let escape = window_event_listener_untyped("keydown", move |e| {
+        if e.unchecked_ref::<web_sys::KeyboardEvent>().key() == "Escape" {
+            open.set(false);
         }
     });
     on_cleanup(move || escape.remove());
@@ -82,7 +85,7 @@ pub fn ProfilePanel(on_close: Callback<()>) -> impl IntoView {
     };
 
     view! {
-        <div class="backdrop" on:click=move |_| on_close.run(()) aria-hidden="true"></div>
+        <div class="backdrop" on:click=move |_| open.set(false) aria-hidden="true"></div>
         <section id="profile-panel" class="profile-panel" role="dialog" aria-label="Your profile" data-testid="profile-panel">
             {content}
         </section>

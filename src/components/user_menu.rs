@@ -28,7 +28,7 @@ pub fn UserMenu() -> impl IntoView {
                 <span class="user-name">{name}</span>
                 {move || refreshing.get().then(|| view! { <span class="spinner small" role="status" aria-label="Refreshing your session" data-testid="refreshing"></span> })}
             </button>
-            {move || open.get().then(|| view! { <ProfilePanel on_close=Callback::new(move |_| open.set(false))/> })}
+            {move || open.get().then(|| view! { <ProfilePanel open/> })}
         </div>
     }
 }
