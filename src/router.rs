@@ -81,11 +81,8 @@ pub fn Link(
     children: Children,
 ) -> impl IntoView {
     let router = use_router();
-    let current = {
-        let href = href.clone();
-        move || router.is_at(&href).then_some("page")
-    };
     let target = href.clone();
+    let here = href.clone();
     let on_click = move |e: ev::MouseEvent| {
         let modified = e.ctrl_key() || e.meta_key() || e.shift_key() || e.alt_key();
         if e.default_prevented() || e.button() != 0 || modified {
@@ -95,7 +92,7 @@ pub fn Link(
         router.navigate(&target, false);
     };
     view! {
-        <a href=href class=class data-testid=testid aria-current=current on:click=on_click>
+        <a href=href class=class data-testid=testid aria-current=move || router.is_at(&here).then_some("page") on:click=on_click>
             {children()}
         </a>
     }

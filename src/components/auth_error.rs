@@ -13,7 +13,7 @@ pub fn AuthErrorPanel() -> impl IntoView {
         AuthState::SessionEnded { error, .. } => Some(error),
         _ => None,
     };
-    move || {
+    let panel = move || {
         error().map(|e| {
             let hint = e.hint();
             view! {
@@ -28,5 +28,6 @@ pub fn AuthErrorPanel() -> impl IntoView {
                 </section>
             }
         })
-    }
+    };
+    view! { {move || panel().into_any()} }
 }

@@ -17,7 +17,7 @@ pub fn Header() -> impl IntoView {
         <header class="topbar">
             <Link href="/".to_string() class="brand">"Gatehouse"</Link>
             <nav aria-label="Main">
-                {move || signed_in_or_disabled().then(|| view! { <Link href="/".to_string()>"Home"</Link> })}
+                {move || signed_in_or_disabled().then(|| view! { <Link href="/".to_string()>"Home"</Link> }).into_any()}
             </nav>
             <div class="topbar-right">
                 {move || match phase.get() {

@@ -87,7 +87,7 @@ pub fn ProfilePanel(
     view! {
         <div class="backdrop" on:click=move |_| open.set(false) aria-hidden="true"></div>
         <section id="profile-panel" class="profile-panel" role="dialog" aria-label="Your profile" data-testid="profile-panel">
-            {content}
+            {move || content().into_any()}
         </section>
     }
 }

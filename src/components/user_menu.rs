@@ -25,10 +25,10 @@ pub fn UserMenu() -> impl IntoView {
                 on:click=move |_| open.update(|o| *o = !*o)
             >
                 <span class="avatar" aria-hidden="true">{move || initials(&name())}</span>
-                <span class="user-name">{name}</span>
-                {move || refreshing.get().then(|| view! { <span class="spinner small" role="status" aria-label="Refreshing your session" data-testid="refreshing"></span> })}
+                <span class="user-name">{move || name()}</span>
+                {move || refreshing.get().then(|| view! { <span class="spinner small" role="status" aria-label="Refreshing your session" data-testid="refreshing"></span> }).into_any()}
             </button>
-            {move || open.get().then(|| view! { <ProfilePanel open/> })}
+            {move || open.get().then(|| view! { <ProfilePanel open/> }).into_any()}
         </div>
     }
 }

@@ -13,10 +13,10 @@ pub fn HomePage() -> impl IntoView {
     let api_name = auth.config.with_value(|c| c.api_name.clone());
     view! {
         <section class="card">
-            <h1>"Welcome, " {name}</h1>
+            <h1>"Welcome, " {move || name()}</h1>
             <p>"You are connected to " <strong>{api_name}</strong> "."</p>
-            {move || matches!(auth.state.get(), AuthState::Disabled).then(|| view! { <p class="warning" role="status">"Sign-in is disabled (OAUTH_ENABLED=false): requests are sent without a token."</p> })}
-            {move || matches!(auth.state.get(), AuthState::SignedIn(_)).then(|| view! { <p class="muted">"Your roles are listed under your name, top right. Pick an API view to call it with your access token; views your roles do not allow are shown greyed out with the role they need."</p> })}
+            {move || matches!(auth.state.get(), AuthState::Disabled).then(|| view! { <p class="warning" role="status">"Sign-in is disabled (OAUTH_ENABLED=false): requests are sent without a token."</p> }).into_any()}
+            {move || matches!(auth.state.get(), AuthState::SignedIn(_)).then(|| view! { <p class="muted">"Your roles are listed under your name, top right. Pick an API view to call it with your access token; views your roles do not allow are shown greyed out with the role they need."</p> }).into_any()}
         </section>
     }
 }

@@ -27,13 +27,13 @@ pub fn ViewPage(id: String) -> impl IntoView {
     // state change (a refresh toggles flags inside `SignedIn`).
     let roles = api_view.roles.clone();
     let allowed = Memo::new(move |_| auth.has_any_role(&roles));
-    (move || {
-        if allowed.get() {
+    view! {
+        {move || if allowed.get() {
             view! { <ApiConsole api_view=api_view.clone()/> }.into_any()
         } else {
             view! { <NotPermitted any=api_view.roles.clone()/> }.into_any()
-        }
-    })
+        }}
+    }
     .into_any()
 }
 
