@@ -28,7 +28,8 @@ pub fn provide_router() -> Router {
     let router = Router {
         url: RwSignal::new(address_bar()),
     };
-    let listener = window_event_listener_untyped("popstate", move |_| router.url.set(address_bar()));
+    let listener =
+        window_event_listener_untyped("popstate", move |_| router.url.set(address_bar()));
     on_cleanup(move || listener.remove());
     provide_context(router);
     router

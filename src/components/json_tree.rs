@@ -16,29 +16,30 @@ fn scalar(value: &Value) -> (String, &'static str) {
 
 fn node(label: Option<String>, value: Value, depth: usize) -> AnyView {
     let label = label.map(|l| view! { <span class="json-key">{l}": "</span> });
-    match value {
-        Value::Object(map) => {
-            let summary = format!("{{…}} {} keys", map.len());
-            let children = map
-                .into_iter()
-                .map(|(k, v)| view! { <li>{node(Some(k), v, depth + 1)}</li> })
-                .collect_view();
-            view! { <details open=depth < 3><summary>{label}<span class="muted">{summary}</span></summary><ul>{children}</ul></details> }.into_any()
-        }
-        Value::Array(items) => {
-            let summary = format!("[…] {} items", items.len());
-            let children = items
+    // Objects and arrays share one view: a summary and one entry per member or item.
+    let (summary, entries): (String, Vec<(String, Value)>) = match value {
+        Value::Object(map) => (
+            format!("{{…}} {} keys", map.len()),
+            map.into_iter().collect(),
+        ),
+        Value::Array(items) => (
+            format!("[…] {} items", items.len()),
+            items
                 .into_iter()
                 .enumerate()
-                .map(|(i, v)| view! { <li>{node(Some(i.to_string()), v, depth + 1)}</li> })
-                .collect_view();
-            view! { <details open=depth < 3><summary>{label}<span class="muted">{summary}</span></summary><ul>{children}</ul></details> }.into_any()
-        }
+                .map(|(i, v)| (i.to_string(), v))
+                .collect(),
+        ),
         other => {
             let (text, class) = scalar(&other);
-            view! { <span>{label}<span class=class>{text}</span></span> }.into_any()
+            return view! { <span>{label}<span class=class>{text}</span></span> }.into_any();
         }
-    }
+    };
+    let children = entries
+        .into_iter()
+        .map(|(k, v)| view! { <li>{node(Some(k), v, depth + 1)}</li> })
+        .collect_view();
+    view! { <details open=depth < 3><summary>{label}<span class="muted">{summary}</span></summary><ul>{children}</ul></details> }.into_any()
 }
 
 /// The body of a response: a tree when it is JSON, else the text as it came.

@@ -24,7 +24,7 @@ pub fn ViewsNav() -> impl IntoView {
             let href = crate::core::route::view_path(&v.id);
             let roles = v.roles.clone();
             let (title, method) = (v.title.clone(), v.method.clone());
-            move || {
+            let entry = move || {
                 let (title, method) = (title.clone(), method.clone());
                 if phase.get() == crate::auth::Phase::Disabled || crate::core::roles::grants_any(&held.get(), &roles) {
                     view! {
@@ -44,7 +44,8 @@ pub fn ViewsNav() -> impl IntoView {
                     }
                     .into_any()
                 }
-            }
+            };
+            view! { {move || entry()} }
         })
         .collect_view();
     view! {
