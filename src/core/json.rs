@@ -586,7 +586,7 @@ const SMALL_OBJECT: usize = 32;
 /// member by member.
 fn merge_repeated_keys(members: &mut Vec<(String, Value)>) {
     let mut keys: Vec<String> = members.iter().map(|(k, _)| k.clone()).collect();
-    keys.sort();
+    keys.sort_unstable();
     if keys.windows(2).any(|pair| pair[0] == pair[1]) {
         let mut map = Map::new();
         for (key, value) in std::mem::take(members) {

@@ -25,7 +25,7 @@ pub fn roles_at(claims: &Map, path: &[String]) -> Vec<String> {
         Some(Value::String(s)) => s.split_whitespace().map(str::to_string).collect(),
         _ => Vec::new(),
     };
-    roles.sort();
+    roles.sort_unstable();
     roles.dedup();
     roles
 }
