@@ -39,7 +39,7 @@ fn node(label: Option<String>, value: Value, depth: usize) -> AnyView {
         .into_iter()
         .map(|(k, v)| view! { <li>{node(Some(k), v, depth + 1)}</li> })
         .collect_view();
-    view! { <details open=depth < 3><summary>{label}<span class="muted">{summary}</span></summary><ul>{children}</ul></details> }.into_any()
+    view! { <details open=(depth < 3).then_some("")><summary>{label}<span class="muted">{summary}</span></summary><ul>{children}</ul></details> }.into_any()
 }
 
 /// The body of a response: a tree when it is JSON, else the text as it came.

@@ -21,7 +21,7 @@ pub fn UserMenu() -> impl IntoView {
                 data-testid="user-menu"
                 aria-haspopup="dialog"
                 aria-controls="profile-panel"
-                aria-expanded=move || open.get().to_string()
+                aria-expanded=move || Some(if open.get() { "true" } else { "false" })
                 on:click=move |_| open.update(|o| *o = !*o)
             >
                 <span class="avatar" aria-hidden="true">{move || initials(&name())}</span>

@@ -91,7 +91,7 @@ fn ApiConsole(api_view: ApiView) -> impl IntoView {
                 </textarea>
             })}
             <div class="actions">
-                <button class="button primary" data-testid="api-run" disabled=move || call.with(|c| matches!(c, Call::Busy))
+                <button class="button primary" data-testid="api-run" disabled=move || call.with(|c| matches!(c, Call::Busy)).then_some("")
                     on:click=move |_| run.with_value(|r| r())>
                     {if sends_body { "Send" } else { "Reload" }}
                 </button>
