@@ -77,7 +77,7 @@ impl Router {
 #[component]
 pub fn Link(
     href: String,
-    #[prop(optional, into)] class: Option<&'static str>,
+    #[prop(optional)] class: &'static str,
     #[prop(optional, into)] testid: Option<String>,
     children: Children,
 ) -> impl IntoView {

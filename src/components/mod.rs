@@ -13,7 +13,7 @@ use leptos::prelude::*;
 
 /// A sign-in button that returns to the current route.
 #[component]
-pub fn SignInButton(#[prop(into, default = "Sign in".into())] label: String) -> impl IntoView {
+pub fn SignInButton(#[prop(default = "Sign in")] label: &'static str) -> impl IntoView {
     let auth = crate::auth::use_auth();
     let router = crate::router::use_router();
     view! {
