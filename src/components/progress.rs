@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 #[component]
-pub fn Progress(#[prop(into)] label: String) -> impl IntoView {
+pub fn Progress(label: &'static str) -> impl IntoView {
     view! {
         <div class="progress" role="status" aria-live="polite" data-testid="progress">
             <span class="spinner" aria-hidden="true"></span>

@@ -35,7 +35,7 @@ pub fn RequireRole(
 #[component]
 pub fn NotPermitted(
     #[prop(into)] any: Vec<String>,
-    #[prop(optional, into)] detail: Option<String>,
+    #[prop(optional_no_strip)] detail: Option<String>,
 ) -> impl IntoView {
     view! {
         <section class="card not-permitted" role="alert" data-testid="not-permitted">

@@ -129,7 +129,7 @@ fn result_view(r: ApiResult, run: StoredValue<impl Fn() + 'static, LocalStorage>
     };
     let forbidden = match outcome {
         Outcome::Forbidden { required, detail } => Some(view! {
-            <div data-testid="api-forbidden"><NotPermitted any=required detail=detail.unwrap_or_default()/></div>
+            <div data-testid="api-forbidden"><NotPermitted any=required detail/></div>
         }),
         _ => None,
     };
