@@ -20,6 +20,7 @@ pub mod refresh;
 pub mod roles;
 pub mod route;
 pub mod session;
+pub mod sha256;
 pub mod tab_sync;
 pub mod token;
 pub mod views;

@@ -4,8 +4,7 @@
 //! Randomness is passed in as bytes so every function here is deterministic and testable; the
 //! browser layer draws the bytes from `crypto.getRandomValues` (getrandom).
 
-use super::base64url;
-use sha2::{Digest, Sha256};
+use super::{base64url, sha256};
 use std::fmt;
 
 /// Number of random bytes behind a verifier: 32 bytes give the 43-character verifier RFC 7636 §4.1
@@ -34,7 +33,7 @@ impl CodeVerifier {
 
     /// The `code_challenge` for method `S256`: base64url(SHA-256(ascii(verifier))).
     pub fn challenge(&self) -> String {
-        base64url::encode(Sha256::digest(self.0.as_bytes()))
+        base64url::encode(sha256::digest(self.0.as_bytes()))
     }
 
     /// The verifier itself, for the token request body only.

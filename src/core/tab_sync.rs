@@ -5,10 +5,9 @@
 //! same-origin BroadcastChannel. Tabs are matched by a fingerprint of the refresh token, so no
 //! tab adopts a session that was never its own.
 
-use super::base64url;
 use super::json::{self, Map, Value};
 use super::session::Session;
-use sha2::{Digest, Sha256};
+use super::{base64url, sha256};
 
 /// Name of the Web Lock held while refreshing and of the BroadcastChannel.
 pub const CHANNEL: &str = "gatehouse.session";
@@ -20,7 +19,7 @@ pub fn fingerprint(session: &Session) -> String {
         .refresh_token
         .as_deref()
         .unwrap_or(&session.access_token);
-    base64url::encode(&Sha256::digest(secret.as_bytes())[..16])
+    base64url::encode(&sha256::digest(secret.as_bytes())[..16])
 }
 
 /// What one tab tells the others.
