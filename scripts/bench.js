@@ -6,31 +6,17 @@
 //   - reload: reload of a signed-in page → user-menu visible (session restored from storage).
 // Usage: node scripts/bench.js [runs]   (default 7 runs; medians and min/max reported)
 
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
-
 import { registrations } from '../dev/idp/registrations.js';
 import { launch, newPage } from '../tests/e2e/browser.js';
 import { Gatehouse } from '../tests/e2e/pages.js';
 import { DIST, startStack } from '../tests/e2e/stack.js';
+import { bundleSizes, FIRST_LOAD_BUDGET, firstLoad } from './bundle.js';
 
 const runs = Number(process.argv[2] ?? 7);
 const kb = (n) => (n / 1024).toFixed(1).padStart(8);
 
 function bundle() {
-  const rows = readdirSync(DIST)
-    .filter((f) => statSync(join(DIST, f)).isFile())
-    .map((f) => {
-      const data = readFileSync(join(DIST, f));
-      return {
-        file: f,
-        raw: data.length,
-        gzip: gzipSync(data, { level: 9 }).length,
-        brotli: brotliCompressSync(data, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
-      };
-    })
-    .sort((a, b) => b.raw - a.raw);
+  const rows = bundleSizes(DIST);
   console.log(`\nBundle (${DIST})`);
   console.log(`${'file'.padEnd(40)}${'raw KiB'.padStart(9)}${'gzip KiB'.padStart(10)}${'br KiB'.padStart(9)}`);
   const total = { raw: 0, gzip: 0, brotli: 0 };
@@ -41,14 +27,11 @@ function bundle() {
   console.log(`${'total'.padEnd(40)}${kb(total.raw)} ${kb(total.gzip)} ${kb(total.brotli)}`);
   console.log(`(bytes: raw ${total.raw}, gzip ${total.gzip}, brotli ${total.brotli})`);
 
-  // The first load of the signed-in app: index.html, what it references, and config.json.
-  const index = readFileSync(join(DIST, 'index.html'), 'utf8');
-  const firstLoad = rows.filter((r) => r.file === 'index.html' || r.file === 'config.json' || index.includes(`/${r.file}`));
-  const sum = (k) => firstLoad.reduce((n, r) => n + r[k], 0);
-  const budget = 150 * 1000;
-  console.log(`\nFirst load (${firstLoad.map((r) => r.file.replace(/-[0-9a-f]{16}/, '')).join(', ')}):`);
-  console.log(`  raw ${sum('raw')} B, gzip ${sum('gzip')} B, brotli ${sum('brotli')} B;`
-    + ` budget 150 KB gzip: ${sum('gzip') <= budget ? 'within' : `over by ${sum('gzip') - budget} B`}`);
+  const first = firstLoad(DIST);
+  const left = FIRST_LOAD_BUDGET - first.gzip;
+  console.log(`\nFirst load (${first.files.map((r) => r.file.replace(/-[0-9a-f]{16}/, '')).join(', ')}):`);
+  console.log(`  raw ${first.raw} B, gzip ${first.gzip} B, brotli ${first.brotli} B;`
+    + ` budget 150 KB gzip: ${left >= 0 ? `within, ${left} B to spare` : `over by ${-left} B`}`);
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
