@@ -123,6 +123,50 @@ describe('role-aware UI', () => {
     await finish(page);
   });
 
+  test('concurrent 401s share one refresh, and each call is retried once', async () => {
+    const { page, app } = await ctx.newApp();
+    await app.signIn(sb.users.find((u) => u.username.startsWith('reader')));
+    await page.evaluate(() => {
+      const s = JSON.parse(sessionStorage.getItem('gatehouse.session'));
+      s.access_token = s.access_token.replace(/\.[^.]+$/, '.AAAA');
+      sessionStorage.setItem('gatehouse.session', JSON.stringify(s));
+    });
+    await page.reload();
+    await app.testId('user-menu').waitFor();
+    // Hold the refresh at the token endpoint, so the second call's 401 arrives while it is in flight.
+    let release;
+    const held = new Promise((resolve) => { release = resolve; });
+    const refreshes = [];
+    await page.route('**/token', async (route) => {
+      if (route.request().postData()?.includes('grant_type=refresh_token')) {
+        refreshes.push(route.request().url());
+        await held;
+      }
+      await route.continue();
+    });
+    const calls = [];
+    page.on('response', (r) => {
+      const path = new URL(r.url()).pathname;
+      if (r.url().startsWith(ctx.stack.apiUrl) && r.request().method() === 'GET') calls.push(`${path} ${r.status()}`);
+    });
+    const unauthorized = (path) => page.waitForResponse((r) => r.url() === `${ctx.stack.apiUrl}${path}` && r.status() === 401);
+    const first401 = unauthorized('/studies');
+    await app.testId('view-studies').click();
+    await first401;
+    const second401 = unauthorized('/me');
+    await app.testId('view-me').click();
+    await second401;
+    assert.equal(refreshes.length, 1, 'the second 401 joined the refresh in flight');
+    const ok = (path) => page.waitForResponse((r) => r.url() === `${ctx.stack.apiUrl}${path}` && r.status() === 200);
+    const retried = Promise.all([ok('/studies'), ok('/me')]);
+    release();
+    await retried;
+    await page.getByTestId('api-status').filter({ hasText: '200' }).waitFor();
+    assert.equal(refreshes.length, 1, 'one refresh for both calls');
+    assert.deepEqual(calls.sort(), ['/me 200', '/me 401', '/studies 200', '/studies 401'], 'each call was retried once');
+    await finish(page);
+  });
+
   test('a network failure offers a retry that then succeeds', async () => {
     const { page, app } = await ctx.newApp();
     await app.signIn(sb.users.find((u) => u.username.startsWith('librarian')));
