@@ -103,3 +103,22 @@ describe('keyboard and small screens', () => {
     await finish(page);
   });
 });
+
+describe('long pages', () => {
+  // Enough views that the navigation alone is taller than the window.
+  const VIEWS = Array.from({ length: 40 }, (_, i) => ({ id: `me-${i}`, title: `Who am I, take ${i}`, path: '/me' }));
+  const ctx = useStack({ config: { VIEWS } });
+
+  test('a new page starts at the top, as after a page load', async () => {
+    const { page, app } = await ctx.newApp();
+    await app.signIn(reader);
+    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    assert.ok(await page.evaluate(() => window.scrollY) > 0, 'the page is long enough to scroll');
+    // A DOM click: Playwright's own click would first scroll the link into view.
+    await app.testId('view-me-39').evaluate((link) => link.click());
+    await app.testId('api-status').waitFor();
+    assert.equal(new URL(page.url()).pathname, '/views/me-39');
+    assert.equal(await page.evaluate(() => window.scrollY), 0);
+    await finish(page);
+  });
+});
