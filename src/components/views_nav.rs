@@ -11,9 +11,6 @@ use leptos::prelude::*;
 pub fn ViewsNav() -> impl IntoView {
     let auth = use_auth();
     let views = auth.config.with_value(|c| c.views.clone());
-    // Re-render entries only when the roles change, not on every auth state change.
-    let held = Memo::new(move |_| auth.roles());
-    let phase = auth.phase;
     if views.is_empty() {
         return ().into_any();
     }
@@ -26,7 +23,8 @@ pub fn ViewsNav() -> impl IntoView {
             let (title, method) = (v.title.clone(), v.method.clone());
             let entry = move || {
                 let (title, method) = (title.clone(), method.clone());
-                if phase.get() == crate::auth::Phase::Disabled || crate::core::roles::grants_any(&held.get(), &roles) {
+                // Re-runs on every auth change; the same arm then updates in place.
+                if auth.has_any_role(&roles) {
                     view! {
                         <li><Link href=href.clone() class="nav-item" testid=testid.clone()>
                             <span class="method">{method}</span>{title}
