@@ -68,4 +68,14 @@ export class Gatehouse {
     const { session } = await this.storage();
     return session['gatehouse.session'] ? JSON.parse(session['gatehouse.session']) : null;
   }
+
+  /** Overwrites fields of the stored session record (a token the provider or the API no
+   *  longer accepts, say), then reloads so the app restores the changed record. */
+  async patchStoredSession(fields) {
+    await this.page.evaluate((patch) => {
+      const s = JSON.parse(sessionStorage.getItem('gatehouse.session'));
+      sessionStorage.setItem('gatehouse.session', JSON.stringify({ ...s, ...patch }));
+    }, fields);
+    await this.page.reload();
+  }
 }

@@ -99,17 +99,19 @@ describe('role-aware UI', () => {
     await finish(page);
   });
 
-  test('a 401 from the API triggers one refresh and one retry', async () => {
+  /** Signs a reader in, then makes the API stop accepting the access token (as after a key
+   *  rollover or revocation) while the refresh token stays good. */
+  async function signInWithRejectedAccessToken() {
     const { page, app } = await ctx.newApp();
     await app.signIn(sb.users.find((u) => u.username.startsWith('reader')));
-    // The API stops accepting the current access token (as after a key rollover or revocation).
-    await page.evaluate(() => {
-      const s = JSON.parse(sessionStorage.getItem('gatehouse.session'));
-      s.access_token = s.access_token.replace(/\.[^.]+$/, '.AAAA');
-      sessionStorage.setItem('gatehouse.session', JSON.stringify(s));
-    });
-    await page.reload();
+    const { access_token: token } = await app.storedSession();
+    await app.patchStoredSession({ access_token: token.replace(/\.[^.]+$/, '.AAAA') });
     await app.testId('user-menu').waitFor();
+    return { page, app };
+  }
+
+  test('a 401 from the API triggers one refresh and one retry', async () => {
+    const { page, app } = await signInWithRejectedAccessToken();
     const refreshes = [];
     const apiCalls = [];
     page.on('request', (r) => {
@@ -124,15 +126,7 @@ describe('role-aware UI', () => {
   });
 
   test('concurrent 401s share one refresh, and each call is retried once', async () => {
-    const { page, app } = await ctx.newApp();
-    await app.signIn(sb.users.find((u) => u.username.startsWith('reader')));
-    await page.evaluate(() => {
-      const s = JSON.parse(sessionStorage.getItem('gatehouse.session'));
-      s.access_token = s.access_token.replace(/\.[^.]+$/, '.AAAA');
-      sessionStorage.setItem('gatehouse.session', JSON.stringify(s));
-    });
-    await page.reload();
-    await app.testId('user-menu').waitFor();
+    const { page, app } = await signInWithRejectedAccessToken();
     // Hold the refresh at the token endpoint, so the second call's 401 arrives while it is in flight.
     let release;
     const held = new Promise((resolve) => { release = resolve; });

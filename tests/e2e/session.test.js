@@ -71,26 +71,25 @@ describe('session keeping', () => {
     const shared = await app.storedSession();
     assert.equal((await twin.storedSession()).refresh_token, shared.refresh_token, 'the twin starts with a copy');
 
+    /** `from` refreshes from its panel; resolves to its new session once `to` holds it too. */
+    const refreshAndHandOver = async (from, to, previous, names) => {
+      await from.openProfile();
+      await from.testId('refresh-now').click();
+      const after = await eventually(async () => {
+        const s = await from.storedSession();
+        return s.refresh_token !== previous.refresh_token ? s : null;
+      }, { what: `${names.from} to refresh` });
+      await eventually(async () => (await to.storedSession()).refresh_token === after.refresh_token,
+        { what: `${names.to} to adopt the rotated refresh token` });
+      return after;
+    };
+
     // The original refreshes: the twin must receive the rotated tokens.
-    await app.openProfile();
-    await app.testId('refresh-now').click();
-    const afterA = await eventually(async () => {
-      const s = await app.storedSession();
-      return s.refresh_token !== shared.refresh_token ? s : null;
-    }, { what: 'the original to refresh' });
-    await eventually(async () => (await twin.storedSession()).refresh_token === afterA.refresh_token,
-      { what: 'the twin to adopt the rotated refresh token' });
+    const afterA = await refreshAndHandOver(app, twin, shared, { from: 'the original', to: 'the twin' });
     assert.ok(await app.testId('profile-panel').isVisible(), 'the open panel survives the refresh');
 
     // Now the twin refreshes with the token it was handed; the provider accepts it.
-    await twin.openProfile();
-    await twin.testId('refresh-now').click();
-    const afterB = await eventually(async () => {
-      const s = await twin.storedSession();
-      return s.refresh_token !== afterA.refresh_token ? s : null;
-    }, { what: 'the twin to refresh' });
-    await eventually(async () => (await app.storedSession()).refresh_token === afterB.refresh_token,
-      { what: 'the original to adopt the twin\'s tokens' });
+    await refreshAndHandOver(twin, app, afterA, { from: 'the twin', to: 'the original' });
     assert.equal(await app.testId('auth-error').count(), 0);
     assert.equal(await twin.testId('auth-error').count(), 0);
     assert.match(await twin.userName(), /Ada Author/);
@@ -101,12 +100,7 @@ describe('session keeping', () => {
     const { page, app } = await ctx.newApp();
     await app.signIn(users.librarian, '/?view=library');
     // Invalidate the refresh token as the provider would after Entra's 24-hour SPA limit.
-    await page.evaluate(() => {
-      const s = JSON.parse(sessionStorage.getItem('gatehouse.session'));
-      s.refresh_token = 'revoked-refresh-token';
-      sessionStorage.setItem('gatehouse.session', JSON.stringify(s));
-    });
-    await page.reload();
+    await app.patchStoredSession({ refresh_token: 'revoked-refresh-token' });
     await app.openProfile();
     await app.testId('refresh-now').click();
     const error = app.testId('auth-error');
