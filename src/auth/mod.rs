@@ -510,14 +510,6 @@ impl Auth {
             .with_value(|i| i.session.as_ref().map(|s| s.access_token.clone()))
     }
 
-    /// The signed-in person's roles (reactive).
-    pub fn roles(&self) -> Vec<String> {
-        self.state.with(|s| match s {
-            AuthState::SignedIn(signed_in) => signed_in.profile.roles.clone(),
-            _ => Vec::new(),
-        })
-    }
-
     /// Whether the person holds any of `roles` (none required: always), counting write roles as
     /// their read role (reactive). With sign-in disabled every gate is open: the API decides.
     pub fn has_any_role(&self, roles: &[String]) -> bool {
