@@ -29,7 +29,7 @@ function bundle() {
 
   const first = firstLoad(DIST);
   const left = FIRST_LOAD_BUDGET - first.gzip;
-  console.log(`\nFirst load (${first.files.map((r) => r.file.replace(/-[0-9a-f]{16}/, '')).join(', ')}):`);
+  console.log(`\nFirst load (${first.files.map((r) => r.file.replace(/-[0-9a-f]{1,16}(?=(_bg)?\.)/, '')).join(', ')}):`);
   console.log(`  raw ${first.raw} B, gzip ${first.gzip} B, brotli ${first.brotli} B;`
     + ` budget 150 KB gzip: ${left >= 0 ? `within, ${left} B to spare` : `over by ${-left} B`}`);
 }

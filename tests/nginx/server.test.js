@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -165,6 +165,15 @@ describe('nginx serving dist/', () => {
       assert.equal(reply.headers['content-encoding'], 'gzip', file);
       assert.ok(gunzipSync(reply.body).equals(readFileSync(join(web.webRoot, file))), file);
       assertSecurityHeaders(reply, file);
+    }
+  });
+
+  test('hashed names are immutable whatever the hash length (trunk drops leading zeros)', async () => {
+    for (const file of ['gatehouse-2077d14b12bbad0_bg.wasm', 'gatehouse-2077d14b12bbad0.js', 'main-eebbfba971895c9.css']) {
+      writeFileSync(join(web.webRoot, file), 'x');
+      const reply = await get(web.url, `/${file}`);
+      assert.equal(reply.status, 200, file);
+      assert.equal(reply.headers['cache-control'], IMMUTABLE, file);
     }
   });
 
