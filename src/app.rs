@@ -1,5 +1,5 @@
 //! The application root: captures the start-up URL, loads `/config.json`, then renders the shell
-//! (header + page for the current auth state) with its router.
+//! (header + page for the current auth state) inside the router.
 
 use crate::auth::{Auth, BootUrl, Phase};
 use crate::browser::http;
@@ -8,14 +8,14 @@ use crate::components::header::Header;
 use crate::components::progress::Progress;
 use crate::components::views_nav::ViewsNav;
 use crate::core::config::{self, AppConfig, ConfigError};
-use crate::core::route::Route;
 use crate::pages::config_error::ConfigErrorPage;
 use crate::pages::home::HomePage;
 use crate::pages::landing::LandingPage;
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::view::ViewPage;
-use crate::router::provide_router;
 use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
 
 async fn load_config() -> Result<AppConfig, ConfigError> {
     let reply = http::get("/config.json")
@@ -42,7 +42,7 @@ pub fn start() {
             indicator.remove();
         }
         leptos::mount::mount_to_body(move || match config {
-            Ok(config) => view! { <Shell config boot/> }.into_any(),
+            Ok(config) => view! { <Router><Shell config boot/></Router> }.into_any(),
             Err(error) => view! { <ConfigErrorPage error/> }.into_any(),
         });
     });
@@ -50,7 +50,7 @@ pub fn start() {
 
 #[component]
 fn Shell(config: AppConfig, boot: BootUrl) -> impl IntoView {
-    let auth = Auth::start(config, boot, provide_router());
+    let auth = Auth::start(config, boot);
     let phase = auth.phase;
 
     view! {
@@ -69,20 +69,17 @@ fn Shell(config: AppConfig, boot: BootUrl) -> impl IntoView {
     }
 }
 
+/// The signed-in pages. A path the app does not have shows the not-found page.
 #[component]
 fn AppRoutes() -> impl IntoView {
-    let router = crate::router::use_router();
-    // A memo, so the page is rebuilt only when the route changes, not on a query change.
-    let route = Memo::new(move |_| router.route());
     view! {
         <div class="layout">
             <ViewsNav/>
             <div class="content">
-                {move || match route.get() {
-                    Route::Home => view! { <HomePage/> }.into_any(),
-                    Route::View(id) => view! { <ViewPage id/> }.into_any(),
-                    Route::NotFound => view! { <NotFoundPage/> }.into_any(),
-                }}
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/") view=HomePage/>
+                    <Route path=path!("/views/:id") view=ViewPage/>
+                </Routes>
             </div>
         </div>
     }

@@ -16,5 +16,3 @@ pub mod browser;
 pub mod components;
 #[cfg(target_arch = "wasm32")]
 pub mod pages;
-#[cfg(target_arch = "wasm32")]
-pub mod router;

@@ -13,7 +13,7 @@ async fn send(
     auth: Auth,
     method: &str,
     url: &str,
-    body: Option<&str>,
+    body: Option<String>,
 ) -> Result<http::Reply, ApiResult> {
     http::api(method, url, auth.access_token().as_deref(), body)
         .await
@@ -24,12 +24,12 @@ pub async fn call(auth: Auth, method: &str, path: &str, body: Option<String>) ->
     let base = auth.config.with_value(|c| c.api_base_url.clone());
     let url = api::url(&base, path);
     let signed_in = matches!(auth.state.get_untracked(), AuthState::SignedIn(_));
-    let mut reply = match send(auth, method, &url, body.as_deref()).await {
+    let mut reply = match send(auth, method, &url, body.clone()).await {
         Ok(r) => r,
         Err(network) => return network,
     };
     if reply.status == 401 && signed_in && auth.refresh_and_wait().await {
-        reply = match send(auth, method, &url, body.as_deref()).await {
+        reply = match send(auth, method, &url, body).await {
             Ok(r) => r,
             Err(network) => return network,
         };
@@ -37,12 +37,5 @@ pub async fn call(auth: Auth, method: &str, path: &str, body: Option<String>) ->
             auth.api_rejected_session();
         }
     }
-    let outcome = api::classify(reply.status, &reply.body, reply.www_authenticate.as_deref());
-    let (json, text) = api::pretty(&reply.body);
-    ApiResult::Response {
-        status: reply.status,
-        outcome,
-        json,
-        text,
-    }
+    api::response(reply.status, reply.body, reply.www_authenticate.as_deref())
 }

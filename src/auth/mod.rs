@@ -14,10 +14,11 @@ use crate::core::refresh::{self, RefreshFailure};
 use crate::core::roles;
 use crate::core::session::{Session, UserProfile};
 use crate::core::tab_sync::{fingerprint, TabAction, TabMessage};
-use crate::router::Router;
 use client::OidcClient;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
+use leptos_router::NavigateOptions;
 use std::time::Duration;
 
 /// Where the person stands. `Starting` is explicit so pages never flash the signed-out view.
@@ -124,8 +125,9 @@ impl BootUrl {
 pub struct Auth {
     pub state: RwSignal<AuthState>,
     pub phase: Memo<Phase>,
-    /// For moving to the return route after a callback, and home after a sign-out.
-    router: Router,
+    /// The router's `navigate` (path, replace): to the return route after a callback, and home
+    /// after a sign-out.
+    navigate: Callback<(String, bool)>,
     pub config: StoredValue<AppConfig>,
     inner: StoredValue<Inner, LocalStorage>,
 }
@@ -145,13 +147,24 @@ struct Inner {
 
 impl Auth {
     /// Creates the handle, provides it as context and starts the session logic.
-    pub fn start(config: AppConfig, boot: BootUrl, router: Router) -> Auth {
+    /// Must run inside the `<Router>`.
+    pub fn start(config: AppConfig, boot: BootUrl) -> Auth {
+        let router_navigate = use_navigate();
+        let navigate = Callback::new(move |(to, replace): (String, bool)| {
+            router_navigate(
+                &to,
+                NavigateOptions {
+                    replace,
+                    ..Default::default()
+                },
+            )
+        });
         let client = config.oauth.clone().map(OidcClient::new);
         let state = RwSignal::new(AuthState::Starting);
         let auth = Auth {
             state,
             phase: Memo::new(move |_| state.with(AuthState::phase)),
-            router,
+            navigate,
             config: StoredValue::new(config),
             inner: StoredValue::new_local(Inner {
                 client,
@@ -207,14 +220,14 @@ impl Auth {
                                 return;
                             }
                             self.adopt(session);
-                            self.router.navigate(&return_to, true);
+                            self.navigate.run((return_to, true));
                         }
                         Err(error) => self.state.set(AuthState::Failed(error)),
                     }
                     return;
                 }
                 // A reload of the callback page (its response is already gone): go home.
-                None => self.router.navigate("/", true),
+                None => self.navigate.run(("/".into(), true)),
             }
         }
         match session_store::load_session() {
@@ -428,7 +441,7 @@ impl Auth {
                     TabAction::SignOut => {
                         auth.forget_session();
                         auth.state.set(AuthState::SignedOut);
-                        auth.router.navigate("/", true);
+                        auth.navigate.run(("/".into(), true));
                     }
                     TabAction::Ignore => {}
                 }
@@ -498,7 +511,7 @@ impl Auth {
                 Some(url) if location::go_to(&url).is_ok() => {}
                 _ => {
                     auth.state.set(AuthState::SignedOut);
-                    auth.router.navigate("/", true);
+                    auth.navigate.run(("/".into(), true));
                 }
             }
         });

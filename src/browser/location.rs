@@ -43,16 +43,6 @@ pub fn replace_with(path: &str) {
     }
 }
 
-/// Adds a history entry for `path` (same origin) without loading it, and scrolls to the top as
-/// a page load would: in-app navigation.
-pub fn push(path: &str) {
-    let Some(window) = window() else { return };
-    if let Ok(history) = window.history() {
-        let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path));
-    }
-    window.scroll_to_with_x_and_y(0.0, 0.0);
-}
-
 /// Leaves the app for `url` (the identity provider).
 pub fn go_to(url: &str) -> Result<(), String> {
     window()

@@ -3,8 +3,8 @@
 
 use crate::auth::{use_auth, Phase};
 use crate::components::user_menu::UserMenu;
-use crate::router::Link;
 use leptos::prelude::*;
+use leptos_router::components::A;
 
 #[component]
 pub fn Header() -> impl IntoView {
@@ -15,9 +15,11 @@ pub fn Header() -> impl IntoView {
     let signed_in_or_disabled = move || matches!(phase.get(), Phase::SignedIn | Phase::Disabled);
     view! {
         <header class="topbar">
-            <Link href="/".to_string() class="brand">"Gatehouse"</Link>
+            <A href="/" exact=true attr:class="brand">"Gatehouse"</A>
             <nav aria-label="Main">
-                {move || signed_in_or_disabled().then(|| view! { <Link href="/".to_string()>"Home"</Link> }).into_any()}
+                <Show when=signed_in_or_disabled>
+                    <A href="/" exact=true>"Home"</A>
+                </Show>
             </nav>
             <div class="topbar-right">
                 {move || match phase.get() {

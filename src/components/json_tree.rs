@@ -1,22 +1,12 @@
-//! A JSON value as a collapsible tree (`<details>` per object and array), as plain text only.
-//! Numbers appear as the API wrote them, strings as JSON literals.
+//! A JSON value as a collapsible tree (`<details>` per object and array), as plain text only:
+//! strings appear as JSON literals, so quotes and control characters stay visible.
 
-use crate::core::json::{quote, Value};
 use leptos::prelude::*;
+use serde_json::Value;
 
-fn scalar(value: &Value) -> (String, &'static str) {
-    match value {
-        Value::Null => ("null".into(), "json-null"),
-        Value::Bool(b) => (b.to_string(), "json-bool"),
-        Value::Number(n) => (n.to_string(), "json-number"),
-        Value::String(s) => (quote(s), "json-string"),
-        _ => (String::new(), ""),
-    }
-}
-
+/// One value: a scalar inline, an object or array as a `<details>` with one entry per member.
 fn node(label: Option<String>, value: Value, depth: usize) -> AnyView {
     let label = label.map(|l| view! { <span class="json-key">{l}": "</span> });
-    // Objects and arrays share one view: a summary and one entry per member or item.
     let (summary, entries): (String, Vec<(String, Value)>) = match value {
         Value::Object(map) => (
             format!("{{…}} {} keys", map.len()),
@@ -30,16 +20,28 @@ fn node(label: Option<String>, value: Value, depth: usize) -> AnyView {
                 .map(|(i, v)| (i.to_string(), v))
                 .collect(),
         ),
-        other => {
-            let (text, class) = scalar(&other);
-            return view! { <span>{label}<span class=class>{text}</span></span> }.into_any();
+        scalar => {
+            let class = match scalar {
+                Value::Null => "json-null",
+                Value::Bool(_) => "json-bool",
+                Value::Number(_) => "json-number",
+                _ => "json-string",
+            };
+            return view! { <span>{label}<span class=class>{scalar.to_string()}</span></span> }
+                .into_any();
         }
     };
     let children = entries
         .into_iter()
         .map(|(k, v)| view! { <li>{node(Some(k), v, depth + 1)}</li> })
         .collect_view();
-    view! { <details open=(depth < 3).then_some("")><summary>{label}<span class="muted">{summary}</span></summary><ul>{children}</ul></details> }.into_any()
+    view! {
+        <details open=depth < 3>
+            <summary>{label}<span class="muted">{summary}</span></summary>
+            <ul>{children}</ul>
+        </details>
+    }
+    .into_any()
 }
 
 /// The body of a response: a tree when it is JSON, else the text as it came.

@@ -15,9 +15,14 @@ use leptos::prelude::*;
 #[component]
 pub fn SignInButton(#[prop(default = "Sign in")] label: &'static str) -> impl IntoView {
     let auth = crate::auth::use_auth();
-    let router = crate::router::use_router();
+    let location = leptos_router::hooks::use_location();
+    // Where to come back to after signing in: this path and query.
+    let here = move || match location.search.get_untracked() {
+        query if query.is_empty() => location.pathname.get_untracked(),
+        query => format!("{}?{query}", location.pathname.get_untracked()),
+    };
     view! {
-        <button class="button primary" data-testid="sign-in" on:click=move |_| auth.sign_in(router.here())>
+        <button class="button primary" data-testid="sign-in" on:click=move |_| auth.sign_in(here())>
             {label}
         </button>
     }

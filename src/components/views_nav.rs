@@ -4,8 +4,8 @@
 
 use crate::auth::use_auth;
 use crate::components::require_role::missing_role_reason;
-use crate::router::Link;
 use leptos::prelude::*;
+use leptos_router::components::A;
 
 #[component]
 pub fn ViewsNav() -> impl IntoView {
@@ -18,7 +18,7 @@ pub fn ViewsNav() -> impl IntoView {
         .into_iter()
         .map(|v| {
             let testid = format!("view-{}", v.id);
-            let href = crate::core::route::view_path(&v.id);
+            let href = format!("/views/{}", v.id);
             let roles = v.roles.clone();
             let (title, method) = (v.title.clone(), v.method.clone());
             let entry = move || {
@@ -26,9 +26,9 @@ pub fn ViewsNav() -> impl IntoView {
                 // Re-runs on every auth change; the same arm then updates in place.
                 if auth.has_any_role(&roles) {
                     view! {
-                        <li><Link href=href.clone() class="nav-item" testid=testid.clone()>
+                        <li><A href=href.clone() attr:class="nav-item" attr:data-testid=testid.clone()>
                             <span class="method">{method}</span>{title}
-                        </Link></li>
+                        </A></li>
                     }
                     .into_any()
                 } else {

@@ -3,7 +3,8 @@
 //! API asked for when it says so (clinical-mdr-api style `required_roles`, a `detail` text, or an
 //! RFC 6750 `WWW-Authenticate` challenge).
 
-use super::json::{self, Value};
+use serde::Deserialize;
+use serde_json::Value;
 
 /// `API_BASE_URL` + path; an empty base means this origin.
 pub fn url(base: &str, path: &str) -> String {
@@ -32,7 +33,9 @@ pub enum ApiResult {
     Response {
         status: u16,
         outcome: Outcome,
+        /// The body, when it is JSON.
         json: Option<Value>,
+        /// The body as it came.
         text: String,
     },
     /// The request never got an answer (offline, CORS, server down).
@@ -61,35 +64,33 @@ impl ApiResult {
     }
 }
 
+/// What a 403 body may say about the refusal: clinical-mdr-api's `required_roles` and
+/// `detail`, or a `message`. Anything else in it is ignored.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct Refusal {
+    required_roles: Vec<String>,
+    detail: Option<String>,
+    message: Option<String>,
+}
+
 /// Classifies a response (after the 401 retry has been spent).
 pub fn classify(status: u16, body: &str, www_authenticate: Option<&str>) -> Outcome {
     match status {
         401 => Outcome::Unauthorized,
         403 => {
-            let json = json::parse(body).ok();
-            let mut required: Vec<String> = json
-                .as_ref()
-                .and_then(|j| j.get("required_roles"))
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default();
+            let refusal: Refusal = serde_json::from_str(body).unwrap_or_default();
+            let mut required = refusal.required_roles;
             if required.is_empty() {
                 required = www_authenticate
                     .and_then(|h| challenge_param(h, "scope"))
                     .map(|s| s.split_whitespace().map(str::to_string).collect())
                     .unwrap_or_default();
             }
-            let detail = json
-                .as_ref()
-                .and_then(|j| j.get("detail").or_else(|| j.get("message")))
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            Outcome::Forbidden { required, detail }
+            Outcome::Forbidden {
+                required,
+                detail: refusal.detail.or(refusal.message),
+            }
         }
         500..=599 => Outcome::ServerError,
         _ => Outcome::Done,
@@ -105,14 +106,14 @@ fn challenge_param(header: &str, name: &str) -> Option<String> {
     })
 }
 
-/// Pretty-prints a JSON body, or returns the text as it is.
-pub fn pretty(body: &str) -> (Option<Value>, String) {
-    match json::parse(body) {
-        Ok(v) => {
-            let text = json::to_string_pretty(&v);
-            (Some(v), text)
-        }
-        Err(_) => (None, body.to_string()),
+/// The result of a finished exchange: the body is kept as it came and, when it is JSON, parsed
+/// for the tree view.
+pub fn response(status: u16, body: String, www_authenticate: Option<&str>) -> ApiResult {
+    ApiResult::Response {
+        status,
+        outcome: classify(status, &body, www_authenticate),
+        json: serde_json::from_str(&body).ok(),
+        text: body,
     }
 }
 
@@ -169,13 +170,16 @@ mod tests {
     }
 
     #[test]
-    fn pretty_prints_json_and_keeps_text() {
-        assert_eq!(pretty(r#"{"a":1}"#).1, "{\n  \"a\": 1\n}");
-        assert_eq!(pretty("plain").1, "plain");
-        // Numbers are shown as the API wrote them.
-        assert_eq!(
-            pretty("[1.50,12345678901234567890123]").1,
-            "[\n  1.50,\n  12345678901234567890123\n]"
-        );
+    fn keeps_the_body_and_parses_json_for_the_tree() {
+        let ApiResult::Response { json, text, .. } = response(200, r#"{"a":1}"#.into(), None)
+        else {
+            panic!("a response")
+        };
+        assert_eq!(json, Some(serde_json::json!({"a": 1})));
+        assert_eq!(text, r#"{"a":1}"#);
+        let ApiResult::Response { json, text, .. } = response(200, "plain".into(), None) else {
+            panic!("a response")
+        };
+        assert_eq!((json, text.as_str()), (None, "plain"));
     }
 }

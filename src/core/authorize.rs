@@ -2,9 +2,10 @@
 //! per-attempt login state that must survive the round trip to the provider.
 
 use super::config::OAuthConfig;
-use super::json::{self, Map, Number, Value};
 use super::pkce::CodeVerifier;
 use super::query;
+use super::session::whole_ms;
+use serde::{Deserialize, Serialize};
 
 /// How long a started sign-in stays redeemable. Entra's authorization codes live ten minutes.
 pub const LOGIN_STATE_TTL_MS: f64 = 10.0 * 60.0 * 1000.0;
@@ -14,7 +15,7 @@ pub const LOGIN_STATE_KEY_PREFIX: &str = "gatehouse.login.";
 
 /// What one sign-in attempt must remember until its callback: kept per tab in sessionStorage under
 /// `gatehouse.login.<state>` and deleted when the callback consumes it (single use).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PendingLogin {
     pub state: String,
     pub nonce: String,
@@ -22,6 +23,7 @@ pub struct PendingLogin {
     pub redirect_uri: String,
     /// Same-origin path (with query) to return to after sign-in.
     pub return_to: String,
+    #[serde(serialize_with = "whole_ms")]
     pub created_at_ms: f64,
 }
 
@@ -36,32 +38,13 @@ impl PendingLogin {
 
     /// The stored record: a JSON object with the field names above.
     pub fn to_json(&self) -> String {
-        Value::from(Map::from_pairs(vec![
-            ("state", self.state.as_str().into()),
-            ("nonce", self.nonce.as_str().into()),
-            ("verifier", self.verifier.secret().into()),
-            ("redirect_uri", self.redirect_uri.as_str().into()),
-            ("return_to", self.return_to.as_str().into()),
-            (
-                "created_at_ms",
-                Number::truncated(self.created_at_ms).into(),
-            ),
-        ]))
-        .to_string()
+        // A struct of strings and numbers always serialises.
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     /// Reads a stored record; `None` if any field is missing or malformed.
     pub fn from_json(text: &str) -> Option<PendingLogin> {
-        let value = json::parse(text).ok()?;
-        let map = value.as_object()?;
-        Some(PendingLogin {
-            state: map.string("state").ok()?,
-            nonce: map.string("nonce").ok()?,
-            verifier: CodeVerifier::parse(&map.string("verifier").ok()?)?,
-            redirect_uri: map.string("redirect_uri").ok()?,
-            return_to: map.string("return_to").ok()?,
-            created_at_ms: map.number("created_at_ms").ok()?,
-        })
+        serde_json::from_str(text).ok()
     }
 }
 

@@ -2,9 +2,9 @@
 //! fragment or query, and the checks made on it before the code is redeemed: a known single-use
 //! `state`, and the `iss` parameter of RFC 9207 when the provider advertises it.
 
-use super::json::quote;
+use super::error::quoted;
 use super::query;
-use std::fmt;
+use thiserror::Error;
 
 /// A parsed authorization response.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,40 +23,32 @@ pub enum AuthResponse {
 }
 
 /// Why a callback cannot be completed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum CallbackError {
     /// The callback URL carries no authorization response (e.g. the page was reloaded).
+    #[error("This sign-in link has no response from the identity provider in it.")]
     Empty,
     /// A parameter appears twice (RFC 6749 §3.1: parameters must not be repeated).
+    #[error("The sign-in response repeats the parameter {}, so it was rejected.", quoted(.0))]
     Repeated(String),
+    #[error("The sign-in response has no authorization code.")]
     MissingCode,
+    #[error("The sign-in response has no state parameter, so it cannot be matched to a sign-in started here.")]
     MissingState,
     /// The `state` was never issued by this tab, was already used, or expired.
+    #[error("This sign-in response does not match a sign-in started in this tab, or it was already used or has expired. Please sign in again.")]
     UnknownState,
     /// RFC 9207: the provider advertises `iss` but the response has none.
+    #[error("The sign-in response does not say which identity provider sent it (iss), although the provider promises to.")]
     MissingIssuer,
     /// RFC 9207: the response's `iss` is not the provider's issuer (mix-up attack).
-    WrongIssuer {
-        expected: String,
-        found: String,
-    },
+    #[error(
+        "The sign-in response came from {}, not from the configured identity provider {}.",
+        quoted(found),
+        quoted(expected)
+    )]
+    WrongIssuer { expected: String, found: String },
 }
-
-impl fmt::Display for CallbackError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CallbackError::Empty => f.write_str("This sign-in link has no response from the identity provider in it."),
-            CallbackError::Repeated(name) => write!(f, "The sign-in response repeats the parameter {}, so it was rejected.", quote(name)),
-            CallbackError::MissingCode => f.write_str("The sign-in response has no authorization code."),
-            CallbackError::MissingState => f.write_str("The sign-in response has no state parameter, so it cannot be matched to a sign-in started here."),
-            CallbackError::UnknownState => f.write_str("This sign-in response does not match a sign-in started in this tab, or it was already used or has expired. Please sign in again."),
-            CallbackError::MissingIssuer => f.write_str("The sign-in response does not say which identity provider sent it (iss), although the provider promises to."),
-            CallbackError::WrongIssuer { expected, found } => write!(f, "The sign-in response came from {}, not from the configured identity provider {}.", quote(found), quote(expected)),
-        }
-    }
-}
-
-impl std::error::Error for CallbackError {}
 
 /// Parses the text after `#` or `?` of the callback URL.
 pub fn parse_response(params: &str) -> Result<AuthResponse, CallbackError> {

@@ -2,11 +2,17 @@
 //! environment. Key names follow StudyBuilder's UI so its operators can reuse their environment.
 //!
 //! Parsing is strict where a mistake would surface later as a confusing sign-in failure: every
-//! error names the key and says what a valid value looks like.
+//! error names the key and says what a valid value looks like, and a key Gatehouse does not know
+//! (a typo such as `OAUTH_SCOPE`) is reported rather than ignored.
 
-use super::json::{self, quote, Map, Value};
+use super::error::quoted;
 use super::views::{self, ApiView};
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
 use std::fmt;
+use thiserror::Error;
 
 /// Scopes requested on every sign-in besides the API scopes.
 pub const OIDC_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
@@ -80,98 +86,178 @@ pub struct AppConfig {
 }
 
 /// Why the configuration cannot be used. Each variant names the offending key.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum ConfigError {
     /// `/config.json` could not be fetched at all.
+    #[error("The configuration file /config.json could not be loaded: {0}.")]
     Unavailable(String),
     /// The file is not a JSON object.
+    #[error("The configuration file /config.json is not a JSON object ({0}). It must look like {{\"OAUTH_METADATA_URL\": \"…\", …}}.")]
     NotAnObject(String),
+    /// A key Gatehouse does not know, most likely a misspelt one.
+    #[error("{0} in /config.json is not a Gatehouse setting (misspelt?). The settings are {keys}.", keys = KEYS.join(", "))]
+    Unknown(String),
     /// A key required when sign-in is enabled is absent or empty.
+    #[error("{0} is missing from /config.json. It is required while sign-in is enabled (OAUTH_ENABLED).")]
     Missing(&'static str),
+    /// A key's value has the wrong JSON type.
+    #[error("{key} in /config.json is invalid: {why}.")]
+    WrongType { key: String, why: String },
     /// A key is present but its value is unusable.
+    #[error(
+        "{key} in /config.json has the value {}; expected {expected}.",
+        quoted(value)
+    )]
     Invalid {
         key: &'static str,
         value: String,
         expected: &'static str,
     },
     /// `VIEWS` is not a valid list of API views.
+    #[error("VIEWS in /config.json is invalid: {0}.")]
     BadViews(String),
 }
 
 impl ConfigError {
     /// The configuration key at fault, if one is.
-    pub fn key(&self) -> Option<&'static str> {
+    pub fn key(&self) -> Option<&str> {
         match self {
             ConfigError::Missing(key) | ConfigError::Invalid { key, .. } => Some(key),
+            ConfigError::Unknown(key) | ConfigError::WrongType { key, .. } => Some(key),
             ConfigError::BadViews(_) => Some("VIEWS"),
-            _ => None,
+            ConfigError::Unavailable(_) | ConfigError::NotAnObject(_) => None,
         }
     }
 }
 
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConfigError::Unavailable(why) => {
-                write!(f, "The configuration file /config.json could not be loaded: {why}.")
-            }
-            ConfigError::NotAnObject(why) => write!(
-                f,
-                "The configuration file /config.json is not a JSON object ({why}). It must look like {{\"OAUTH_METADATA_URL\": \"…\", …}}."
-            ),
-            ConfigError::Missing(key) => write!(
-                f,
-                "{key} is missing from /config.json. It is required while sign-in is enabled (OAUTH_ENABLED)."
-            ),
-            ConfigError::BadViews(why) => write!(f, "VIEWS in /config.json is invalid: {why}."),
-            ConfigError::Invalid { key, value, expected } => {
-                write!(f, "{key} in /config.json has the value {}; expected {expected}.", quote(value))
-            }
-        }
+/// Every key `config.json` may hold, in the order the README lists them.
+pub const KEYS: [&str; 15] = [
+    "OAUTH_ENABLED",
+    "OAUTH_METADATA_URL",
+    "OAUTH_UI_APP_ID",
+    "OAUTH_API_APP_ID",
+    "OAUTH_API_APP_ID_URI",
+    "OAUTH_SCOPES",
+    "OAUTH_REDIRECT_PATH",
+    "OAUTH_RESPONSE_MODE",
+    "OAUTH_ROLES_CLAIM",
+    "OAUTH_ROLES_TOKEN",
+    "OAUTH_PROMPT",
+    "OAUTH_DOMAIN_HINT",
+    "API_BASE_URL",
+    "API_NAME",
+    "VIEWS",
+];
+
+/// One setting as text. Absent, null and empty count as unset, like clinical-mdr-api's
+/// environment variables; strings are trimmed; numbers and booleans count as their text.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Setting(Option<String>);
+
+impl<'de> Deserialize<'de> for Setting {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(SettingVisitor)
     }
 }
 
-impl std::error::Error for ConfigError {}
+struct SettingVisitor;
+
+impl Visitor<'_> for SettingVisitor {
+    type Value = Setting;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Setting, E> {
+        let text = text.trim();
+        Ok(Setting((!text.is_empty()).then(|| text.to_string())))
+    }
+
+    fn visit_bool<E: de::Error>(self, flag: bool) -> Result<Setting, E> {
+        Ok(Setting(Some(flag.to_string())))
+    }
+
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Setting, E> {
+        Ok(Setting(Some(n.to_string())))
+    }
+
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Setting, E> {
+        Ok(Setting(Some(n.to_string())))
+    }
+
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Setting, E> {
+        // As JSON writes it (serde_json's formatter; no second float formatter in the wasm).
+        Ok(Setting(
+            serde_json::Number::from_f64(n).map(|n| n.to_string()),
+        ))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Setting, E> {
+        Ok(Setting(None))
+    }
+}
+
+/// `config.json` as written: one field per key of `KEYS`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "SCREAMING_SNAKE_CASE")]
+struct Settings {
+    oauth_enabled: Setting,
+    oauth_metadata_url: Setting,
+    oauth_ui_app_id: Setting,
+    oauth_api_app_id: Setting,
+    oauth_api_app_id_uri: Setting,
+    oauth_scopes: Setting,
+    oauth_redirect_path: Setting,
+    oauth_response_mode: Setting,
+    oauth_roles_claim: Setting,
+    oauth_roles_token: Setting,
+    oauth_prompt: Setting,
+    oauth_domain_hint: Setting,
+    api_base_url: Setting,
+    api_name: Setting,
+    /// A list of views, or the same list as JSON text (an environment variable copied verbatim);
+    /// read by `views::parse`.
+    views: Option<Box<RawValue>>,
+}
 
 /// Parses the text of `config.json`.
 pub fn parse(text: &str) -> Result<AppConfig, ConfigError> {
-    let value = json::parse(text).map_err(|e| ConfigError::NotAnObject(e.to_string()))?;
-    match value {
-        Value::Object(map) => from_map(&map),
-        other => Err(ConfigError::NotAnObject(format!("found {}", kind(&other)))),
+    // A derived struct would also accept a JSON array of values in field order.
+    if !text.trim_start().starts_with('{') {
+        let why = match serde_json::from_str::<Value>(text) {
+            Ok(Value::Array(_)) => "found an array".to_string(),
+            Ok(_) => "found a single value".to_string(),
+            Err(e) => e.to_string(),
+        };
+        return Err(ConfigError::NotAnObject(why));
     }
+    let mut json = serde_json::Deserializer::from_str(text);
+    let settings: Settings = serde_path_to_error::deserialize(&mut json).map_err(|e| {
+        let key = e.path().iter().next().map(|segment| segment.to_string());
+        let inner = e.into_inner();
+        match key {
+            Some(key) if inner.to_string().starts_with("unknown field") => {
+                ConfigError::Unknown(key)
+            }
+            Some(key) if !key.is_empty() && key != "?" => ConfigError::WrongType {
+                key,
+                why: without_position(&inner),
+            },
+            _ => ConfigError::NotAnObject(without_position(&inner)),
+        }
+    })?;
+    from_settings(settings)
 }
 
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+/// serde_json's message without its "at line 1 column 5" suffix, which means nothing to an
+/// operator who set an environment variable.
+fn without_position(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" at line ") {
+        Some(at) if error.line() > 0 => text[..at].to_string(),
+        _ => text,
     }
-}
-
-/// Reads a key as trimmed text. Absent, null and empty count as unset, like clinical-mdr-api's
-/// environment variables; numbers and booleans are accepted as their text.
-fn text(map: &Map, key: &'static str) -> Result<Option<String>, ConfigError> {
-    match map.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
-        Some(Value::Bool(b)) => Ok(Some(b.to_string())),
-        Some(Value::Number(n)) => Ok(Some(n.to_string())),
-        Some(other) => Err(ConfigError::Invalid {
-            key,
-            value: other.to_string(),
-            expected: "a string",
-        }),
-    }
-}
-
-fn required(map: &Map, key: &'static str) -> Result<String, ConfigError> {
-    text(map, key)?.ok_or(ConfigError::Missing(key))
 }
 
 /// Parses a flag the way StudyBuilder does: `true`/`on`/`1`/`yes` and `false`/`off`/`0`/`no`,
@@ -213,8 +299,29 @@ fn full_scope(uri: &str, scope: &str) -> String {
     }
 }
 
-fn from_map(map: &Map) -> Result<AppConfig, ConfigError> {
-    let enabled = match text(map, "OAUTH_ENABLED")? {
+fn required(setting: Setting, key: &'static str) -> Result<String, ConfigError> {
+    setting.0.ok_or(ConfigError::Missing(key))
+}
+
+fn parse_views(raw: Option<Box<RawValue>>) -> Result<Vec<ApiView>, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    let value: Value =
+        serde_json::from_str(raw.get()).map_err(|e| ConfigError::BadViews(e.to_string()))?;
+    match value {
+        Value::Null => Ok(Vec::new()),
+        Value::String(s) if s.trim().is_empty() => Ok(Vec::new()),
+        Value::String(s) => serde_json::from_str(&s)
+            .map_err(|e| e.to_string())
+            .and_then(views::parse),
+        other => views::parse(other),
+    }
+    .map_err(ConfigError::BadViews)
+}
+
+fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
+    let enabled = match s.oauth_enabled.0 {
         None => true,
         Some(v) => parse_flag(&v).ok_or(ConfigError::Invalid {
             key: "OAUTH_ENABLED",
@@ -223,7 +330,7 @@ fn from_map(map: &Map) -> Result<AppConfig, ConfigError> {
         })?,
     };
 
-    let api_base_url = match text(map, "API_BASE_URL")? {
+    let api_base_url = match s.api_base_url.0 {
         None => String::new(),
         Some(v) if (v.starts_with('/') && !v.starts_with("//")) || is_http_url(&v) => {
             v.trim_end_matches('/').to_string()
@@ -236,17 +343,8 @@ fn from_map(map: &Map) -> Result<AppConfig, ConfigError> {
             })
         }
     };
-    let api_name = text(map, "API_NAME")?.unwrap_or_else(|| "the API".to_string());
-    let views = match map.get("VIEWS") {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        // VIEWS may also arrive as JSON text (e.g. an environment variable copied verbatim).
-        Some(Value::String(s)) if s.trim().is_empty() => Ok(Vec::new()),
-        Some(Value::String(s)) => json::parse(s)
-            .map_err(|e| e.to_string())
-            .and_then(|v| views::parse(&v)),
-        Some(other) => views::parse(other),
-    }
-    .map_err(ConfigError::BadViews)?;
+    let api_name = s.api_name.0.unwrap_or_else(|| "the API".to_string());
+    let views = parse_views(s.views)?;
 
     if !enabled {
         return Ok(AppConfig {
@@ -257,19 +355,28 @@ fn from_map(map: &Map) -> Result<AppConfig, ConfigError> {
         });
     }
 
-    let metadata_url = url("OAUTH_METADATA_URL", required(map, "OAUTH_METADATA_URL")?)?;
-    let client_id = required(map, "OAUTH_UI_APP_ID")?;
-    let api_app_id = required(map, "OAUTH_API_APP_ID")?;
-    let api_app_id_uri =
-        text(map, "OAUTH_API_APP_ID_URI")?.unwrap_or_else(|| format!("api://{api_app_id}"));
-    let api_scopes: Vec<String> = text(map, "OAUTH_SCOPES")?
+    let metadata_url = url(
+        "OAUTH_METADATA_URL",
+        required(s.oauth_metadata_url, "OAUTH_METADATA_URL")?,
+    )?;
+    let client_id = required(s.oauth_ui_app_id, "OAUTH_UI_APP_ID")?;
+    let api_app_id = required(s.oauth_api_app_id, "OAUTH_API_APP_ID")?;
+    let api_app_id_uri = s
+        .oauth_api_app_id_uri
+        .0
+        .unwrap_or_else(|| format!("api://{api_app_id}"));
+    let api_scopes: Vec<String> = s
+        .oauth_scopes
+        .0
         .unwrap_or_else(|| "API.call".to_string())
         .split_whitespace()
-        .map(|s| full_scope(&api_app_id_uri, s))
+        .map(|scope| full_scope(&api_app_id_uri, scope))
         .collect();
 
-    let redirect_path =
-        text(map, "OAUTH_REDIRECT_PATH")?.unwrap_or_else(|| "/oauth-callback".into());
+    let redirect_path = s
+        .oauth_redirect_path
+        .0
+        .unwrap_or_else(|| "/oauth-callback".into());
     if !redirect_path.starts_with('/')
         || redirect_path.starts_with("//")
         || redirect_path.contains(['?', '#'])
@@ -281,7 +388,7 @@ fn from_map(map: &Map) -> Result<AppConfig, ConfigError> {
         });
     }
 
-    let response_mode = match text(map, "OAUTH_RESPONSE_MODE")?.as_deref() {
+    let response_mode = match s.oauth_response_mode.0.as_deref() {
         None | Some("fragment") => ResponseMode::Fragment,
         Some("query") => ResponseMode::Query,
         Some(other) => {
@@ -293,7 +400,7 @@ fn from_map(map: &Map) -> Result<AppConfig, ConfigError> {
         }
     };
 
-    let roles_claim_text = text(map, "OAUTH_ROLES_CLAIM")?.unwrap_or_else(|| "roles".into());
+    let roles_claim_text = s.oauth_roles_claim.0.unwrap_or_else(|| "roles".into());
     let roles_claim: Vec<String> = roles_claim_text.split('.').map(str::to_string).collect();
     if roles_claim.iter().any(|segment| segment.is_empty()) {
         return Err(ConfigError::Invalid {
@@ -303,7 +410,7 @@ fn from_map(map: &Map) -> Result<AppConfig, ConfigError> {
         });
     }
 
-    let roles_token = match text(map, "OAUTH_ROLES_TOKEN")?.as_deref() {
+    let roles_token = match s.oauth_roles_token.0.as_deref() {
         None | Some("access_token") => RolesToken::AccessToken,
         Some("id_token") => RolesToken::IdToken,
         Some(other) => {
@@ -326,8 +433,8 @@ fn from_map(map: &Map) -> Result<AppConfig, ConfigError> {
             response_mode,
             roles_claim,
             roles_token,
-            prompt: text(map, "OAUTH_PROMPT")?,
-            domain_hint: text(map, "OAUTH_DOMAIN_HINT")?,
+            prompt: s.oauth_prompt.0,
+            domain_hint: s.oauth_domain_hint.0,
         }),
         api_base_url,
         api_name,
@@ -434,10 +541,14 @@ mod tests {
             (r#""VIEWS":"not json""#, "VIEWS"),
         ];
         for (extra, key) in cases {
-            let text = format!(
-                r#"{{"OAUTH_METADATA_URL":"https://idp/x","OAUTH_UI_APP_ID":"u","OAUTH_API_APP_ID":"a",{extra}}}"#
-            );
-            // The last of duplicate keys wins, so `extra` overrides the base.
+            let mut settings: serde_json::Map<String, Value> = serde_json::from_str(
+                r#"{"OAUTH_METADATA_URL":"https://idp/x","OAUTH_UI_APP_ID":"u","OAUTH_API_APP_ID":"a"}"#,
+            )
+            .unwrap();
+            let extra: serde_json::Map<String, Value> =
+                serde_json::from_str(&format!("{{{extra}}}")).unwrap();
+            settings.extend(extra);
+            let text = Value::Object(settings).to_string();
             let err = parse(&text).unwrap_err();
             assert_eq!(err.key(), Some(key), "{text}");
             assert!(err.to_string().contains(key));
@@ -448,20 +559,37 @@ mod tests {
     fn views_may_be_an_array_or_json_text() {
         let base = r#""OAUTH_ENABLED":false"#;
         let array = parse(&format!(
-            r#"{{{base},"VIEWS":[{{"id":"a","title":"A","path":"/a","body":{{"n":1.50}}}}]}}"#
+            r#"{{{base},"VIEWS":[{{"id":"a","title":"A","path":"/a","body":{{"n":1.5}}}}]}}"#
         ))
         .unwrap();
         let text = parse(&format!(
-            r#"{{{base},"VIEWS":"[{{\"id\":\"a\",\"title\":\"A\",\"path\":\"/a\",\"body\":{{\"n\":1.50}}}}]"}}"#
+            r#"{{{base},"VIEWS":"[{{\"id\":\"a\",\"title\":\"A\",\"path\":\"/a\",\"body\":{{\"n\":1.5}}}}]"}}"#
         ))
         .unwrap();
         assert_eq!(array.views, text.views);
-        assert_eq!(array.views[0].body_text(), "{\n  \"n\": 1.50\n}");
+        assert_eq!(array.views[0].body_text(), "{\n  \"n\": 1.5\n}");
         let err = parse(&format!(r#"{{{base},"VIEWS":"[{{\"id\":}}]"}}"#)).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "VIEWS in /config.json is invalid: expected a value at line 1 column 8."
+            "VIEWS in /config.json is invalid: expected value at line 1 column 8."
         );
+    }
+
+    #[test]
+    fn unknown_and_mistyped_keys_are_named() {
+        let err = parse(r#"{"OAUTH_ENABLED":false,"OAUTH_SCOPE":"API.call"}"#).unwrap_err();
+        assert_eq!(err, ConfigError::Unknown("OAUTH_SCOPE".into()));
+        assert!(err
+            .to_string()
+            .contains("OAUTH_SCOPE in /config.json is not a Gatehouse setting"));
+        assert!(err.to_string().contains("OAUTH_SCOPES"), "{err}");
+        let err = parse(r#"{"OAUTH_ENABLED":false,"API_NAME":{"x":1}}"#).unwrap_err();
+        assert_eq!(err.key(), Some("API_NAME"));
+        assert_eq!(
+            err.to_string(),
+            "API_NAME in /config.json is invalid: invalid type: map, expected a string."
+        );
+        assert_eq!(KEYS.len(), 15);
     }
 
     #[test]

@@ -1,68 +1,39 @@
 //! OpenID Connect Discovery 1.0: the provider metadata document and the rule that its `issuer`
 //! belongs to the configured authority (§4.3), with Entra's multi-tenant `{tenantid}` placeholder.
 
-use super::json::{self, quote, FieldError, Map};
-use std::fmt;
+use super::error::quoted;
+use serde::Deserialize;
+use thiserror::Error;
 
-/// The parts of the provider metadata Gatehouse uses.
-#[derive(Clone, Debug, PartialEq)]
+/// The parts of the provider metadata Gatehouse uses; other members of the document are ignored.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct ProviderMetadata {
     pub issuer: String,
     pub authorization_endpoint: String,
     pub token_endpoint: String,
     pub jwks_uri: String,
+    #[serde(default)]
     pub end_session_endpoint: Option<String>,
+    #[serde(default)]
     pub authorization_response_iss_parameter_supported: bool,
+    #[serde(default)]
     pub code_challenge_methods_supported: Option<Vec<String>>,
 }
 
-impl ProviderMetadata {
-    /// Reads the metadata fields; other members of the document are ignored.
-    fn from_map(map: &Map) -> Result<ProviderMetadata, FieldError> {
-        Ok(ProviderMetadata {
-            issuer: map.string("issuer")?,
-            authorization_endpoint: map.string("authorization_endpoint")?,
-            token_endpoint: map.string("token_endpoint")?,
-            jwks_uri: map.string("jwks_uri")?,
-            end_session_endpoint: map.opt_string("end_session_endpoint")?,
-            authorization_response_iss_parameter_supported: map
-                .opt_bool("authorization_response_iss_parameter_supported")?
-                .unwrap_or(false),
-            code_challenge_methods_supported: map
-                .opt_strings("code_challenge_methods_supported")?,
-        })
-    }
-}
-
 /// Why a discovery document cannot be used.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum DiscoveryError {
+    #[error("The identity provider's discovery document is not valid OpenID Connect metadata ({0}). Check OAUTH_METADATA_URL.")]
     NotJson(String),
+    #[error(
+        "The discovery document's issuer {} does not belong to OAUTH_METADATA_URL (expected {}).",
+        quoted(found),
+        quoted(expected)
+    )]
     IssuerMismatch { expected: String, found: String },
+    #[error("The identity provider does not support PKCE with S256, which Gatehouse requires.")]
     NoS256,
 }
-
-impl fmt::Display for DiscoveryError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DiscoveryError::NotJson(why) => write!(
-                f,
-                "The identity provider's discovery document is not valid OpenID Connect metadata ({why}). Check OAUTH_METADATA_URL."
-            ),
-            DiscoveryError::IssuerMismatch { expected, found } => write!(
-                f,
-                "The discovery document's issuer {} does not belong to OAUTH_METADATA_URL (expected {}).",
-                quote(found),
-                quote(expected)
-            ),
-            DiscoveryError::NoS256 => f.write_str(
-                "The identity provider does not support PKCE with S256, which Gatehouse requires.",
-            ),
-        }
-    }
-}
-
-impl std::error::Error for DiscoveryError {}
 
 const WELL_KNOWN: &str = "/.well-known/openid-configuration";
 /// Entra's multi-tenant authorities, whose metadata carries the `{tenantid}` placeholder.
@@ -82,12 +53,8 @@ pub fn authority_of(metadata_url: &str) -> &str {
 
 /// Parses and checks a discovery document fetched from `metadata_url`.
 pub fn parse(metadata_url: &str, text: &str) -> Result<ProviderMetadata, DiscoveryError> {
-    let value = json::parse(text).map_err(|e| DiscoveryError::NotJson(e.to_string()))?;
-    let map = value
-        .as_object()
-        .ok_or_else(|| DiscoveryError::NotJson("not a JSON object".into()))?;
-    let metadata =
-        ProviderMetadata::from_map(map).map_err(|e| DiscoveryError::NotJson(e.to_string()))?;
+    let metadata: ProviderMetadata =
+        serde_json::from_str(text).map_err(|e| DiscoveryError::NotJson(e.to_string()))?;
     check_issuer(metadata_url, &metadata.issuer)?;
     if let Some(methods) = &metadata.code_challenge_methods_supported {
         if !methods.iter().any(|m| m == "S256") {
@@ -199,9 +166,10 @@ mod tests {
             parse("https://i/.well-known/openid-configuration", text),
             Err(DiscoveryError::NoS256)
         );
-        assert_eq!(
-            parse("https://i", "{}"),
-            Err(DiscoveryError::NotJson("missing field \"issuer\"".into()))
+        let missing = parse("https://i", "{}").unwrap_err();
+        assert!(
+            missing.to_string().contains("missing field `issuer`"),
+            "{missing}"
         );
         assert!(matches!(
             parse("https://i", "[]"),

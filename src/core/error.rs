@@ -7,58 +7,45 @@ use super::config::ConfigError;
 use super::discovery::DiscoveryError;
 use super::id_token::IdTokenError;
 use super::token::TokenError;
-use std::fmt;
+use thiserror::Error;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Text from outside (a provider, a token, a configuration file) as a JSON string literal, for
+/// messages: quotes and control characters stay visible and nothing in it is interpreted.
+pub fn quoted(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_default()
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum AuthError {
-    Config(ConfigError),
-    Discovery(DiscoveryError),
-    /// A request to the provider failed before an answer arrived (offline, DNS, CORS).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Discovery(#[from] DiscoveryError),
+    /// A request to the provider failed before an answer arrived (offline, DNS, CORS, timeout).
+    #[error("Could not reach {url} while {during}: {detail}.")]
     Network {
         during: &'static str,
         url: String,
         detail: String,
     },
     /// The provider redirected back with `error` (RFC 6749 §4.1.2.1).
+    #[error("The identity provider returned {error}{}", description.as_deref().map_or_else(|| ".".to_string(), |d| format!(": {d}")))]
     Redirect {
         error: String,
         description: Option<String>,
     },
-    Callback(CallbackError),
-    Token(TokenError),
-    IdToken(IdTokenError),
+    #[error(transparent)]
+    Callback(#[from] CallbackError),
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    #[error(transparent)]
+    IdToken(#[from] IdTokenError),
     /// Refreshing is no longer possible; the person must sign in again.
-    SessionEnded {
-        detail: String,
-    },
+    #[error("Please sign in again. ({detail})")]
+    SessionEnded { detail: String },
     /// The browser lacks something Gatehouse needs (sessionStorage, WebCrypto).
+    #[error("{0}")]
     Browser(String),
-}
-
-impl From<ConfigError> for AuthError {
-    fn from(e: ConfigError) -> Self {
-        AuthError::Config(e)
-    }
-}
-impl From<DiscoveryError> for AuthError {
-    fn from(e: DiscoveryError) -> Self {
-        AuthError::Discovery(e)
-    }
-}
-impl From<CallbackError> for AuthError {
-    fn from(e: CallbackError) -> Self {
-        AuthError::Callback(e)
-    }
-}
-impl From<TokenError> for AuthError {
-    fn from(e: TokenError) -> Self {
-        AuthError::Token(e)
-    }
-}
-impl From<IdTokenError> for AuthError {
-    fn from(e: IdTokenError) -> Self {
-        AuthError::IdToken(e)
-    }
 }
 
 /// Entra error codes and what the operator or user should do about them.
@@ -102,31 +89,6 @@ impl AuthError {
         }
     }
 }
-
-impl fmt::Display for AuthError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AuthError::Config(e) => e.fmt(f),
-            AuthError::Discovery(e) => e.fmt(f),
-            AuthError::Network {
-                during,
-                url,
-                detail,
-            } => write!(f, "Could not reach {url} while {during}: {detail}."),
-            AuthError::Redirect { error, description } => match description {
-                Some(d) => write!(f, "The identity provider returned {error}: {d}"),
-                None => write!(f, "The identity provider returned {error}."),
-            },
-            AuthError::Callback(e) => e.fmt(f),
-            AuthError::Token(e) => e.fmt(f),
-            AuthError::IdToken(e) => e.fmt(f),
-            AuthError::SessionEnded { detail } => write!(f, "Please sign in again. ({detail})"),
-            AuthError::Browser(what) => f.write_str(what),
-        }
-    }
-}
-
-impl std::error::Error for AuthError {}
 
 #[cfg(test)]
 mod tests {

@@ -3,9 +3,10 @@
 //! refreshed ID token must name the same issuer and subject.
 
 use super::discovery::expected_issuer;
-use super::json::{quote, Value};
+use super::error::quoted;
 use super::jwt::Jwt;
-use std::fmt;
+use serde_json::Value;
+use thiserror::Error;
 
 /// Allowed clock difference between this machine and the provider, in seconds.
 pub const CLOCK_TOLERANCE_S: f64 = 300.0;
@@ -26,71 +27,41 @@ pub struct Expectations<'a> {
 }
 
 /// Which check an ID token failed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum IdTokenError {
+    #[error("The ID token is malformed: {0}.")]
     Malformed(String),
+    #[error("The ID token is signed with {}, which is not accepted (RS256/RS384/RS512 only).", quoted(.0))]
     Algorithm(String),
+    #[error(
+        "The ID token's issuer (iss) is {}, not the configured provider {}.",
+        quoted(found),
+        quoted(expected)
+    )]
     Issuer { expected: String, found: String },
+    #[error(
+        "The ID token is not meant for this application (aud does not contain its client id)."
+    )]
     Audience,
+    #[error("The ID token was issued to another application (azp).")]
     AuthorizedParty,
+    #[error("The ID token has expired (check this computer's clock).")]
     Expired,
+    #[error("The ID token is dated in the future (check this computer's clock).")]
     IssuedInFuture,
+    #[error("The ID token has no usable {0} claim.")]
     MissingTime(&'static str),
+    #[error("The ID token does not carry the nonce of this sign-in (possible replay).")]
     Nonce,
+    #[error("The ID token has no subject (sub).")]
     MissingSubject,
+    #[error("The ID token after refresh names a different user or issuer than before.")]
     SubjectChanged,
+    #[error("The ID token has an invalid signature.")]
     BadSignature,
+    #[error("The ID token is signed with key {}, which the provider does not publish.", quoted(.0))]
     UnknownKey(String),
 }
-
-impl fmt::Display for IdTokenError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self {
-            IdTokenError::Malformed(why) => return write!(f, "The ID token is malformed: {why}."),
-            IdTokenError::Algorithm(alg) => {
-                return write!(
-                    f,
-                    "The ID token is signed with {}, which is not accepted \
-                     (RS256/RS384/RS512 only).",
-                    quote(alg)
-                )
-            }
-            IdTokenError::Issuer { expected, found } => {
-                return write!(
-                    f,
-                    "The ID token's issuer (iss) is {}, not the configured provider {}.",
-                    quote(found),
-                    quote(expected)
-                )
-            }
-            IdTokenError::UnknownKey(kid) => {
-                return write!(
-                    f,
-                    "The ID token is signed with key {}, which the provider does not publish.",
-                    quote(kid)
-                )
-            }
-            IdTokenError::Audience => {
-                "is not meant for this application (aud does not contain its client id)"
-            }
-            IdTokenError::AuthorizedParty => "was issued to another application (azp)",
-            IdTokenError::Expired => "has expired (check this computer's clock)",
-            IdTokenError::IssuedInFuture => "is dated in the future (check this computer's clock)",
-            IdTokenError::MissingTime(claim) => {
-                return write!(f, "The ID token has no usable {claim} claim.")
-            }
-            IdTokenError::Nonce => "does not carry the nonce of this sign-in (possible replay)",
-            IdTokenError::MissingSubject => "has no subject (sub)",
-            IdTokenError::SubjectChanged => {
-                "after refresh names a different user or issuer than before"
-            }
-            IdTokenError::BadSignature => "has an invalid signature",
-        };
-        write!(f, "The ID token {what}.")
-    }
-}
-
-impl std::error::Error for IdTokenError {}
 
 /// Decodes the token and checks the algorithm header (before any key is fetched).
 pub fn decode(token: &str) -> Result<Jwt, IdTokenError> {

@@ -1,7 +1,8 @@
 //! JSON Web Key Sets (RFC 7517): choosing the key that verifies a token. The choice is pure; the
 //! signature check itself runs in the browser's WebCrypto (`browser::signature`).
 
-use super::json::{self, Map, Value};
+use serde::Deserialize;
+use serde_json::Value;
 
 /// An RSA public key, reduced to what verification needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -11,30 +12,39 @@ pub struct RsaKey {
     pub e: String,
 }
 
+/// One member of a key set, as much of it as the choice needs (RFC 7517 §4, §6.3.1).
+#[derive(Deserialize)]
+struct Jwk {
+    kty: String,
+    #[serde(rename = "use")]
+    usage: Option<String>,
+    kid: Option<String>,
+    n: String,
+    e: String,
+}
+
+/// The key set document; its members are read one by one so that one odd key spoils nothing.
+#[derive(Deserialize)]
+struct KeySet {
+    keys: Vec<Value>,
+}
+
 /// Parses a key set, keeping the RSA signing keys; `None` if it is not a JWKS. A malformed
 /// key is skipped like a key of another type.
 pub fn parse(text: &str) -> Option<Vec<RsaKey>> {
-    let set = json::parse(text).ok()?;
-    let keys = set.get("keys")?.as_array()?;
+    let set: KeySet = serde_json::from_str(text).ok()?;
     Some(
-        keys.iter()
-            .filter_map(Value::as_object)
-            .filter_map(rsa_signing_key)
+        set.keys
+            .into_iter()
+            .filter_map(|key| serde_json::from_value::<Jwk>(key).ok())
+            .filter(|jwk| jwk.kty == "RSA" && jwk.usage.as_deref().is_none_or(|u| u == "sig"))
+            .map(|jwk| RsaKey {
+                kid: jwk.kid,
+                n: jwk.n,
+                e: jwk.e,
+            })
             .collect(),
     )
-}
-
-fn rsa_signing_key(key: &Map) -> Option<RsaKey> {
-    let kty = key.opt_string("kty").ok()?;
-    let use_ = key.opt_string("use").ok()?;
-    if kty.as_deref() != Some("RSA") || use_.is_some_and(|u| u != "sig") {
-        return None;
-    }
-    Some(RsaKey {
-        kid: key.opt_string("kid").ok()?,
-        n: key.string("n").ok()?,
-        e: key.string("e").ok()?,
-    })
 }
 
 /// The key for a token's `kid`; without a `kid`, the only key of the set (RFC 7515 §4.1.4).

@@ -2,48 +2,41 @@
 //! signature kept for verification. Decoding is not validation: see `id_token.rs` for the checks
 //! and the browser's WebCrypto for the signature.
 
-use super::base64url;
-use super::json::{self, Map, Value};
-use std::fmt;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde_json::{Map, Value};
+use thiserror::Error;
 
 /// A decoded (not yet trusted) JWT.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Jwt {
-    pub header: Map,
-    pub claims: Map,
+    pub header: Map<String, Value>,
+    pub claims: Map<String, Value>,
     /// `base64url(header) || '.' || base64url(payload)`: the bytes the signature covers.
     pub signing_input: String,
     pub signature: Vec<u8>,
 }
 
 /// Why a token could not even be decoded.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum JwtError {
+    #[error("the token is not a JWT (expected three dot-separated parts)")]
     NotThreeParts,
+    #[error("the token's {0} is not valid base64url")]
     BadBase64(&'static str),
+    #[error("the token's {0} is not a JSON object")]
     NotJsonObject(&'static str),
 }
 
-impl fmt::Display for JwtError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            JwtError::NotThreeParts => {
-                f.write_str("the token is not a JWT (expected three dot-separated parts)")
-            }
-            JwtError::BadBase64(part) => write!(f, "the token's {part} is not valid base64url"),
-            JwtError::NotJsonObject(part) => write!(f, "the token's {part} is not a JSON object"),
-        }
-    }
+/// Strict base64url as JWS requires (RFC 7515 §2): no padding, no non-canonical trailing bits.
+fn base64url(part: &str, name: &'static str) -> Result<Vec<u8>, JwtError> {
+    URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| JwtError::BadBase64(name))
 }
 
-impl std::error::Error for JwtError {}
-
-fn json_part(part: &str, name: &'static str) -> Result<Map, JwtError> {
-    let bytes = base64url::decode(part.trim_end_matches('=')).ok_or(JwtError::BadBase64(name))?;
-    match json::parse_bytes(&bytes) {
-        Ok(Value::Object(map)) => Ok(map),
-        _ => Err(JwtError::NotJsonObject(name)),
-    }
+fn json_part(part: &str, name: &'static str) -> Result<Map<String, Value>, JwtError> {
+    serde_json::from_slice(&base64url(part, name)?).map_err(|_| JwtError::NotJsonObject(name))
 }
 
 impl Jwt {
@@ -58,7 +51,7 @@ impl Jwt {
             header: json_part(h, "header")?,
             claims: json_part(p, "payload")?,
             signing_input: format!("{h}.{p}"),
-            signature: base64url::decode(s).ok_or(JwtError::BadBase64("signature"))?,
+            signature: base64url(s, "signature")?,
         })
     }
 
@@ -88,9 +81,9 @@ impl Jwt {
 pub fn test_token(header: &serde_json::Value, claims: &serde_json::Value) -> String {
     format!(
         "{}.{}.{}",
-        base64url::encode(header.to_string()),
-        base64url::encode(claims.to_string()),
-        base64url::encode(b"signature")
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string()),
+        URL_SAFE_NO_PAD.encode(b"signature")
     )
 }
 
@@ -122,6 +115,16 @@ mod tests {
             Jwt::decode("!!.e30.sig"),
             Err(JwtError::BadBase64("header"))
         );
+        // JWS allows no padding and no stray bits: "e30" is "{}", "e30=" and "e31" are not it.
+        assert_eq!(
+            Jwt::decode("e30=.e30.c2ln"),
+            Err(JwtError::BadBase64("header"))
+        );
+        assert_eq!(
+            Jwt::decode("e30.e31.c2ln"),
+            Err(JwtError::BadBase64("payload"))
+        );
+        assert!(Jwt::decode("e30.e30.c2ln").is_ok());
         // "W10" is base64url for "[]": valid JSON but not an object.
         assert_eq!(
             Jwt::decode("e30.W10.c2ln"),

@@ -3,14 +3,12 @@
 
 pub mod api;
 pub mod authorize;
-pub mod base64url;
 pub mod callback;
 pub mod config;
 pub mod discovery;
 pub mod duration;
 pub mod error;
 pub mod id_token;
-pub mod json;
 pub mod jwks;
 pub mod jwt;
 pub mod logout;
@@ -18,9 +16,7 @@ pub mod pkce;
 pub mod query;
 pub mod refresh;
 pub mod roles;
-pub mod route;
 pub mod session;
-pub mod sha256;
 pub mod tab_sync;
 pub mod token;
 pub mod views;

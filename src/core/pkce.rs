@@ -4,7 +4,10 @@
 //! Randomness is passed in as bytes so every function here is deterministic and testable; the
 //! browser layer draws the bytes from `crypto.getRandomValues` (getrandom).
 
-use super::{base64url, sha256};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::fmt;
 
 /// Number of random bytes behind a verifier: 32 bytes give the 43-character verifier RFC 7636 §4.1
@@ -12,14 +15,30 @@ use std::fmt;
 pub const VERIFIER_BYTES: usize = 32;
 
 /// The secret half of PKCE. Kept in this tab's sessionStorage until the code is redeemed; never
-/// printed (its `Debug` is redacted) and never compared for equality.
-#[derive(Clone)]
+/// printed (its `Debug` is redacted) and never compared for equality. Stored as its text; a
+/// stored value that is not a valid verifier does not deserialise.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub struct CodeVerifier(String);
+
+impl From<CodeVerifier> for String {
+    fn from(verifier: CodeVerifier) -> String {
+        verifier.0
+    }
+}
+
+impl TryFrom<String> for CodeVerifier {
+    type Error = &'static str;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        CodeVerifier::parse(&value).ok_or("not a PKCE code verifier (RFC 7636 §4.1)")
+    }
+}
 
 impl CodeVerifier {
     /// Builds a verifier from random bytes: base64url without padding (RFC 7636 §4.1, appendix B).
     pub fn from_random_bytes(bytes: &[u8; VERIFIER_BYTES]) -> Self {
-        Self(base64url::encode(bytes))
+        Self(URL_SAFE_NO_PAD.encode(bytes))
     }
 
     /// Accepts an existing verifier if it has the length and alphabet RFC 7636 §4.1 requires.
@@ -33,7 +52,7 @@ impl CodeVerifier {
 
     /// The `code_challenge` for method `S256`: base64url(SHA-256(ascii(verifier))).
     pub fn challenge(&self) -> String {
-        base64url::encode(sha256::digest(self.0.as_bytes()))
+        URL_SAFE_NO_PAD.encode(Sha256::digest(self.0.as_bytes()))
     }
 
     /// The verifier itself, for the token request body only.
@@ -50,7 +69,7 @@ impl fmt::Debug for CodeVerifier {
 
 /// An opaque single-use random string (for `state` and `nonce`): 16 random bytes, base64url.
 pub fn random_token(bytes: &[u8; 16]) -> String {
-    base64url::encode(bytes)
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 #[cfg(test)]

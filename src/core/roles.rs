@@ -4,10 +4,10 @@
 //! strings or one space-separated string. Following clinical-mdr-api, `<Resource>.Write` implies
 //! `<Resource>.Read`.
 
-use super::json::{Map, Value};
+use serde_json::{Map, Value};
 
 /// The roles at `path` in `claims`; an absent claim means no roles (Entra omits it then).
-pub fn roles_at(claims: &Map, path: &[String]) -> Vec<String> {
+pub fn roles_at(claims: &Map<String, Value>, path: &[String]) -> Vec<String> {
     let mut current: Option<&Value> = None;
     for (i, segment) in path.iter().enumerate() {
         current = if i == 0 {
@@ -48,11 +48,10 @@ pub fn grants_any(held: &[String], any: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::json;
     use serde_json::json;
 
-    fn claims(v: serde_json::Value) -> Map {
-        json::from_serde(&v).as_object().unwrap().clone()
+    fn claims(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
     }
 
     fn path(p: &str) -> Vec<String> {

@@ -3,11 +3,11 @@
 //! sessionStorage; a record of another version, or one that does not parse, is discarded.
 
 use super::config::{OAuthConfig, RolesToken};
-use super::json::{self, Map, Number, Value};
 use super::jwt::Jwt;
 use super::refresh;
 use super::roles::roles_at;
 use super::token::TokenSet;
+use serde::{Deserialize, Serialize, Serializer};
 use std::fmt;
 
 /// The sessionStorage key of the session record.
@@ -15,8 +15,9 @@ pub const SESSION_KEY: &str = "gatehouse.session";
 /// Bumped whenever the record's shape changes; older records are dropped, not migrated.
 pub const SESSION_VERSION: u32 = 1;
 
-/// Tokens and timing of one signed-in session.
-#[derive(Clone, PartialEq)]
+/// Tokens and timing of one signed-in session. Stored with these field names; times are written
+/// in whole milliseconds (records from builds that wrote fractions still read).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
     pub version: u32,
     pub access_token: String,
@@ -24,11 +25,26 @@ pub struct Session {
     pub id_token: Option<String>,
     pub scope: Option<String>,
     /// When the access token expires, in ms since the epoch (this machine's clock).
+    #[serde(serialize_with = "whole_ms")]
     pub expires_at_ms: f64,
     /// When the current access token was obtained.
+    #[serde(serialize_with = "whole_ms")]
     pub obtained_at_ms: f64,
     /// When the session was last refreshed, if ever.
+    #[serde(serialize_with = "whole_ms_or_null")]
     pub refreshed_at_ms: Option<f64>,
+}
+
+/// Writes a time in whole milliseconds.
+pub(crate) fn whole_ms<S: Serializer>(ms: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_i64(*ms as i64)
+}
+
+fn whole_ms_or_null<S: Serializer>(ms: &Option<f64>, serializer: S) -> Result<S::Ok, S::Error> {
+    match ms {
+        Some(ms) => whole_ms(ms, serializer),
+        None => serializer.serialize_none(),
+    }
 }
 
 impl fmt::Debug for Session {
@@ -85,44 +101,15 @@ impl Session {
         }
     }
 
-    /// The record as a JSON object with the field names above; times in whole milliseconds.
-    pub fn to_value(&self) -> Value {
-        let ms = |t: f64| Value::from(Number::truncated(t));
-        Map::from_pairs(vec![
-            ("version", Number::from(u64::from(self.version)).into()),
-            ("access_token", self.access_token.as_str().into()),
-            ("refresh_token", self.refresh_token.as_deref().into()),
-            ("id_token", self.id_token.as_deref().into()),
-            ("scope", self.scope.as_deref().into()),
-            ("expires_at_ms", ms(self.expires_at_ms)),
-            ("obtained_at_ms", ms(self.obtained_at_ms)),
-            ("refreshed_at_ms", self.refreshed_at_ms.map(ms).into()),
-        ])
-        .into()
-    }
-
+    /// The stored record.
     pub fn to_json(&self) -> String {
-        self.to_value().to_string()
-    }
-
-    /// Reads the record's fields (unchecked: see `restore`); `None` if one is missing or of the
-    /// wrong type.
-    pub fn from_map(map: &Map) -> Option<Session> {
-        Some(Session {
-            version: u32::try_from(map.get("version")?.as_u64()?).ok()?,
-            access_token: map.string("access_token").ok()?,
-            refresh_token: map.opt_string("refresh_token").ok()?,
-            id_token: map.opt_string("id_token").ok()?,
-            scope: map.opt_string("scope").ok()?,
-            expires_at_ms: map.number("expires_at_ms").ok()?,
-            obtained_at_ms: map.number("obtained_at_ms").ok()?,
-            refreshed_at_ms: map.opt_number("refreshed_at_ms").ok()?,
-        })
+        // A struct of strings and numbers always serialises.
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     /// Restores a stored record, or `None` if it is corrupt or of another version.
     pub fn restore(text: &str) -> Option<Session> {
-        let session = Session::from_map(json::parse(text).ok()?.as_object()?)?;
+        let session: Session = serde_json::from_str(text).ok()?;
         (session.version == SESSION_VERSION
             && !session.access_token.is_empty()
             && session.expires_at_ms.is_finite())

@@ -5,9 +5,11 @@
 //! same-origin BroadcastChannel. Tabs are matched by a fingerprint of the refresh token, so no
 //! tab adopts a session that was never its own.
 
-use super::json::{self, Map, Value};
 use super::session::Session;
-use super::{base64url, sha256};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 /// Name of the Web Lock held while refreshing and of the BroadcastChannel.
 pub const CHANNEL: &str = "gatehouse.session";
@@ -19,11 +21,13 @@ pub fn fingerprint(session: &Session) -> String {
         .refresh_token
         .as_deref()
         .unwrap_or(&session.access_token);
-    base64url::encode(&sha256::digest(secret.as_bytes())[..16])
+    URL_SAFE_NO_PAD.encode(&Sha256::digest(secret.as_bytes())[..16])
 }
 
-/// What one tab tells the others.
-#[derive(Clone, Debug, PartialEq)]
+/// What one tab tells the others. The wire form is one flat object: `{"kind": "refreshed" |
+/// "signed_out", "previous": …, "session": {…}}`, the session only when refreshed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TabMessage {
     /// The session with fingerprint `previous` was refreshed; here is its successor.
     Refreshed { previous: String, session: Session },
@@ -31,36 +35,14 @@ pub enum TabMessage {
     SignedOut { previous: String },
 }
 
-/// The wire form is one flat object: `{"kind": "refreshed" | "signed_out", "previous": …,
-/// "session": {…}}`, the session only when refreshed.
 impl TabMessage {
     pub fn to_json(&self) -> String {
-        let (kind, previous, session) = match self {
-            TabMessage::Refreshed { previous, session } => ("refreshed", previous, Some(session)),
-            TabMessage::SignedOut { previous } => ("signed_out", previous, None),
-        };
-        let mut wire = Map::from_pairs(vec![
-            ("kind", kind.into()),
-            ("previous", previous.as_str().into()),
-        ]);
-        if let Some(session) = session {
-            wire.insert("session".into(), session.to_value());
-        }
-        Value::from(wire).to_string()
+        // Strings and numbers only: always serialises.
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     pub fn parse(text: &str) -> Option<TabMessage> {
-        let wire = json::parse(text).ok()?;
-        let wire = wire.as_object()?;
-        let previous = wire.string("previous").ok()?;
-        match wire.string("kind").ok()?.as_str() {
-            "refreshed" => Some(TabMessage::Refreshed {
-                previous,
-                session: Session::from_map(wire.get("session")?.as_object()?)?,
-            }),
-            "signed_out" => Some(TabMessage::SignedOut { previous }),
-            _ => None,
-        }
+        serde_json::from_str(text).ok()
     }
 
     /// What a tab holding `current` should do with this message.

@@ -1,53 +1,40 @@
 //! API views declared in `config.json` under `VIEWS`, so one build fronts any API: each is a
 //! navigation entry that calls one endpoint, gated by roles.
 
-use super::json::{self, quote, FieldError, Map, Value};
+use super::error::quoted;
+use serde::Deserialize;
+use serde_json::Value;
 
 /// One API view.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ApiView {
     /// URL-safe identifier: the route is `/views/<id>`, the test hook `view-<id>`.
     pub id: String,
     pub title: String,
     /// `GET` unless given.
+    #[serde(default = "get")]
     pub method: String,
     /// Path below `API_BASE_URL`, starting with `/`.
     pub path: String,
     /// The view is available with any one of these roles (empty: any signed-in user).
+    #[serde(default)]
     pub roles: Vec<String>,
     /// JSON body template for POST/PUT/PATCH, editable before sending.
+    #[serde(default)]
     pub body: Option<Value>,
+    #[serde(default)]
     pub description: Option<String>,
 }
 
-/// The fields a view may have; any other is a mistake (a typo such as `role`).
-const FIELDS: [&str; 7] = [
-    "id",
-    "title",
-    "method",
-    "path",
-    "roles",
-    "body",
-    "description",
-];
+fn get() -> String {
+    "GET".into()
+}
 
 const EXAMPLE: &str =
     r#"{"id":"studies","title":"Studies","path":"/studies","roles":["Study.Read"]}"#;
 
 impl ApiView {
-    fn from_map(map: &Map) -> Result<ApiView, FieldError> {
-        map.deny_unknown(&FIELDS)?;
-        Ok(ApiView {
-            id: map.string("id")?,
-            title: map.string("title")?,
-            method: map.opt_string("method")?.unwrap_or_else(|| "GET".into()),
-            path: map.string("path")?,
-            roles: map.opt_strings("roles")?.unwrap_or_default(),
-            body: map.get("body").filter(|b| !b.is_null()).cloned(),
-            description: map.opt_string("description")?,
-        })
-    }
-
     pub fn sends_body(&self) -> bool {
         matches!(self.method.as_str(), "POST" | "PUT" | "PATCH")
     }
@@ -56,48 +43,51 @@ impl ApiView {
     pub fn body_text(&self) -> String {
         self.body
             .as_ref()
-            .map(json::to_string_pretty)
+            .and_then(|body| serde_json::to_string_pretty(body).ok())
             .unwrap_or_default()
+    }
+
+    /// The first rule of a usable view this one breaks, if any.
+    fn problem(&self, earlier: &[ApiView]) -> Option<&'static str> {
+        let id_ok = !self.id.is_empty()
+            && self
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !id_ok {
+            Some("id must be letters, digits, - or _")
+        } else if earlier.iter().any(|v| v.id == self.id) {
+            Some("id is used twice")
+        } else if !matches!(
+            self.method.as_str(),
+            "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
+        ) {
+            Some("method must be GET, POST, PUT, PATCH or DELETE")
+        } else if !self.path.starts_with('/') || self.path.starts_with("//") {
+            Some("path must start with a single /")
+        } else {
+            None
+        }
     }
 }
 
 /// Parses and checks the `VIEWS` value; the error says which view and what is wrong.
-pub fn parse(value: &Value) -> Result<Vec<ApiView>, String> {
-    let items = value
-        .as_array()
-        .ok_or_else(|| format!("it must be a list of views such as [{EXAMPLE}]"))?;
+pub fn parse(value: Value) -> Result<Vec<ApiView>, String> {
+    let Value::Array(items) = value else {
+        return Err(format!("it must be a list of views such as [{EXAMPLE}]"));
+    };
     let mut views: Vec<ApiView> = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
+    for (i, item) in items.into_iter().enumerate() {
         let at = |what: &str| match item.get("id").and_then(Value::as_str) {
-            Some(id) => format!("view {} ({}): {what}", i + 1, quote(id)),
+            Some(id) => format!("view {} ({}): {what}", i + 1, quoted(id)),
             None => format!("view {}: {what}", i + 1),
         };
-        let map = item
-            .as_object()
-            .ok_or_else(|| at(&format!("expected an object such as {EXAMPLE}")))?;
-        let view = ApiView::from_map(map).map_err(|e| match e {
-            FieldError::Unknown(_) => at(&format!("{e} (the fields are {})", FIELDS.join(", "))),
-            _ => at(&e.to_string()),
-        })?;
-        if view.id.is_empty()
-            || !view
-                .id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
-            return Err(at("id must be letters, digits, - or _"));
+        if !item.is_object() {
+            return Err(at(&format!("expected an object such as {EXAMPLE}")));
         }
-        if views.iter().any(|v| v.id == view.id) {
-            return Err(at("id is used twice"));
-        }
-        if !matches!(
-            view.method.as_str(),
-            "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
-        ) {
-            return Err(at("method must be GET, POST, PUT, PATCH or DELETE"));
-        }
-        if !view.path.starts_with('/') || view.path.starts_with("//") {
-            return Err(at("path must start with a single /"));
+        let view = ApiView::deserialize(&item).map_err(|e| at(&e.to_string()))?;
+        if let Some(problem) = view.problem(&views) {
+            return Err(at(problem));
         }
         views.push(view);
     }
@@ -110,7 +100,7 @@ mod tests {
     use serde_json::json;
 
     fn parse(value: &serde_json::Value) -> Result<Vec<ApiView>, String> {
-        super::parse(&json::from_serde(value))
+        super::parse(value.clone())
     }
 
     #[test]
@@ -149,19 +139,19 @@ mod tests {
             ),
             (
                 json!([{"id": "a", "title": "t", "path": "/x", "role": "typo"}]),
-                "view 1 (\"a\"): unknown field \"role\" (the fields are id, title",
+                "view 1 (\"a\"): unknown field `role`, expected one of `id`, `title`",
             ),
             (
                 json!([{"id": "a", "title": "t", "path": "/x"}, {"id": "b", "title": "t"}]),
-                "view 2 (\"b\"): missing field \"path\"",
+                "view 2 (\"b\"): missing field `path`",
             ),
             (
                 json!([{"title": "t", "path": "/x"}]),
-                "view 1: missing field \"id\"",
+                "view 1: missing field `id`",
             ),
             (
                 json!([{"id": "a", "title": "t", "path": "/x", "roles": "r"}]),
-                "field \"roles\" must be a list of strings",
+                "invalid type: string \"r\", expected a sequence",
             ),
             (json!(["studies"]), "view 1: expected an object such as"),
         ];

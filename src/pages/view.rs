@@ -8,38 +8,48 @@ use crate::components::json_tree::JsonTree;
 use crate::components::progress::Progress;
 use crate::components::require_role::NotPermitted;
 use crate::core::api::Outcome;
-use crate::core::json;
 use crate::core::views::ApiView;
 use crate::pages::not_found::NotFoundPage;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::hooks::use_params_map;
 
+/// The page for the `:id` in the route; rebuilt when the id changes.
 #[component]
-pub fn ViewPage(id: String) -> impl IntoView {
+pub fn ViewPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let auth = use_auth();
-    let Some(api_view) = auth
-        .config
-        .with_value(|c| c.views.iter().find(|v| v.id == id).cloned())
-    else {
-        return view! { <NotFoundPage/> }.into_any();
-    };
+    move || {
+        let found = auth
+            .config
+            .with_value(|c| c.views.iter().find(|v| v.id == id.get()).cloned());
+        match found {
+            Some(api_view) => view! { <GatedConsole api_view/> }.into_any(),
+            None => view! { <NotFoundPage/> }.into_any(),
+        }
+    }
+}
+
+/// The console when the person's roles allow the view, else "not permitted".
+#[component]
+fn GatedConsole(api_view: ApiView) -> impl IntoView {
+    let auth = use_auth();
     // A memo, so the console is rebuilt only when the permission changes, not on every auth
     // state change (a refresh toggles flags inside `SignedIn`).
     let roles = api_view.roles.clone();
     let allowed = Memo::new(move |_| auth.has_any_role(&roles));
+    let required = api_view.roles.clone();
     view! {
-        {move || if allowed.get() {
-            view! { <ApiConsole api_view=api_view.clone()/> }.into_any()
-        } else {
-            view! { <NotPermitted any=api_view.roles.clone()/> }.into_any()
-        }}
+        <Show when=move || allowed.get() fallback=move || view! { <NotPermitted any=required.clone()/> }>
+            <ApiConsole api_view=api_view.clone()/>
+        </Show>
     }
-    .into_any()
 }
 
 /// Where the console is: nothing sent yet, a call in flight, its result, or a body that is not
 /// JSON (then nothing was sent).
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 enum Call {
     Idle,
     Busy,
@@ -57,26 +67,28 @@ fn ApiConsole(api_view: ApiView) -> impl IntoView {
     let method = api_view.method.clone();
     let path = api_view.path.clone();
 
-    let run = move || {
-        let body_text = sends_body.then(|| {
+    let run = Callback::new(move |()| {
+        let body = sends_body.then(|| {
             editor
                 .get_untracked()
                 .map(|e| e.value())
                 .unwrap_or_default()
         });
-        if let Some(Err(e)) = body_text.as_deref().map(json::parse) {
+        if let Some(Err(e)) = body
+            .as_deref()
+            .map(serde_json::from_str::<serde_json::Value>)
+        {
             call.set(Call::BadBody(format!("The body is not valid JSON: {e}")));
             return;
         }
         call.set(Call::Busy);
         let (method, path) = (method.clone(), path.clone());
         spawn_local(async move {
-            call.set(Call::Done(api::call(auth, &method, &path, body_text).await));
+            call.set(Call::Done(api::call(auth, &method, &path, body).await));
         });
-    };
-    let run = StoredValue::new_local(run);
+    });
     if !sends_body {
-        run.with_value(|r| r());
+        run.run(());
     }
 
     view! {
@@ -84,15 +96,19 @@ fn ApiConsole(api_view: ApiView) -> impl IntoView {
             <h1>{api_view.title.clone()}</h1>
             {api_view.description.clone().map(|d| view! { <p class="muted">{d}</p> })}
             <p class="request mono"><span class="method">{api_view.method.clone()}</span>" "{api_view.path.clone()}</p>
-            {sends_body.then(|| view! {
+            <Show when=move || sends_body>
                 <label for="api-body">"Request body (JSON)"</label>
                 <textarea id="api-body" data-testid="api-body" rows="8" spellcheck="false" node_ref=editor>
                     {api_view.body_text()}
                 </textarea>
-            })}
+            </Show>
             <div class="actions">
-                <button class="button primary" data-testid="api-run" disabled=move || call.with(|c| matches!(c, Call::Busy)).then_some("")
-                    on:click=move |_| run.with_value(|r| r())>
+                <button
+                    class="button primary"
+                    data-testid="api-run"
+                    disabled=move || matches!(call.get(), Call::Busy)
+                    on:click=move |_| run.run(())
+                >
                     {if sends_body { "Send" } else { "Reload" }}
                 </button>
             </div>
@@ -102,28 +118,31 @@ fn ApiConsole(api_view: ApiView) -> impl IntoView {
                 Call::Idle => view! { <p class="muted">"Not sent yet."</p> }.into_any(),
                 Call::Busy => view! { <Progress label="Calling the API…"/> }.into_any(),
                 Call::BadBody(e) => view! { <p class="warning" role="alert" data-testid="api-body-error">{e}</p> }.into_any(),
-                Call::Done(r) => result_view(r, run).into_any(),
+                Call::Done(result) => view! { <CallResult result retry=run/> }.into_any(),
             }}
         </section>
     }
 }
 
 /// The status, any warning (with a retry when that can help), a 403 explained, and the body.
-fn result_view(r: ApiResult, run: StoredValue<impl Fn() + 'static, LocalStorage>) -> impl IntoView {
-    let problem = r.problem().map(|(text, retry)| view! {
-        <div class="warning" role="alert" data-testid=retry.then_some("api-error")>
-            <p>{text}</p>
-            {retry.then(|| view! {
-                <button class="button" data-testid="api-retry" on:click=move |_| run.with_value(|r| r())>"Try again"</button>
-            })}
-        </div>
+#[component]
+fn CallResult(result: ApiResult, retry: Callback<()>) -> impl IntoView {
+    let problem = result.problem().map(|(text, can_retry)| {
+        view! {
+            <div class="warning" role="alert" data-testid=can_retry.then_some("api-error")>
+                <p>{text}</p>
+                <Show when=move || can_retry>
+                    <button class="button" data-testid="api-retry" on:click=move |_| retry.run(())>"Try again"</button>
+                </Show>
+            </div>
+        }
     });
     let ApiResult::Response {
         status,
         outcome,
         json,
         text,
-    } = r
+    } = result
     else {
         return problem.into_any();
     };

@@ -79,7 +79,7 @@ describe('role-aware UI', () => {
     await app.testId('api-body').fill('{"study_number": "1",}');
     await app.testId('api-run').click();
     await app.testId('api-body-error').waitFor();
-    assert.match(await app.testId('api-body-error').innerText(), /not valid JSON: expected a key in double quotes at line 1 column 22/);
+    assert.match(await app.testId('api-body-error').innerText(), /not valid JSON: trailing comma at line 1 column 22/);
     assert.deepEqual(posts, [], 'an invalid body is not sent');
     await app.testId('api-body').fill(JSON.stringify({ study_number: '4242', acronym: 'E2E', title: 'Made by a test' }));
     await app.testId('api-run').click();
