@@ -1,20 +1,20 @@
 //! The application root: captures the start-up URL, loads `/config.json`, then renders the shell
 //! (header + page for the current auth state) inside the router.
 
-use crate::auth::{Auth, BootUrl, Phase};
-use crate::browser::http;
 use crate::components::auth_error::AuthErrorPanel;
 use crate::components::header::Header;
 use crate::components::progress::Progress;
 use crate::components::views_nav::ViewsNav;
-use crate::core::config::{self, AppConfig, ConfigError};
+use crate::config::{self, AppConfig, ConfigError};
 use crate::pages::config_error::ConfigErrorPage;
 use crate::pages::home::HomePage;
 use crate::pages::landing::LandingPage;
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::view::ViewPage;
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
+use leptos_entra_oidc::browser::http;
+use leptos_entra_oidc::{use_auth, AuthProvider, BootUrl, Phase};
+use leptos_router::components::{FlatRoutes, Route, Router};
 use leptos_router::path;
 
 async fn load_config() -> Result<AppConfig, ConfigError> {
@@ -42,16 +42,31 @@ pub fn start() {
             indicator.remove();
         }
         leptos::mount::mount_to_body(move || match config {
-            Ok(config) => view! { <Router><Shell config boot/></Router> }.into_any(),
+            Ok(config) => {
+                let oidc = config.oauth.clone();
+                provide_context(StoredValue::new(config));
+                view! {
+                    <Router>
+                        <AuthProvider config=oidc boot>
+                            <Shell/>
+                        </AuthProvider>
+                    </Router>
+                }
+                .into_any()
+            }
             Err(error) => view! { <ConfigErrorPage error/> }.into_any(),
         });
     });
 }
 
+/// The app's configuration (API name, base URL, views), provided at start-up.
+pub fn use_config() -> StoredValue<AppConfig> {
+    expect_context()
+}
+
 #[component]
-fn Shell(config: AppConfig, boot: BootUrl) -> impl IntoView {
-    let auth = Auth::start(config, boot);
-    let phase = auth.phase;
+fn Shell() -> impl IntoView {
+    let phase = use_auth().phase;
 
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
@@ -76,10 +91,10 @@ fn AppRoutes() -> impl IntoView {
         <div class="layout">
             <ViewsNav/>
             <div class="content">
-                <Routes fallback=NotFoundPage>
+                <FlatRoutes fallback=NotFoundPage>
                     <Route path=path!("/") view=HomePage/>
                     <Route path=path!("/views/:id") view=ViewPage/>
-                </Routes>
+                </FlatRoutes>
             </div>
         </div>
     }

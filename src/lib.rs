@@ -1,17 +1,18 @@
 //! Gatehouse: a single-page app that signs people in with OpenID Connect (authorization code flow
 //! with PKCE) and calls an API protected by Microsoft Entra ID or any OIDC provider.
 //!
-//! `core` is the pure protocol logic; `browser` is the thin layer over web APIs; `auth` holds the
-//! reactive session state; `components` and `pages` render it.
+//! The OpenID Connect client is the `leptos_entra_oidc` crate (`crates/leptos-entra-oidc`). This
+//! crate is the app around it: `config` reads `/config.json`, `views` the API views it declares,
+//! `api` what an API response means for the person (all plain Rust, tested natively); `app`,
+//! `components` and `pages` render them.
 
-pub mod core;
+pub mod api;
+pub mod config;
+pub mod duration;
+pub mod views;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;
-#[cfg(target_arch = "wasm32")]
-pub mod auth;
-#[cfg(target_arch = "wasm32")]
-pub mod browser;
 #[cfg(target_arch = "wasm32")]
 pub mod components;
 #[cfg(target_arch = "wasm32")]

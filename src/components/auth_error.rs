@@ -1,9 +1,9 @@
 //! The sign-in error panel (`auth-error`): a title, the message as plain text (provider-supplied
 //! text is never interpreted as HTML), an actionable hint, and a way to try again.
 
-use crate::auth::{use_auth, AuthState};
 use crate::components::SignInButton;
 use leptos::prelude::*;
+use leptos_entra_oidc::{use_auth, AuthState};
 
 #[component]
 pub fn AuthErrorPanel() -> impl IntoView {

@@ -1,9 +1,9 @@
 //! The top bar: product name, navigation, and on the right the user menu (signed in) or a
 //! "sign-in disabled" badge. Signing in starts from the page body, so there is one button.
 
-use crate::auth::{use_auth, Phase};
 use crate::components::user_menu::UserMenu;
 use leptos::prelude::*;
+use leptos_entra_oidc::{use_auth, Phase};
 use leptos_router::components::A;
 
 #[component]

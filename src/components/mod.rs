@@ -3,9 +3,9 @@
 pub mod auth_error;
 pub mod header;
 pub mod json_tree;
+pub mod not_permitted;
 pub mod profile_panel;
 pub mod progress;
-pub mod require_role;
 pub mod user_menu;
 pub mod views_nav;
 
@@ -14,7 +14,7 @@ use leptos::prelude::*;
 /// A sign-in button that returns to the current route.
 #[component]
 pub fn SignInButton(#[prop(default = "Sign in")] label: &'static str) -> impl IntoView {
-    let auth = crate::auth::use_auth();
+    let auth = leptos_entra_oidc::use_auth();
     let location = leptos_router::hooks::use_location();
     // Where to come back to after signing in: this path and query.
     let here = move || match location.search.get_untracked() {

@@ -2,10 +2,10 @@
 //! scopes granted, a live countdown to the access token's expiry, the last refresh, and the
 //! "refresh now" and `sign-out` actions. Closes with Escape or a click outside.
 
-use crate::auth::{use_auth, AuthState};
-use crate::browser::clock;
-use crate::core::duration::countdown;
+use crate::duration::countdown;
 use leptos::prelude::*;
+use leptos_entra_oidc::browser::clock;
+use leptos_entra_oidc::{use_auth, AuthState};
 use std::time::Duration;
 use wasm_bindgen::JsCast;
 

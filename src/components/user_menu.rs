@@ -1,8 +1,8 @@
 //! The user's name, top right (`user-menu`); it opens the profile panel, as in StudyBuilder.
 
-use crate::auth::{use_auth, AuthState};
 use crate::components::profile_panel::ProfilePanel;
 use leptos::prelude::*;
+use leptos_entra_oidc::{use_auth, AuthState};
 
 #[component]
 pub fn UserMenu() -> impl IntoView {

@@ -2,15 +2,16 @@
 //! not allow is shown disabled with the reason rather than hidden, so people know it exists and
 //! what to ask for.
 
-use crate::auth::use_auth;
-use crate::components::require_role::missing_role_reason;
+use crate::app::use_config;
 use leptos::prelude::*;
+use leptos_entra_oidc::missing_role_reason;
+use leptos_entra_oidc::use_auth;
 use leptos_router::components::A;
 
 #[component]
 pub fn ViewsNav() -> impl IntoView {
     let auth = use_auth();
-    let views = auth.config.with_value(|c| c.views.clone());
+    let views = use_config().with_value(|c| c.views.clone());
     if views.is_empty() {
         return ().into_any();
     }

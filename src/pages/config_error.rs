@@ -1,6 +1,6 @@
 //! Shown when `/config.json` is missing or invalid: names the key at fault, never a blank page.
 
-use crate::core::config::ConfigError;
+use crate::config::ConfigError;
 use leptos::prelude::*;
 
 #[component]

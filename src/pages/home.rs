@@ -1,7 +1,8 @@
 //! The signed-in start page: a greeting and what the person's roles let them do.
 
-use crate::auth::{use_auth, AuthState};
+use crate::app::use_config;
 use leptos::prelude::*;
+use leptos_entra_oidc::{use_auth, AuthState};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -10,7 +11,7 @@ pub fn HomePage() -> impl IntoView {
         AuthState::SignedIn(s) => s.profile.name,
         _ => "there".to_string(),
     };
-    let api_name = auth.config.with_value(|c| c.api_name.clone());
+    let api_name = use_config().with_value(|c| c.api_name.clone());
     view! {
         <section class="card">
             <h1>"Welcome, " {move || name()}</h1>

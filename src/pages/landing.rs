@@ -1,16 +1,18 @@
 //! The signed-out landing page: what Gatehouse fronts and the sign-in button.
 
-use crate::auth::use_auth;
+use crate::app::use_config;
 use crate::components::SignInButton;
 use leptos::prelude::*;
+use leptos_entra_oidc::core::discovery::authority_of;
+use leptos_entra_oidc::use_auth;
 
 #[component]
 pub fn LandingPage() -> impl IntoView {
     let auth = use_auth();
-    let api_name = auth.config.with_value(|c| c.api_name.clone());
+    let api_name = use_config().with_value(|c| c.api_name.clone());
     let provider = auth
-        .oauth_config()
-        .map(|c| crate::core::discovery::authority_of(&c.metadata_url).to_string())
+        .config()
+        .map(|c| authority_of(&c.metadata_url).to_string())
         .unwrap_or_default();
     view! {
         <section class="card hero">

@@ -2,28 +2,42 @@
 //! (`api-status`) and the JSON result (`api-result`). GET views load on open; views that send a
 //! body show an editor and a Send button. Gated by the view's roles.
 
-use crate::auth::api::{self, ApiResult};
-use crate::auth::use_auth;
+use crate::api::{self, ApiResult, Outcome};
+use crate::app::use_config;
 use crate::components::json_tree::JsonTree;
+use crate::components::not_permitted::NotPermitted;
 use crate::components::progress::Progress;
-use crate::components::require_role::NotPermitted;
-use crate::core::api::Outcome;
-use crate::core::views::ApiView;
 use crate::pages::not_found::NotFoundPage;
+use crate::views::ApiView;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_entra_oidc::{use_api_client, ApiClient, RequireRole};
 use leptos_router::hooks::use_params_map;
+
+/// Calls the view's endpoint below `API_BASE_URL` with the bearer token (the client refreshes
+/// once on a 401 and retries) and works out what the response means.
+async fn call_api(
+    api: ApiClient,
+    base: &str,
+    method: &str,
+    path: &str,
+    body: Option<String>,
+) -> ApiResult {
+    let url = api::url(base, path);
+    match api.send(method, &url, body).await {
+        Ok(reply) => api::response(reply.status, reply.body, reply.www_authenticate.as_deref()),
+        Err(why) => ApiResult::Network(format!("{url}: {why}")),
+    }
+}
 
 /// The page for the `:id` in the route; rebuilt when the id changes.
 #[component]
 pub fn ViewPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
-    let auth = use_auth();
+    let config = use_config();
     move || {
-        let found = auth
-            .config
-            .with_value(|c| c.views.iter().find(|v| v.id == id.get()).cloned());
+        let found = config.with_value(|c| c.views.iter().find(|v| v.id == id.get()).cloned());
         match found {
             Some(api_view) => view! { <GatedConsole api_view/> }.into_any(),
             None => view! { <NotFoundPage/> }.into_any(),
@@ -34,16 +48,11 @@ pub fn ViewPage() -> impl IntoView {
 /// The console when the person's roles allow the view, else "not permitted".
 #[component]
 fn GatedConsole(api_view: ApiView) -> impl IntoView {
-    let auth = use_auth();
-    // A memo, so the console is rebuilt only when the permission changes, not on every auth
-    // state change (a refresh toggles flags inside `SignedIn`).
-    let roles = api_view.roles.clone();
-    let allowed = Memo::new(move |_| auth.has_any_role(&roles));
     let required = api_view.roles.clone();
     view! {
-        <Show when=move || allowed.get() fallback=move || view! { <NotPermitted any=required.clone()/> }>
+        <RequireRole any=api_view.roles.clone() fallback=move || view! { <NotPermitted any=required.clone()/> }>
             <ApiConsole api_view=api_view.clone()/>
-        </Show>
+        </RequireRole>
     }
 }
 
@@ -59,13 +68,14 @@ enum Call {
 
 #[component]
 fn ApiConsole(api_view: ApiView) -> impl IntoView {
-    let auth = use_auth();
+    let api_client = use_api_client();
     let call = RwSignal::new(Call::Idle);
     // The editor is read when sending, so typing does not go through a signal.
     let editor = NodeRef::<leptos::html::Textarea>::new();
     let sends_body = api_view.sends_body();
     let method = api_view.method.clone();
     let path = api_view.path.clone();
+    let base = use_config().with_value(|c| c.api_base_url.clone());
 
     let run = Callback::new(move |()| {
         let body = sends_body.then(|| {
@@ -82,9 +92,11 @@ fn ApiConsole(api_view: ApiView) -> impl IntoView {
             return;
         }
         call.set(Call::Busy);
-        let (method, path) = (method.clone(), path.clone());
+        let (base, method, path) = (base.clone(), method.clone(), path.clone());
         spawn_local(async move {
-            call.set(Call::Done(api::call(auth, &method, &path, body).await));
+            call.set(Call::Done(
+                call_api(api_client, &base, &method, &path, body).await,
+            ));
         });
     });
     if !sends_body {

@@ -1,7 +1,7 @@
 //! API views declared in `config.json` under `VIEWS`, so one build fronts any API: each is a
 //! navigation entry that calls one endpoint, gated by roles.
 
-use super::error::quoted;
+use leptos_entra_oidc::core::error::quoted;
 use serde::Deserialize;
 use serde_json::Value;
 

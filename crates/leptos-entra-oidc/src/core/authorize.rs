@@ -1,7 +1,7 @@
 //! The authorization request (RFC 6749 §4.1.1 + RFC 7636 §4.3 + OIDC Core §3.1.2.1) and the
 //! per-attempt login state that must survive the round trip to the provider.
 
-use super::config::OAuthConfig;
+use super::config::OidcConfig;
 use super::pkce::CodeVerifier;
 use super::query;
 use super::session::whole_ms;
@@ -58,7 +58,7 @@ pub struct RequestExtras {
 /// The URL to send the browser to for `login`.
 pub fn authorization_url(
     authorization_endpoint: &str,
-    config: &OAuthConfig,
+    config: &OidcConfig,
     login: &PendingLogin,
     extras: &RequestExtras,
 ) -> String {
@@ -113,16 +113,13 @@ pub fn safe_return_path(candidate: &str, redirect_path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::config;
 
-    fn cfg() -> OAuthConfig {
-        config::parse(
-            r#"{"OAUTH_METADATA_URL":"https://idp/t/v2.0/.well-known/openid-configuration",
-            "OAUTH_UI_APP_ID":"ui","OAUTH_API_APP_ID":"api","OAUTH_DOMAIN_HINT":"example.com"}"#,
-        )
-        .unwrap()
-        .oauth
-        .unwrap()
+    fn cfg() -> OidcConfig {
+        OidcConfig {
+            domain_hint: Some("example.com".into()),
+            ..OidcConfig::new("https://idp/t/v2.0/.well-known/openid-configuration", "ui")
+                .with_scopes(["api://api/API.call"])
+        }
     }
 
     fn login() -> PendingLogin {

@@ -5,8 +5,9 @@
 //! error names the key and says what a valid value looks like, and a key Gatehouse does not know
 //! (a typo such as `OAUTH_SCOPE`) is reported rather than ignored.
 
-use super::error::quoted;
-use super::views::{self, ApiView};
+use crate::views::{self, ApiView};
+use leptos_entra_oidc::core::error::quoted;
+use leptos_entra_oidc::{OidcConfig, ResponseMode, RolesToken};
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -14,69 +15,11 @@ use serde_json::Value;
 use std::fmt;
 use thiserror::Error;
 
-/// Scopes requested on every sign-in besides the API scopes.
-pub const OIDC_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
-
-/// Whether the authorization response comes back in the URL fragment or the query.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ResponseMode {
-    Fragment,
-    Query,
-}
-
-impl ResponseMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResponseMode::Fragment => "fragment",
-            ResponseMode::Query => "query",
-        }
-    }
-}
-
-/// The token whose claims carry the user's roles.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RolesToken {
-    AccessToken,
-    IdToken,
-}
-
-/// Everything the OpenID Connect client needs; present only when sign-in is enabled.
-#[derive(Clone, Debug, PartialEq)]
-pub struct OAuthConfig {
-    pub metadata_url: String,
-    pub client_id: String,
-    pub api_app_id: String,
-    pub api_app_id_uri: String,
-    /// API scopes, already prefixed with the application ID URI.
-    pub api_scopes: Vec<String>,
-    pub redirect_path: String,
-    pub response_mode: ResponseMode,
-    /// Dotted path to the roles claim, split into segments (`realm_access.roles`).
-    pub roles_claim: Vec<String>,
-    pub roles_token: RolesToken,
-    /// `prompt` sent with every authorization request (`login`, `select_account`, ...).
-    pub prompt: Option<String>,
-    /// `domain_hint` sent with every authorization request (Entra home-realm discovery).
-    pub domain_hint: Option<String>,
-}
-
-impl OAuthConfig {
-    /// The full `scope` parameter: the OIDC scopes followed by the API scopes.
-    pub fn scope(&self) -> String {
-        OIDC_SCOPES
-            .iter()
-            .map(|s| s.to_string())
-            .chain(self.api_scopes.iter().cloned())
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-}
-
 /// The whole application configuration.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AppConfig {
     /// `None` when `OAUTH_ENABLED` is false: the app runs without sign-in.
-    pub oauth: Option<OAuthConfig>,
+    pub oauth: Option<OidcConfig>,
     /// Base URL of the API without a trailing slash; empty means the app's own origin.
     pub api_base_url: String,
     /// What the landing page says the app fronts.
@@ -423,11 +366,9 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
     };
 
     Ok(AppConfig {
-        oauth: Some(OAuthConfig {
+        oauth: Some(OidcConfig {
             metadata_url,
             client_id,
-            api_app_id,
-            api_app_id_uri,
             api_scopes,
             redirect_path,
             response_mode,
@@ -452,14 +393,13 @@ mod tests {
         "OAUTH_API_APP_ID": "api-id"
     }"#;
 
-    fn oauth(text: &str) -> OAuthConfig {
+    fn oauth(text: &str) -> OidcConfig {
         parse(text).unwrap().oauth.unwrap()
     }
 
     #[test]
     fn defaults_follow_studybuilder() {
         let c = oauth(MINIMAL);
-        assert_eq!(c.api_app_id_uri, "api://api-id");
         assert_eq!(c.api_scopes, vec!["api://api-id/API.call"]);
         assert_eq!(
             c.scope(),

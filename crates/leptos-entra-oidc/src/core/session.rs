@@ -2,7 +2,7 @@
 //! shows, derived from the tokens' claims. Serialised as one versioned JSON record in
 //! sessionStorage; a record of another version, or one that does not parse, is discarded.
 
-use super::config::{OAuthConfig, RolesToken};
+use super::config::{OidcConfig, RolesToken};
 use super::jwt::Jwt;
 use super::refresh;
 use super::roles::roles_at;
@@ -127,7 +127,7 @@ impl Session {
     }
 
     /// The person's details from the ID token, with roles and scopes from the configured token.
-    pub fn profile(&self, config: &OAuthConfig) -> UserProfile {
+    pub fn profile(&self, config: &OidcConfig) -> UserProfile {
         let id = self.id_token.as_deref().and_then(|t| Jwt::decode(t).ok());
         let access = Jwt::decode(&self.access_token).ok();
         let claim = |name: &str| {
@@ -174,17 +174,14 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::config;
     use crate::core::jwt::test_token;
     use serde_json::json;
 
-    fn cfg(extra: &str) -> OAuthConfig {
-        config::parse(&format!(
-            r#"{{"OAUTH_METADATA_URL":"https://i/x","OAUTH_UI_APP_ID":"u","OAUTH_API_APP_ID":"a"{extra}}}"#
-        ))
-        .unwrap()
-        .oauth
-        .unwrap()
+    fn cfg(roles_token: RolesToken) -> OidcConfig {
+        OidcConfig {
+            roles_token,
+            ..OidcConfig::new("https://i/x", "u")
+        }
     }
 
     fn tokens() -> TokenSet {
@@ -214,23 +211,20 @@ mod tests {
     #[test]
     fn profile_reads_identity_from_id_token_and_roles_from_configured_token() {
         let s = Session::from_tokens(tokens(), 0.0);
-        let p = s.profile(&cfg(""));
+        let p = s.profile(&cfg(RolesToken::AccessToken));
         assert_eq!(p.name, "Rita Reader");
         assert_eq!(p.username.as_deref(), Some("rita@x"));
         assert_eq!(p.tenant.as_deref(), Some("t"));
         assert_eq!(p.roles, vec!["Study.Read", "Study.Write"]);
         assert_eq!(p.scopes, vec!["API.call"]);
-        assert_eq!(
-            s.profile(&cfg(r#","OAUTH_ROLES_TOKEN":"id_token""#)).roles,
-            vec!["IdRole"]
-        );
+        assert_eq!(s.profile(&cfg(RolesToken::IdToken)).roles, vec!["IdRole"]);
     }
 
     #[test]
     fn opaque_access_token_falls_back_to_granted_scope() {
         let mut t = tokens();
         t.access_token = "opaque".into();
-        let p = Session::from_tokens(t, 0.0).profile(&cfg(""));
+        let p = Session::from_tokens(t, 0.0).profile(&cfg(RolesToken::AccessToken));
         assert!(p.roles.is_empty());
         assert_eq!(p.scopes, vec!["openid", "API.call"]);
     }

@@ -4,12 +4,12 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use gatehouse::browser::{location, session_store, signature};
-use gatehouse::core::authorize::PendingLogin;
-use gatehouse::core::jwks::RsaKey;
-use gatehouse::core::pkce::CodeVerifier;
-use gatehouse::core::session::{Session, SESSION_KEY};
-use gatehouse::core::token::TokenSet;
+use leptos_entra_oidc::browser::{location, session_store, signature};
+use leptos_entra_oidc::core::authorize::PendingLogin;
+use leptos_entra_oidc::core::jwks::RsaKey;
+use leptos_entra_oidc::core::pkce::CodeVerifier;
+use leptos_entra_oidc::core::session::{Session, SESSION_KEY};
+use leptos_entra_oidc::core::token::TokenSet;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);

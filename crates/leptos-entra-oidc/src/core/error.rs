@@ -3,7 +3,6 @@
 //! meet most. Messages are plain text; the UI never renders them as HTML.
 
 use super::callback::CallbackError;
-use super::config::ConfigError;
 use super::discovery::DiscoveryError;
 use super::id_token::IdTokenError;
 use super::token::TokenError;
@@ -17,8 +16,6 @@ pub fn quoted(text: &str) -> String {
 
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum AuthError {
-    #[error(transparent)]
-    Config(#[from] ConfigError),
     #[error(transparent)]
     Discovery(#[from] DiscoveryError),
     /// A request to the provider failed before an answer arrived (offline, DNS, CORS, timeout).
@@ -62,7 +59,6 @@ impl AuthError {
     /// A short title for the error panel.
     pub fn title(&self) -> &'static str {
         match self {
-            AuthError::Config(_) => "Gatehouse is not configured correctly",
             AuthError::Discovery(_) => "The identity provider's configuration is unusable",
             AuthError::Network { .. } => "The identity provider could not be reached",
             AuthError::Redirect { .. } => "Sign-in was not completed",
@@ -70,7 +66,7 @@ impl AuthError {
             AuthError::Token(_) => "The identity provider did not issue tokens",
             AuthError::IdToken(_) => "The identity token failed validation",
             AuthError::SessionEnded { .. } => "Your session has ended",
-            AuthError::Browser(_) => "This browser cannot run Gatehouse",
+            AuthError::Browser(_) => "This browser cannot keep you signed in",
         }
     }
 
@@ -124,7 +120,5 @@ mod tests {
         assert!(e
             .to_string()
             .contains("does not match a sign-in started in this tab"));
-        let e: AuthError = ConfigError::Missing("OAUTH_UI_APP_ID").into();
-        assert!(e.to_string().contains("OAUTH_UI_APP_ID"));
     }
 }

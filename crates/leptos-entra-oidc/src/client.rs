@@ -1,17 +1,19 @@
 //! The OpenID Connect client in the browser: discovery and JWKS (cached for the page's life),
 //! starting a sign-in, completing the callback, refreshing and signing out. Each step calls the
-//! pure checks in `core` and only moves data in and out of the browser.
+//! pure checks in `core` and only moves data in and out of the browser; the session's state
+//! machine decides when each runs.
 
 use crate::browser::{clock, http, location, session_store, signature};
 use crate::core::authorize::{self, PendingLogin, RequestExtras};
 use crate::core::callback::{self, AuthResponse, CallbackError};
-use crate::core::config::OAuthConfig;
+use crate::core::config::OidcConfig;
 use crate::core::discovery::{self, ProviderMetadata};
 use crate::core::error::AuthError;
 use crate::core::id_token::{self, Expectations, IdTokenError};
 use crate::core::jwks::{self, RsaKey};
 use crate::core::jwt::Jwt;
 use crate::core::logout::{self, LogoutHint};
+use crate::core::machine::RefreshError;
 use crate::core::pkce::{self, CodeVerifier};
 use crate::core::refresh::{self, RefreshFailure};
 use crate::core::session::Session;
@@ -19,19 +21,13 @@ use crate::core::token;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-/// A failed refresh and what it means for the session.
-pub struct RefreshError {
-    pub failure: RefreshFailure,
-    pub error: AuthError,
-}
-
 struct Inner {
-    config: OAuthConfig,
+    config: OidcConfig,
     metadata: RefCell<Option<ProviderMetadata>>,
     keys: RefCell<Option<Vec<RsaKey>>>,
 }
 
-/// Cheap to clone; clones share the caches.
+/// The client's browser steps. Cheap to clone; clones share the caches.
 #[derive(Clone)]
 pub struct OidcClient(Rc<Inner>);
 
@@ -44,7 +40,7 @@ fn network(during: &'static str, url: &str, detail: String) -> AuthError {
 }
 
 impl OidcClient {
-    pub fn new(config: OAuthConfig) -> Self {
+    pub fn new(config: OidcConfig) -> Self {
         Self(Rc::new(Inner {
             config,
             metadata: RefCell::new(None),
@@ -52,7 +48,7 @@ impl OidcClient {
         }))
     }
 
-    pub fn config(&self) -> &OAuthConfig {
+    pub fn config(&self) -> &OidcConfig {
         &self.0.config
     }
 

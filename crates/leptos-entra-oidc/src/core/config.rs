@@ -1,0 +1,108 @@
+//! What the client needs to know about the provider and the app registration. Built by the app
+//! (from its own configuration source) with `OidcConfig::new` and the `with_…` methods.
+
+/// Scopes requested on every sign-in besides the API scopes.
+pub const OIDC_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+
+/// Whether the authorization response comes back in the URL fragment or the query.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ResponseMode {
+    /// `#code=…`: the code never reaches a server log or a `Referer` (the default).
+    #[default]
+    Fragment,
+    Query,
+}
+
+impl ResponseMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseMode::Fragment => "fragment",
+            ResponseMode::Query => "query",
+        }
+    }
+}
+
+/// The token whose claims carry the user's roles.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RolesToken {
+    /// Entra puts an API's app roles in the access token issued for it (the default).
+    #[default]
+    AccessToken,
+    IdToken,
+}
+
+/// The OpenID Connect client's configuration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OidcConfig {
+    /// The provider's discovery document, e.g.
+    /// `https://login.microsoftonline.com/<tenant>/v2.0/.well-known/openid-configuration`.
+    pub metadata_url: String,
+    /// The SPA's application (client) ID.
+    pub client_id: String,
+    /// API scopes requested besides `openid profile email offline_access`, in full
+    /// (`api://<api>/API.call`).
+    pub api_scopes: Vec<String>,
+    /// The redirect URI's path on this site (default `/oauth-callback`).
+    pub redirect_path: String,
+    pub response_mode: ResponseMode,
+    /// Dotted path to the roles claim, split into segments (`realm_access.roles`).
+    pub roles_claim: Vec<String>,
+    pub roles_token: RolesToken,
+    /// `prompt` sent with every authorization request (`login`, `select_account`, ...).
+    pub prompt: Option<String>,
+    /// `domain_hint` sent with every authorization request (Entra home-realm discovery).
+    pub domain_hint: Option<String>,
+}
+
+impl OidcConfig {
+    /// A configuration with the defaults: no API scopes, `/oauth-callback`, fragment response
+    /// mode, roles from the access token's `roles` claim.
+    pub fn new(metadata_url: impl Into<String>, client_id: impl Into<String>) -> OidcConfig {
+        OidcConfig {
+            metadata_url: metadata_url.into(),
+            client_id: client_id.into(),
+            api_scopes: Vec::new(),
+            redirect_path: "/oauth-callback".into(),
+            response_mode: ResponseMode::Fragment,
+            roles_claim: vec!["roles".into()],
+            roles_token: RolesToken::AccessToken,
+            prompt: None,
+            domain_hint: None,
+        }
+    }
+
+    /// The API scopes to request, in full (`api://<api>/API.call`).
+    pub fn with_scopes<S: Into<String>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
+        self.api_scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The full `scope` parameter: the OIDC scopes followed by the API scopes.
+    pub fn scope(&self) -> String {
+        OIDC_SCOPES
+            .iter()
+            .map(|s| s.to_string())
+            .chain(self.api_scopes.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_scope() {
+        let c = OidcConfig::new("https://idp/.well-known/openid-configuration", "ui")
+            .with_scopes(["api://a/API.call"]);
+        assert_eq!(c.redirect_path, "/oauth-callback");
+        assert_eq!(c.response_mode, ResponseMode::Fragment);
+        assert_eq!(c.roles_claim, vec!["roles"]);
+        assert_eq!(c.roles_token, RolesToken::AccessToken);
+        assert_eq!(
+            c.scope(),
+            "openid profile email offline_access api://a/API.call"
+        );
+    }
+}

@@ -1,0 +1,996 @@
+//! The session as a pure state machine: `(state, event, now) → (state, effects)`.
+//!
+//! Everything that decides what happens to a sign-in lives here: start-up (restore or complete a
+//! callback), when to refresh (lead time, jitter, catch-up after sleep or a background tab,
+//! backoff while the provider is unreachable), one refresh at a time with the callers waiting for
+//! it, the twin-tab hand-over, the API's 401 → one refresh → one retry, and the end of a session
+//! the provider will not renew. The browser layer performs the `Effect`s (storage, fetch, timers,
+//! history, Web Locks, BroadcastChannel) and reports back with `Event`s; it decides nothing.
+
+use super::config::OidcConfig;
+use super::error::AuthError;
+use super::refresh::{self, RefreshFailure};
+use super::session::{Session, UserProfile};
+use super::tab_sync::{fingerprint, TabAction, TabMessage};
+
+/// Where the person stands, as the UI shows it. `Starting` is explicit so pages never flash the
+/// signed-out view.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AuthState {
+    Starting,
+    /// Sign-in is switched off (an `AuthProvider` without configuration); the machine never
+    /// enters it.
+    Disabled,
+    SignedOut,
+    /// On the way to the identity provider (sign-in or sign-out).
+    Redirecting,
+    /// Redeeming the authorization code.
+    Completing,
+    SignedIn(SignedIn),
+    /// The provider will not renew the session; the person must sign in again.
+    SessionEnded {
+        login_hint: Option<String>,
+        error: AuthError,
+    },
+    Failed(AuthError),
+}
+
+/// What the UI knows about a signed-in session (never the tokens themselves).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignedIn {
+    pub profile: UserProfile,
+    pub expires_at_ms: f64,
+    pub refreshed_at_ms: Option<f64>,
+    /// A refresh is under way.
+    pub refreshing: bool,
+    /// Set while a refresh keeps failing on the network.
+    pub refresh_problem: Option<String>,
+}
+
+/// The time of a step, and a uniform number in `[0, 1)` for the refresh jitter.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Now {
+    pub ms: f64,
+    pub jitter: f64,
+}
+
+/// A failed refresh and what it means for the session.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RefreshError {
+    pub failure: RefreshFailure,
+    pub error: AuthError,
+}
+
+/// What happened: an intent of the person, a timer, the browser, or the end of an effect.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// The page started. `callback` holds the authorization response's parameters when the
+    /// address bar carried one; `at_callback_path` says whether the page is the redirect URI.
+    Boot {
+        stored: Option<Session>,
+        callback: Option<String>,
+        at_callback_path: bool,
+    },
+    /// The person asked to sign in, to come back to `return_to`.
+    SignInRequested { return_to: String },
+    /// Starting the sign-in failed before the browser left (no discovery, no storage).
+    SignInFailed(AuthError),
+    /// The callback's code was redeemed and checked (or was not).
+    SignInCompleted(Result<(Session, String), AuthError>),
+    /// The refresh timer fired.
+    TimerFired,
+    /// The tab became visible, gained focus, came back online or was restored: timers may have
+    /// been throttled or stopped meanwhile.
+    WokeUp { visible: bool },
+    /// The person pressed "refresh now", or an API call got a 401 and waits (`waiter`).
+    RefreshRequested { waiter: bool },
+    /// The cross-tab refresh lock is held: refresh unless a twin already did.
+    RefreshLockHeld,
+    /// The refresh grant finished.
+    RefreshFinished(Result<Session, RefreshError>),
+    /// The browser refused to store the session.
+    StorageRefused(String),
+    /// A twin tab (same sessionStorage copy) refreshed or signed out.
+    Twin(TabMessage),
+    /// The API refused the session again after a refresh.
+    ApiRejected,
+    /// The person asked to sign out.
+    SignOutRequested,
+    /// The provider has no end-session endpoint: the sign-out was local only.
+    SignedOutLocally,
+}
+
+/// What the browser layer must do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    /// Record a pending sign-in and send the browser to the provider.
+    BeginSignIn {
+        return_to: String,
+        login_hint: Option<String>,
+    },
+    /// Redeem the authorization response's code; answer with `SignInCompleted`.
+    CompleteSignIn {
+        params: String,
+    },
+    /// (Re)arm the one refresh timer; answer with `TimerFired`.
+    SetTimer {
+        delay_ms: f64,
+    },
+    CancelTimer,
+    /// Take the origin-wide refresh lock; answer with `RefreshLockHeld` while holding it.
+    AcquireRefreshLock,
+    /// Redeem the refresh token (still holding the lock); answer with `RefreshFinished`.
+    Redeem(Session),
+    /// Store the session in sessionStorage; answer `StorageRefused` if the browser will not.
+    Persist(Session),
+    ClearSession,
+    ClearPendingLogins,
+    /// Tell the twin tabs.
+    Broadcast(TabMessage),
+    /// Resolve every caller waiting for a refresh: `true` if there is a fresh token to retry with.
+    ReleaseWaiters {
+        refreshed: bool,
+    },
+    Navigate {
+        to: String,
+        replace: bool,
+    },
+    /// Send the browser to the provider's end-session endpoint, or answer `SignedOutLocally`.
+    EndProviderSession(Option<Session>),
+}
+
+/// Where the refresh stands.
+#[derive(Clone, Debug, PartialEq)]
+enum Refresh {
+    Idle,
+    /// Waiting for the lock; the fingerprint of the session it was asked for.
+    Locking(String),
+    /// The refresh grant is at the token endpoint, for the session with this fingerprint.
+    Redeeming(String),
+}
+
+/// The session's state machine. `step` is the only way to change it.
+#[derive(Clone, Debug)]
+pub struct Machine {
+    config: OidcConfig,
+    state: AuthState,
+    session: Option<Session>,
+    refresh: Refresh,
+    /// Network failures in a row, for the backoff.
+    retry_attempt: u32,
+    /// Callers waiting for the refresh in flight.
+    waiting: usize,
+}
+
+impl Machine {
+    pub fn new(config: OidcConfig) -> Machine {
+        Machine {
+            config,
+            state: AuthState::Starting,
+            session: None,
+            refresh: Refresh::Idle,
+            retry_attempt: 0,
+            waiting: 0,
+        }
+    }
+
+    pub fn state(&self) -> &AuthState {
+        &self.state
+    }
+
+    /// The current session, for the bearer header and the sign-out hint.
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
+    }
+
+    pub fn config(&self) -> &OidcConfig {
+        &self.config
+    }
+
+    /// Applies `event` at `now` and returns what the browser layer must do, in order.
+    pub fn step(&mut self, event: Event, now: Now) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        match event {
+            Event::Boot {
+                stored,
+                callback,
+                at_callback_path,
+            } => self.boot(stored, callback, at_callback_path, now, &mut effects),
+            Event::SignInRequested { return_to } => {
+                let login_hint = match &self.state {
+                    AuthState::SessionEnded { login_hint, .. } => login_hint.clone(),
+                    _ => None,
+                };
+                self.state = AuthState::Redirecting;
+                effects.push(Effect::BeginSignIn {
+                    return_to,
+                    login_hint,
+                });
+            }
+            Event::SignInFailed(error) => self.state = AuthState::Failed(error),
+            Event::SignInCompleted(Ok((session, return_to))) => {
+                effects.push(Effect::Persist(session.clone()));
+                self.adopt(session, now, &mut effects);
+                effects.push(Effect::Navigate {
+                    to: return_to,
+                    replace: true,
+                });
+            }
+            Event::SignInCompleted(Err(error)) => self.state = AuthState::Failed(error),
+            Event::TimerFired => self.start_refresh(&mut effects),
+            Event::WokeUp { visible } => {
+                // Due once the timer could have fired: with the largest lead the jitter allows.
+                let due = self
+                    .session
+                    .as_ref()
+                    .is_some_and(|s| s.refresh_delay_ms(now.ms, 1.0) <= 0.0);
+                if due && visible {
+                    self.start_refresh(&mut effects);
+                }
+            }
+            Event::RefreshRequested { waiter } => {
+                if waiter {
+                    self.waiting += 1;
+                }
+                self.start_refresh(&mut effects);
+            }
+            Event::RefreshLockHeld => self.lock_held(&mut effects),
+            Event::RefreshFinished(result) => self.refresh_finished(result, now, &mut effects),
+            Event::StorageRefused(why) => match self.state {
+                AuthState::SignedIn(_) => self.end_session(AuthError::Browser(why), &mut effects),
+                _ => {
+                    self.forget(&mut effects);
+                    self.state = AuthState::Failed(AuthError::Browser(why));
+                }
+            },
+            Event::Twin(message) => match message.action_for(self.session.as_ref()) {
+                TabAction::Adopt(session) => {
+                    effects.push(Effect::Persist((*session).clone()));
+                    self.adopt(*session, now, &mut effects);
+                    if self.refresh == Refresh::Idle {
+                        self.release(true, &mut effects);
+                    }
+                }
+                TabAction::SignOut => {
+                    self.forget(&mut effects);
+                    self.state = AuthState::SignedOut;
+                    effects.push(Effect::Navigate {
+                        to: "/".into(),
+                        replace: true,
+                    });
+                }
+                TabAction::Ignore => {}
+            },
+            Event::ApiRejected => self.end_session(
+                AuthError::SessionEnded {
+                    detail: "the API no longer accepts your sign-in".into(),
+                },
+                &mut effects,
+            ),
+            Event::SignOutRequested => {
+                let session = self.session.clone();
+                if let Some(s) = &session {
+                    effects.push(Effect::Broadcast(TabMessage::SignedOut {
+                        previous: fingerprint(s),
+                    }));
+                }
+                self.forget(&mut effects);
+                effects.push(Effect::ClearPendingLogins);
+                self.state = AuthState::Redirecting;
+                effects.push(Effect::EndProviderSession(session));
+            }
+            Event::SignedOutLocally => {
+                self.state = AuthState::SignedOut;
+                effects.push(Effect::Navigate {
+                    to: "/".into(),
+                    replace: true,
+                });
+            }
+        }
+        effects
+    }
+
+    fn boot(
+        &mut self,
+        stored: Option<Session>,
+        callback: Option<String>,
+        at_callback_path: bool,
+        now: Now,
+        effects: &mut Vec<Effect>,
+    ) {
+        if let Some(params) = callback {
+            self.state = AuthState::Completing;
+            effects.push(Effect::CompleteSignIn { params });
+            return;
+        }
+        if at_callback_path {
+            // A reload of the callback page: its response is gone (used or removed).
+            effects.push(Effect::Navigate {
+                to: "/".into(),
+                replace: true,
+            });
+        }
+        match stored {
+            Some(session) => {
+                let expired = session.is_access_token_expired(now.ms);
+                self.adopt(session, now, effects);
+                if expired {
+                    self.start_refresh(effects);
+                }
+            }
+            None => self.state = AuthState::SignedOut,
+        }
+    }
+
+    /// Makes `session` current and arms the refresh timer.
+    fn adopt(&mut self, session: Session, now: Now, effects: &mut Vec<Effect>) {
+        self.state = AuthState::SignedIn(SignedIn {
+            profile: session.profile(&self.config),
+            expires_at_ms: session.expires_at_ms,
+            refreshed_at_ms: session.refreshed_at_ms,
+            refreshing: self.refresh != Refresh::Idle,
+            refresh_problem: None,
+        });
+        effects.push(Effect::SetTimer {
+            delay_ms: session.refresh_delay_ms(now.ms, now.jitter),
+        });
+        self.session = Some(session);
+    }
+
+    fn set_refreshing(&mut self, refreshing: bool, problem: Option<String>) {
+        if let AuthState::SignedIn(signed_in) = &mut self.state {
+            signed_in.refreshing = refreshing;
+            signed_in.refresh_problem = problem;
+        }
+    }
+
+    /// Starts a refresh unless one is under way; without a session, waiting callers are told no.
+    fn start_refresh(&mut self, effects: &mut Vec<Effect>) {
+        if self.refresh != Refresh::Idle {
+            return;
+        }
+        let Some(session) = &self.session else {
+            self.release(false, effects);
+            return;
+        };
+        self.refresh = Refresh::Locking(fingerprint(session));
+        self.set_refreshing(true, None);
+        effects.push(Effect::AcquireRefreshLock);
+    }
+
+    /// Under the lock: a twin may have renewed (and handed over) the session while this tab
+    /// waited; then there is nothing to do.
+    fn lock_held(&mut self, effects: &mut Vec<Effect>) {
+        let Refresh::Locking(asked_for) = &self.refresh else {
+            return;
+        };
+        match &self.session {
+            Some(session) if &fingerprint(session) == asked_for => {
+                self.refresh = Refresh::Redeeming(asked_for.clone());
+                effects.push(Effect::Redeem(session.clone()));
+            }
+            current => {
+                let renewed = current.is_some();
+                self.refresh = Refresh::Idle;
+                self.set_refreshing(false, None);
+                self.release(renewed, effects);
+            }
+        }
+    }
+
+    fn refresh_finished(
+        &mut self,
+        result: Result<Session, RefreshError>,
+        now: Now,
+        effects: &mut Vec<Effect>,
+    ) {
+        let Refresh::Redeeming(redeemed) = std::mem::replace(&mut self.refresh, Refresh::Idle)
+        else {
+            return;
+        };
+        let Some(previous) = self.session.clone() else {
+            // Signed out while the refresh was at the token endpoint: drop its result.
+            self.release(false, effects);
+            return;
+        };
+        if result.is_err() && fingerprint(&previous) != redeemed {
+            // A twin handed over a fresh session meanwhile; this tab's failure no longer matters.
+            self.set_refreshing(false, None);
+            self.release(true, effects);
+            return;
+        }
+        match result {
+            Ok(session) => {
+                self.retry_attempt = 0;
+                effects.push(Effect::Persist(session.clone()));
+                effects.push(Effect::Broadcast(TabMessage::Refreshed {
+                    previous: fingerprint(&previous),
+                    session: session.clone(),
+                }));
+                self.adopt(session, now, effects);
+                self.release(true, effects);
+            }
+            Err(e)
+                if e.failure == RefreshFailure::Retry
+                    && !previous.is_access_token_expired(now.ms) =>
+            {
+                let delay_ms = refresh::retry_backoff_ms(self.retry_attempt);
+                self.retry_attempt += 1;
+                self.set_refreshing(false, Some(e.error.to_string()));
+                effects.push(Effect::SetTimer { delay_ms });
+                self.release(false, effects);
+            }
+            Err(e) => self.end_session(e.error, effects),
+        }
+    }
+
+    /// Resolves the callers waiting for a refresh, if any.
+    fn release(&mut self, refreshed: bool, effects: &mut Vec<Effect>) {
+        if self.waiting > 0 {
+            self.waiting = 0;
+            effects.push(Effect::ReleaseWaiters { refreshed });
+        }
+    }
+
+    fn forget(&mut self, effects: &mut Vec<Effect>) {
+        self.session = None;
+        self.retry_attempt = 0;
+        effects.push(Effect::CancelTimer);
+        effects.push(Effect::ClearSession);
+        self.release(false, effects);
+    }
+
+    /// The provider (or the API) will not renew the session: drop it, keeping the route so
+    /// signing in again returns here, and the username as the next sign-in's hint.
+    fn end_session(&mut self, error: AuthError, effects: &mut Vec<Effect>) {
+        let login_hint = self
+            .session
+            .as_ref()
+            .and_then(|s| s.profile(&self.config).username);
+        self.forget(effects);
+        let error = match error {
+            AuthError::SessionEnded { .. } => error,
+            other => AuthError::SessionEnded {
+                detail: other.to_string(),
+            },
+        };
+        self.state = AuthState::SessionEnded { login_hint, error };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::jwt::test_token;
+    use crate::core::token::TokenSet;
+    use serde_json::json;
+
+    const MINUTE: f64 = 60_000.0;
+    /// Half-way through the jitter range: a one-hour token is refreshed 90 s before expiry.
+    const T0: Now = Now {
+        ms: 1_000_000.0,
+        jitter: 0.5,
+    };
+
+    fn at(ms: f64) -> Now {
+        Now { ms, jitter: 0.5 }
+    }
+
+    fn machine() -> Machine {
+        Machine::new(OidcConfig::new("https://idp/x", "ui").with_scopes(["api://api/API.call"]))
+    }
+
+    /// A one-hour session obtained at `obtained_ms` whose refresh token is `refresh`.
+    fn session(refresh: &str, obtained_ms: f64) -> Session {
+        Session::from_tokens(
+            TokenSet {
+                access_token: test_token(
+                    &json!({"alg": "RS256"}),
+                    &json!({"roles": ["Study.Read"], "scp": "API.call"}),
+                ),
+                expires_in_s: 3600.0,
+                refresh_token: Some(refresh.into()),
+                id_token: Some(test_token(
+                    &json!({"alg": "RS256"}),
+                    &json!({"sub": "s", "name": "Rita Reader", "preferred_username": "rita@x"}),
+                )),
+                scope: None,
+            },
+            obtained_ms,
+        )
+    }
+
+    fn signed_in(refresh: &str) -> Machine {
+        let mut m = machine();
+        m.step(
+            Event::Boot {
+                stored: Some(session(refresh, T0.ms)),
+                callback: None,
+                at_callback_path: false,
+            },
+            T0,
+        );
+        m
+    }
+
+    fn refreshing(m: &Machine) -> bool {
+        matches!(m.state(), AuthState::SignedIn(s) if s.refreshing)
+    }
+
+    /// Runs a refresh up to the token endpoint and returns the session it redeems.
+    fn to_token_endpoint(m: &mut Machine, event: Event) -> Session {
+        assert_eq!(m.step(event, T0), vec![Effect::AcquireRefreshLock]);
+        match m.step(Event::RefreshLockHeld, T0).as_slice() {
+            [Effect::Redeem(s)] => s.clone(),
+            other => panic!("expected a redeem, got {other:?}"),
+        }
+    }
+
+    fn network_failure() -> RefreshError {
+        RefreshError {
+            failure: RefreshFailure::Retry,
+            error: AuthError::Network {
+                during: "refreshing the session",
+                url: "https://idp/token".into(),
+                detail: "no answer within 20 seconds".into(),
+            },
+        }
+    }
+
+    fn invalid_grant() -> RefreshError {
+        RefreshError {
+            failure: RefreshFailure::SessionEnded,
+            error: AuthError::SessionEnded {
+                detail: "invalid_grant: AADSTS700084".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn boot_table() {
+        let fresh = session("r", T0.ms);
+        let stale = session("r", T0.ms - 61.0 * MINUTE);
+        // (stored, callback, at callback path) → (state, effects)
+        type Case = (
+            Option<Session>,
+            Option<&'static str>,
+            bool,
+            &'static str,
+            Vec<Effect>,
+        );
+        let cases: Vec<Case> = vec![
+            (None, None, false, "SignedOut", vec![]),
+            (
+                Some(fresh.clone()),
+                None,
+                false,
+                "SignedIn",
+                vec![Effect::SetTimer {
+                    delay_ms: 60.0 * MINUTE - 1.5 * MINUTE,
+                }],
+            ),
+            (
+                Some(stale),
+                None,
+                false,
+                "SignedIn",
+                vec![
+                    Effect::SetTimer { delay_ms: 0.0 },
+                    Effect::AcquireRefreshLock,
+                ],
+            ),
+            (
+                Some(fresh),
+                Some("code=c&state=s"),
+                true,
+                "Completing",
+                vec![Effect::CompleteSignIn {
+                    params: "code=c&state=s".into(),
+                }],
+            ),
+            (
+                None,
+                None,
+                true,
+                "SignedOut",
+                vec![Effect::Navigate {
+                    to: "/".into(),
+                    replace: true,
+                }],
+            ),
+        ];
+        for (stored, callback, at_callback_path, state, effects) in cases {
+            let mut m = machine();
+            let got = m.step(
+                Event::Boot {
+                    stored,
+                    callback: callback.map(String::from),
+                    at_callback_path,
+                },
+                T0,
+            );
+            assert!(
+                format!("{:?}", m.state()).starts_with(state),
+                "{state}: {:?}",
+                m.state()
+            );
+            assert_eq!(got, effects, "{state}");
+        }
+    }
+
+    #[test]
+    fn sign_in_and_callback() {
+        let mut m = machine();
+        m.step(
+            Event::Boot {
+                stored: None,
+                callback: None,
+                at_callback_path: false,
+            },
+            T0,
+        );
+        assert_eq!(
+            m.step(
+                Event::SignInRequested {
+                    return_to: "/views/a".into()
+                },
+                T0
+            ),
+            vec![Effect::BeginSignIn {
+                return_to: "/views/a".into(),
+                login_hint: None
+            }]
+        );
+        assert_eq!(m.state(), &AuthState::Redirecting);
+
+        let s = session("r", T0.ms);
+        let effects = m.step(
+            Event::SignInCompleted(Ok((s.clone(), "/views/a".into()))),
+            T0,
+        );
+        assert_eq!(
+            effects,
+            vec![
+                Effect::Persist(s.clone()),
+                Effect::SetTimer {
+                    delay_ms: 58.5 * MINUTE
+                },
+                Effect::Navigate {
+                    to: "/views/a".into(),
+                    replace: true
+                }
+            ]
+        );
+        let AuthState::SignedIn(state) = m.state() else {
+            panic!("signed in")
+        };
+        assert_eq!(state.profile.name, "Rita Reader");
+        assert_eq!(state.profile.roles, vec!["Study.Read"]);
+        assert_eq!(m.session(), Some(&s));
+
+        let mut failed = machine();
+        let error = AuthError::Callback(crate::core::callback::CallbackError::UnknownState);
+        assert!(failed
+            .step(Event::SignInCompleted(Err(error.clone())), T0)
+            .is_empty());
+        assert_eq!(failed.state(), &AuthState::Failed(error));
+    }
+
+    #[test]
+    fn refresh_schedule_lead_jitter_and_short_tokens() {
+        let mut m = machine();
+        let jitters = [(0.0, 59.0), (0.5, 58.5), (0.999, 58.0)];
+        for (jitter, minutes) in jitters {
+            let effects = m.step(
+                Event::Boot {
+                    stored: Some(session("r", T0.ms)),
+                    callback: None,
+                    at_callback_path: false,
+                },
+                Now { ms: T0.ms, jitter },
+            );
+            let Effect::SetTimer { delay_ms } = effects[0] else {
+                panic!("{effects:?}")
+            };
+            assert!(
+                (delay_ms - minutes * MINUTE).abs() < 100.0,
+                "{jitter}: {delay_ms}"
+            );
+        }
+    }
+
+    #[test]
+    fn wake_up_catches_up_only_when_due_and_visible() {
+        let cases = [
+            // (minutes after sign-in, visible, refresh starts)
+            (10.0, true, false),
+            (57.9, true, false),
+            (58.1, true, true),
+            (58.1, false, false),
+            (3.0 * 60.0, true, true),
+        ];
+        for (minutes, visible, starts) in cases {
+            let mut m = signed_in("r");
+            let effects = m.step(Event::WokeUp { visible }, at(T0.ms + minutes * MINUTE));
+            assert_eq!(
+                effects == vec![Effect::AcquireRefreshLock],
+                starts,
+                "{minutes} min, visible {visible}: {effects:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn one_refresh_at_a_time_and_its_waiters() {
+        let mut m = signed_in("r1");
+        // Two API calls get a 401: one refresh, both wait.
+        assert_eq!(
+            m.step(Event::RefreshRequested { waiter: true }, T0),
+            vec![Effect::AcquireRefreshLock]
+        );
+        assert!(refreshing(&m));
+        assert!(m
+            .step(Event::RefreshRequested { waiter: true }, T0)
+            .is_empty());
+        assert!(
+            m.step(Event::TimerFired, T0).is_empty(),
+            "the timer joins it too"
+        );
+        let redeemed = match m.step(Event::RefreshLockHeld, T0).as_slice() {
+            [Effect::Redeem(s)] => s.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(redeemed.refresh_token.as_deref(), Some("r1"));
+
+        let renewed = session("r2", T0.ms + MINUTE);
+        let effects = m.step(
+            Event::RefreshFinished(Ok(renewed.clone())),
+            at(T0.ms + MINUTE),
+        );
+        assert_eq!(
+            effects,
+            vec![
+                Effect::Persist(renewed.clone()),
+                Effect::Broadcast(TabMessage::Refreshed {
+                    previous: fingerprint(&redeemed),
+                    session: renewed.clone()
+                }),
+                Effect::SetTimer {
+                    delay_ms: 58.5 * MINUTE
+                },
+                Effect::ReleaseWaiters { refreshed: true },
+            ]
+        );
+        assert!(!refreshing(&m));
+        assert_eq!(m.session(), Some(&renewed));
+        // The button asks for a refresh without waiting: no waiter is released.
+        let mut m = signed_in("r1");
+        let _ = to_token_endpoint(&mut m, Event::RefreshRequested { waiter: false });
+        let effects = m.step(Event::RefreshFinished(Ok(session("r2", T0.ms))), T0);
+        assert!(!effects
+            .iter()
+            .any(|e| matches!(e, Effect::ReleaseWaiters { .. })));
+    }
+
+    #[test]
+    fn without_a_session_waiters_are_told_no_at_once() {
+        let mut m = machine();
+        m.step(
+            Event::Boot {
+                stored: None,
+                callback: None,
+                at_callback_path: false,
+            },
+            T0,
+        );
+        assert_eq!(
+            m.step(Event::RefreshRequested { waiter: true }, T0),
+            vec![Effect::ReleaseWaiters { refreshed: false }]
+        );
+    }
+
+    #[test]
+    fn network_failures_back_off_while_the_token_is_valid() {
+        let mut m = signed_in("r");
+        let mut delays = Vec::new();
+        for _ in 0..7 {
+            let _ = to_token_endpoint(&mut m, Event::TimerFired);
+            let effects = m.step(Event::RefreshFinished(Err(network_failure())), T0);
+            let Effect::SetTimer { delay_ms } = effects[0] else {
+                panic!("{effects:?}")
+            };
+            delays.push(delay_ms / 1000.0);
+            let AuthState::SignedIn(s) = m.state() else {
+                panic!("still signed in")
+            };
+            assert!(s.refresh_problem.as_deref().unwrap().contains("no answer"));
+            assert!(!s.refreshing);
+        }
+        assert_eq!(delays, vec![2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]);
+        // A success resets the backoff and clears the problem.
+        let _ = to_token_endpoint(&mut m, Event::TimerFired);
+        m.step(Event::RefreshFinished(Ok(session("r2", T0.ms))), T0);
+        let _ = to_token_endpoint(&mut m, Event::TimerFired);
+        let effects = m.step(Event::RefreshFinished(Err(network_failure())), T0);
+        assert_eq!(effects[0], Effect::SetTimer { delay_ms: 2_000.0 });
+    }
+
+    #[test]
+    fn a_refresh_that_fails_for_good_ends_the_session_with_a_hint() {
+        let cases = [
+            // (failure, minutes after sign-in)
+            (invalid_grant(), 10.0),
+            (network_failure(), 61.0),
+        ];
+        for (failure, minutes) in cases {
+            let mut m = signed_in("r");
+            let _ = to_token_endpoint(&mut m, Event::RefreshRequested { waiter: true });
+            let effects = m.step(
+                Event::RefreshFinished(Err(failure.clone())),
+                at(T0.ms + minutes * MINUTE),
+            );
+            assert_eq!(
+                effects,
+                vec![
+                    Effect::CancelTimer,
+                    Effect::ClearSession,
+                    Effect::ReleaseWaiters { refreshed: false }
+                ],
+                "{failure:?}"
+            );
+            let AuthState::SessionEnded { login_hint, error } = m.state() else {
+                panic!("ended: {:?}", m.state())
+            };
+            assert_eq!(login_hint.as_deref(), Some("rita@x"));
+            assert!(error.to_string().starts_with("Please sign in again."));
+            assert_eq!(m.session(), None);
+            // Signing in again carries the hint.
+            assert_eq!(
+                m.step(
+                    Event::SignInRequested {
+                        return_to: "/".into()
+                    },
+                    T0
+                ),
+                vec![Effect::BeginSignIn {
+                    return_to: "/".into(),
+                    login_hint: Some("rita@x".into())
+                }]
+            );
+        }
+    }
+
+    #[test]
+    fn twin_hand_over() {
+        let old = session("r1", T0.ms);
+        let new = session("r2", T0.ms + MINUTE);
+        let handed = |previous: &Session| {
+            Event::Twin(TabMessage::Refreshed {
+                previous: fingerprint(previous),
+                session: new.clone(),
+            })
+        };
+        // A twin holding the same session adopts the new one.
+        let mut m = signed_in("r1");
+        let effects = m.step(handed(&old), T0);
+        assert_eq!(effects[0], Effect::Persist(new.clone()));
+        assert_eq!(m.session(), Some(&new));
+        // Another session's hand-over is ignored.
+        let mut other = signed_in("other");
+        assert!(other.step(handed(&old), T0).is_empty());
+        // A tab waiting for the lock finds the session renewed and does not redeem.
+        let mut waiting = signed_in("r1");
+        waiting.step(Event::RefreshRequested { waiter: true }, T0);
+        waiting.step(handed(&old), T0);
+        assert_eq!(
+            waiting.step(Event::RefreshLockHeld, T0),
+            vec![Effect::ReleaseWaiters { refreshed: true }]
+        );
+        assert!(!refreshing(&waiting));
+        // A twin's sign-out signs this tab out and goes home.
+        let mut twin = signed_in("r1");
+        let effects = twin.step(
+            Event::Twin(TabMessage::SignedOut {
+                previous: fingerprint(&old),
+            }),
+            T0,
+        );
+        assert_eq!(twin.state(), &AuthState::SignedOut);
+        assert!(effects.contains(&Effect::ClearSession));
+        assert!(effects.contains(&Effect::Navigate {
+            to: "/".into(),
+            replace: true
+        }));
+    }
+
+    #[test]
+    fn a_failed_redeem_after_a_twin_hand_over_is_harmless() {
+        let old = session("r1", T0.ms);
+        let mut m = signed_in("r1");
+        let _ = to_token_endpoint(&mut m, Event::RefreshRequested { waiter: true });
+        m.step(
+            Event::Twin(TabMessage::Refreshed {
+                previous: fingerprint(&old),
+                session: session("r2", T0.ms),
+            }),
+            T0,
+        );
+        assert_eq!(
+            m.step(Event::RefreshFinished(Err(invalid_grant())), T0),
+            vec![Effect::ReleaseWaiters { refreshed: true }]
+        );
+        assert!(matches!(m.state(), AuthState::SignedIn(_)));
+    }
+
+    #[test]
+    fn api_rejection_after_refresh_ends_the_session() {
+        let mut m = signed_in("r");
+        m.step(Event::ApiRejected, T0);
+        let AuthState::SessionEnded { error, .. } = m.state() else {
+            panic!("{:?}", m.state())
+        };
+        assert!(error
+            .to_string()
+            .contains("the API no longer accepts your sign-in"));
+    }
+
+    #[test]
+    fn sign_out_tells_twins_then_leaves_for_the_provider() {
+        let s = session("r", T0.ms);
+        let mut m = signed_in("r");
+        let effects = m.step(Event::SignOutRequested, T0);
+        assert_eq!(
+            effects,
+            vec![
+                Effect::Broadcast(TabMessage::SignedOut {
+                    previous: fingerprint(&s)
+                }),
+                Effect::CancelTimer,
+                Effect::ClearSession,
+                Effect::ClearPendingLogins,
+                Effect::EndProviderSession(Some(s)),
+            ]
+        );
+        assert_eq!(m.state(), &AuthState::Redirecting);
+        assert_eq!(
+            m.step(Event::SignedOutLocally, T0),
+            vec![Effect::Navigate {
+                to: "/".into(),
+                replace: true
+            }]
+        );
+        assert_eq!(m.state(), &AuthState::SignedOut);
+    }
+
+    #[test]
+    fn a_refresh_result_after_sign_out_is_dropped() {
+        let mut m = signed_in("r");
+        let _ = to_token_endpoint(&mut m, Event::TimerFired);
+        m.step(Event::SignOutRequested, T0);
+        assert!(m
+            .step(Event::RefreshFinished(Ok(session("r2", T0.ms))), T0)
+            .is_empty());
+        assert_eq!(m.session(), None);
+    }
+
+    #[test]
+    fn storage_refusal() {
+        let mut m = signed_in("r");
+        m.step(Event::StorageRefused("full".into()), T0);
+        assert!(matches!(m.state(), AuthState::SessionEnded { .. }));
+        let mut completing = machine();
+        completing.step(
+            Event::Boot {
+                stored: None,
+                callback: Some("code=c&state=s".into()),
+                at_callback_path: true,
+            },
+            T0,
+        );
+        completing.step(Event::StorageRefused("disabled".into()), T0);
+        assert_eq!(
+            completing.state(),
+            &AuthState::Failed(AuthError::Browser("disabled".into()))
+        );
+    }
+}

@@ -1,0 +1,30 @@
+//! The page shown instead of what the person's roles do not allow (`not-permitted`). The gates
+//! themselves are the library's (`RequireRole`, `Auth::has_any_role`); the UI is convenience
+//! only, the API enforces.
+
+use leptos::prelude::*;
+use leptos_entra_oidc::missing_role_reason;
+
+#[component]
+pub fn NotPermitted(
+    /// The roles of which one would allow it (empty: none would).
+    #[prop(into)]
+    any: Vec<String>,
+    /// What the API said, if it said why.
+    #[prop(optional_no_strip)]
+    detail: Option<String>,
+) -> impl IntoView {
+    let what = if any.is_empty() {
+        "action is not allowed for your account".to_string()
+    } else {
+        missing_role_reason(&any)
+    };
+    view! {
+        <section class="card not-permitted" role="alert" data-testid="not-permitted">
+            <h1>"Not permitted"</h1>
+            <p>"This " {what} "."</p>
+            {detail.map(|d| view! { <p class="muted">{d}</p> })}
+            <p class="muted">"Ask your administrator to assign the role to your account, then sign in again."</p>
+        </section>
+    }
+}
