@@ -35,8 +35,11 @@ fn base64url(part: &str, name: &'static str) -> Result<Vec<u8>, JwtError> {
         .map_err(|_| JwtError::BadBase64(name))
 }
 
+/// A header or payload: a JSON object as UTF-8 text (RFC 7515 §2, RFC 7519 §7.2).
 fn json_part(part: &str, name: &'static str) -> Result<Map<String, Value>, JwtError> {
-    serde_json::from_slice(&base64url(part, name)?).map_err(|_| JwtError::NotJsonObject(name))
+    let bytes = base64url(part, name)?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| JwtError::NotJsonObject(name))?;
+    serde_json::from_str(text).map_err(|_| JwtError::NotJsonObject(name))
 }
 
 impl Jwt {

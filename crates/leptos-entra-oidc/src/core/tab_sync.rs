@@ -24,10 +24,8 @@ pub fn fingerprint(session: &Session) -> String {
     URL_SAFE_NO_PAD.encode(&Sha256::digest(secret.as_bytes())[..16])
 }
 
-/// What one tab tells the others. The wire form is one flat object: `{"kind": "refreshed" |
-/// "signed_out", "previous": …, "session": {…}}`, the session only when refreshed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+/// What one tab tells the others.
+#[derive(Clone, Debug, PartialEq)]
 pub enum TabMessage {
     /// The session with fingerprint `previous` was refreshed; here is its successor.
     Refreshed { previous: String, session: Session },
@@ -35,14 +33,54 @@ pub enum TabMessage {
     SignedOut { previous: String },
 }
 
+/// The wire form of a `TabMessage`: one flat object, `{"kind": "refreshed" | "signed_out",
+/// "previous": …, "session": {…}}`, the session only when refreshed.
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    kind: Kind,
+    previous: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    session: Option<Session>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Kind {
+    Refreshed,
+    SignedOut,
+}
+
 impl TabMessage {
     pub fn to_json(&self) -> String {
+        let wire = match self.clone() {
+            TabMessage::Refreshed { previous, session } => Wire {
+                kind: Kind::Refreshed,
+                previous,
+                session: Some(session),
+            },
+            TabMessage::SignedOut { previous } => Wire {
+                kind: Kind::SignedOut,
+                previous,
+                session: None,
+            },
+        };
         // Strings and numbers only: always serialises.
-        serde_json::to_string(self).unwrap_or_default()
+        serde_json::to_string(&wire).unwrap_or_default()
     }
 
+    /// Reads a message; `None` for anything else on the channel.
     pub fn parse(text: &str) -> Option<TabMessage> {
-        serde_json::from_str(text).ok()
+        let wire: Wire = serde_json::from_str(text).ok()?;
+        match (wire.kind, wire.session) {
+            (Kind::Refreshed, Some(session)) => Some(TabMessage::Refreshed {
+                previous: wire.previous,
+                session,
+            }),
+            (Kind::SignedOut, None) => Some(TabMessage::SignedOut {
+                previous: wire.previous,
+            }),
+            _ => None,
+        }
     }
 
     /// What a tab holding `current` should do with this message.
