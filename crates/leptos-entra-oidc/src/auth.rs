@@ -189,13 +189,17 @@ impl Auth {
             auth.listen_to_twins();
             spawn_local(async move {
                 let callback = boot.callback(client.config());
+                let completing = callback.is_some();
                 auth.dispatch(Event::Boot {
                     stored: session_store::load_session(),
                     callback,
                     at_callback_path: boot.path == client.config().redirect_path,
                 });
-                // Warm the discovery cache so the sign-in click is immediate.
-                let _ = client.metadata().await;
+                // Warm the discovery cache so a sign-in click or a refresh starts at once (the
+                // callback's code redemption fetches it itself).
+                if !completing {
+                    let _ = client.metadata().await;
+                }
             });
         }
         auth
