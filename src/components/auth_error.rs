@@ -29,5 +29,5 @@ pub fn AuthErrorPanel() -> impl IntoView {
             }
         })
     };
-    view! { {move || panel().into_any()} }
+    view! { {panel} }
 }

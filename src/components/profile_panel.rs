@@ -67,7 +67,7 @@ pub fn ProfilePanel(
             </dl>
             <h3>"Roles"</h3>
             {none.then(|| view! { <p class="muted" data-testid="profile-no-roles">"No roles assigned. Ask your administrator for access."</p> })}
-            <ul class="roles" hidden=none.then_some("")>
+            <ul class="roles" hidden=none>
                 {p.roles.into_iter().map(|r| view! { <li class="role" data-testid="profile-role">{r}</li> }).collect_view()}
             </ul>
             <dl class="facts">
@@ -76,7 +76,7 @@ pub fn ProfilePanel(
             </dl>
             {s.refresh_problem.map(|p| view! { <p class="warning" role="status">{p}</p> })}
             <div class="actions">
-                <button class="button" data-testid="refresh-now" on:click=move |_| auth.refresh_now() disabled=s.refreshing.then_some("")>
+                <button class="button" data-testid="refresh-now" on:click=move |_| auth.refresh_now() disabled=s.refreshing>
                     "Refresh now"
                 </button>
                 <button class="button danger" data-testid="sign-out" on:click=move |_| auth.sign_out()>"Sign out"</button>

@@ -8,10 +8,7 @@ use leptos_entra_oidc::{use_auth, AuthState};
 pub fn UserMenu() -> impl IntoView {
     let auth = use_auth();
     let open = RwSignal::new(false);
-    let name = move || match auth.state.get() {
-        AuthState::SignedIn(s) => s.profile.name,
-        _ => String::new(),
-    };
+    let name = move || auth.profile.get().map(|p| p.name).unwrap_or_default();
     let refreshing =
         Memo::new(move |_| matches!(auth.state.get(), AuthState::SignedIn(s) if s.refreshing));
     view! {
@@ -21,14 +18,18 @@ pub fn UserMenu() -> impl IntoView {
                 data-testid="user-menu"
                 aria-haspopup="dialog"
                 aria-controls="profile-panel"
-                aria-expanded=move || Some(if open.get() { "true" } else { "false" })
+                aria-expanded=move || open.get().to_string()
                 on:click=move |_| open.update(|o| *o = !*o)
             >
                 <span class="avatar" aria-hidden="true">{move || initials(&name())}</span>
                 <span class="user-name">{move || name()}</span>
-                {move || refreshing.get().then(|| view! { <span class="spinner small" role="status" aria-label="Refreshing your session" data-testid="refreshing"></span> }).into_any()}
+                <Show when=move || refreshing.get()>
+                    <span class="spinner small" role="status" aria-label="Refreshing your session" data-testid="refreshing"></span>
+                </Show>
             </button>
-            {move || open.get().then(|| view! { <ProfilePanel open/> }).into_any()}
+            <Show when=move || open.get()>
+                <ProfilePanel open/>
+            </Show>
         </div>
     }
 }

@@ -2,22 +2,27 @@
 
 use crate::app::use_config;
 use leptos::prelude::*;
-use leptos_entra_oidc::{use_auth, AuthState};
+use leptos_entra_oidc::{use_auth, Phase};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let auth = use_auth();
-    let name = move || match auth.state.get() {
-        AuthState::SignedIn(s) => s.profile.name,
-        _ => "there".to_string(),
+    let name = move || {
+        auth.profile
+            .get()
+            .map_or_else(|| "there".to_string(), |p| p.name)
     };
     let api_name = use_config().with_value(|c| c.api_name.clone());
     view! {
         <section class="card">
             <h1>"Welcome, " {move || name()}</h1>
             <p>"You are connected to " <strong>{api_name}</strong> "."</p>
-            {move || matches!(auth.state.get(), AuthState::Disabled).then(|| view! { <p class="warning" role="status">"Sign-in is disabled (OAUTH_ENABLED=false): requests are sent without a token."</p> }).into_any()}
-            {move || matches!(auth.state.get(), AuthState::SignedIn(_)).then(|| view! { <p class="muted">"Your roles are listed under your name, top right. Pick an API view to call it with your access token; views your roles do not allow are shown greyed out with the role they need."</p> }).into_any()}
+            <Show when=move || auth.phase.get() == Phase::Disabled>
+                <p class="warning" role="status">"Sign-in is disabled (OAUTH_ENABLED=false): requests are sent without a token."</p>
+            </Show>
+            <Show when=move || auth.phase.get() == Phase::SignedIn>
+                <p class="muted">"Your roles are listed under your name, top right. Pick an API view to call it with your access token; views your roles do not allow are shown greyed out with the role they need."</p>
+            </Show>
         </section>
     }
 }

@@ -178,6 +178,29 @@ describe('hostile and broken callbacks', () => {
     await finish(page);
   });
 
+  test('a token endpoint that never answers ends in a message naming it, not an endless spinner', async () => {
+    const { page, app } = await ctx.newApp();
+    await app.open('/');
+    await app.testId('sign-in').click();
+    await app.idp.waitFor();
+    // The provider accepts the sign-in, then its token endpoint swallows the code redemption.
+    await page.route('**/token', () => new Promise(() => {}));
+    await app.idp.signIn(users.reader.username, users.reader.password);
+    await app.testId('progress').waitFor();
+    const started = Date.now();
+    const error = app.testId('auth-error');
+    await error.waitFor({ timeout: 30_000 });
+    const waited = Date.now() - started;
+    assert.ok(waited >= 15_000 && waited < 28_000, `gave up after the 20 s timeout (${waited} ms)`);
+    const text = await error.innerText();
+    assert.match(text, /could not be reached/i);
+    assert.match(text, /\/token while redeeming the authorization code: no answer within 20 seconds/);
+    await app.testId('sign-in').waitFor(); // "Sign in again"
+    const { session } = await app.storage();
+    assert.equal(session['gatehouse.session'], undefined, 'no session stored');
+    await finish(page);
+  });
+
   test('cancelling at the provider ends in a readable error and a way to try again', async () => {
     const { page, app } = await ctx.newApp();
     await app.open('/');
