@@ -22,10 +22,15 @@ use std::time::Duration;
 /// changes, not when a refresh flag or an expiry time inside `SignedIn` does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
+    /// [`AuthState::Starting`]: not known yet whether anyone is signed in.
     Starting,
+    /// [`AuthState::Redirecting`]: leaving for the identity provider.
     Redirecting,
+    /// [`AuthState::Completing`]: redeeming the authorization code.
     Completing,
+    /// [`AuthState::SignedOut`].
     SignedOut,
+    /// [`AuthState::SignedIn`], whether or not a refresh is under way.
     SignedIn,
     /// Sign-in is switched off (`AuthProvider` without a configuration).
     Disabled,
@@ -50,8 +55,11 @@ impl Phase {
 /// What the app found in the address bar at start-up, before anything else ran.
 #[derive(Clone, Debug, Default)]
 pub struct BootUrl {
+    /// The path, e.g. `/oauth-callback`.
     pub path: String,
+    /// The query without its `?`; empty if none.
     pub query: String,
+    /// The fragment without its `#`; empty if none.
     pub fragment: String,
 }
 

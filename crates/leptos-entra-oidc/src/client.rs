@@ -40,6 +40,7 @@ fn network(during: &'static str, url: &str, detail: String) -> AuthError {
 }
 
 impl OidcClient {
+    /// A client for `config`, its caches empty (nothing is fetched until needed).
     pub fn new(config: OidcConfig) -> Self {
         Self(Rc::new(Inner {
             config,
@@ -48,10 +49,12 @@ impl OidcClient {
         }))
     }
 
+    /// The configuration the client was built with.
     pub fn config(&self) -> &OidcConfig {
         &self.0.config
     }
 
+    /// The absolute redirect URI: this page's origin followed by [`OidcConfig::redirect_path`].
     pub fn redirect_uri(&self) -> String {
         format!("{}{}", location::origin(), self.0.config.redirect_path)
     }

@@ -32,6 +32,8 @@
 //! - the Leptos layer: [`AuthProvider`], [`use_auth`], [`RequireRole`] and
 //!   [`use_api_client`].
 
+#![deny(missing_docs)]
+
 pub mod core;
 
 mod api;

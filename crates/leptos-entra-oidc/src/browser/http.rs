@@ -13,8 +13,11 @@ pub const TIMEOUT: Duration = Duration::from_secs(20);
 /// A completed HTTP exchange.
 #[derive(Debug)]
 pub struct Reply {
+    /// Whether the status is 2xx (`Response.ok`).
     pub ok: bool,
+    /// The HTTP status code.
     pub status: u16,
+    /// The whole body as text.
     pub body: String,
     /// The `WWW-Authenticate` header (API responses only).
     pub www_authenticate: Option<String>,

@@ -14,11 +14,15 @@ pub fn origin() -> String {
 
 /// Path, query and fragment of the current URL.
 pub struct CurrentUrl {
+    /// `location.pathname`, e.g. `/oauth-callback`.
     pub path: String,
+    /// `location.search` without its `?`; empty if none.
     pub query: String,
+    /// `location.hash` without its `#`; empty if none.
     pub fragment: String,
 }
 
+/// Reads the address bar (all parts empty without a window).
 pub fn current() -> CurrentUrl {
     let loc = window().map(|w| w.location());
     let read = |f: fn(&web_sys::Location) -> Result<String, wasm_bindgen::JsValue>| {

@@ -37,14 +37,19 @@ pub fn load_session() -> Option<Session> {
     session
 }
 
+/// Stores the session record under [`SESSION_KEY`]; `Err` holds a message for the UI when the
+/// browser refuses.
 pub fn save_session(session: &Session) -> Result<(), String> {
     set(SESSION_KEY, &session.to_json())
 }
 
+/// Deletes the session record.
 pub fn clear_session() {
     remove(SESSION_KEY);
 }
 
+/// Stores a pending login under its [`PendingLogin::storage_key`]; `Err` holds a message for
+/// the UI when the browser refuses.
 pub fn save_pending_login(login: &PendingLogin) -> Result<(), String> {
     set(&login.storage_key(), &login.to_json())
 }
@@ -57,7 +62,8 @@ pub fn take_pending_login(state: &str) -> Option<PendingLogin> {
     PendingLogin::from_json(&text)
 }
 
-/// Deletes every pending login of this tab (at sign-out, and expired ones at start-up).
+/// Deletes this tab's pending logins except those `keep` accepts (unreadable ones always): all
+/// of them at sign-out, the expired ones when a new sign-in starts.
 pub fn clear_pending_logins(keep: impl Fn(&PendingLogin) -> bool) {
     let Ok(s) = storage() else { return };
     let len = s.length().unwrap_or(0);

@@ -11,7 +11,8 @@ fn set(obj: &Object, key: &str, value: impl Into<JsValue>) -> Result<(), String>
         .map_err(|_| "could not build a WebCrypto parameter".to_string())
 }
 
-/// Whether `signature` over `data` verifies with `key` using SHA-`hash`.
+/// Whether `signature` over `data` verifies with `key`; `hash` is the WebCrypto hash name
+/// (`SHA-256`, `SHA-384` or `SHA-512`, see `core::jwks::hash_for`).
 pub async fn verify(
     key: &RsaKey,
     hash: &str,

@@ -17,21 +17,29 @@ pub const LOGIN_STATE_KEY_PREFIX: &str = "gatehouse.login.";
 /// `gatehouse.login.<state>` and deleted when the callback consumes it (single use).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PendingLogin {
+    /// The request's `state` (RFC 6749 §10.12): single use, and the record's storage key.
     pub state: String,
+    /// The request's `nonce`, which the ID token must carry (OIDC Core §3.1.2.1).
     pub nonce: String,
+    /// The PKCE code verifier (RFC 7636 §4.1) whose challenge went out with the request.
     pub verifier: CodeVerifier,
+    /// The request's `redirect_uri`, which the token request must repeat (RFC 6749 §4.1.3).
     pub redirect_uri: String,
     /// Same-origin path (with query) to return to after sign-in.
     pub return_to: String,
+    /// When the sign-in started, in milliseconds since the epoch.
     #[serde(serialize_with = "whole_ms")]
     pub created_at_ms: f64,
 }
 
 impl PendingLogin {
+    /// The record's sessionStorage key: `gatehouse.login.<state>`.
     pub fn storage_key(&self) -> String {
         format!("{LOGIN_STATE_KEY_PREFIX}{}", self.state)
     }
 
+    /// Whether the record can no longer be redeemed at `now_ms` (milliseconds): started more than
+    /// [`LOGIN_STATE_TTL_MS`] ago, or more than a minute in the future (the clock went back).
     pub fn is_expired(&self, now_ms: f64) -> bool {
         now_ms - self.created_at_ms > LOGIN_STATE_TTL_MS || now_ms < self.created_at_ms - 60_000.0
     }
@@ -51,7 +59,9 @@ impl PendingLogin {
 /// Per-request extras besides the configured ones.
 #[derive(Clone, Debug, Default)]
 pub struct RequestExtras {
+    /// `login_hint` (OIDC Core §3.1.2.1): the username to prefill, e.g. after a session ended.
     pub login_hint: Option<String>,
+    /// `prompt` for this request, in place of [`OidcConfig::prompt`].
     pub prompt: Option<String>,
 }
 

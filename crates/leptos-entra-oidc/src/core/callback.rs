@@ -9,15 +9,24 @@ use thiserror::Error;
 /// A parsed authorization response.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AuthResponse {
+    /// Success (RFC 6749 §4.1.2): the provider issued an authorization code.
     Code {
+        /// The authorization code, to redeem at the token endpoint with the PKCE verifier.
         code: String,
+        /// The `state` of the request this answers; names the pending login to consume.
         state: String,
+        /// The RFC 9207 issuer identifier, if the provider sent one.
         iss: Option<String>,
     },
+    /// Failure (RFC 6749 §4.1.2.1): the provider redirected back with an error.
     Error {
+        /// The OAuth error code, e.g. `access_denied` or `interaction_required`.
         error: String,
+        /// The `error_description`, if any (Entra's starts with its `AADSTS` code).
         description: Option<String>,
+        /// The request's `state`, if the provider echoed it.
         state: Option<String>,
+        /// The RFC 9207 issuer identifier, if the provider sent one.
         iss: Option<String>,
     },
 }
@@ -31,8 +40,10 @@ pub enum CallbackError {
     /// A parameter appears twice (RFC 6749 §3.1: parameters must not be repeated).
     #[error("The sign-in response repeats the parameter {}, so it was rejected.", quoted(.0))]
     Repeated(String),
+    /// A success response without a (non-empty) `code`.
     #[error("The sign-in response has no authorization code.")]
     MissingCode,
+    /// A success response without a (non-empty) `state`.
     #[error("The sign-in response has no state parameter, so it cannot be matched to a sign-in started here.")]
     MissingState,
     /// The `state` was never issued by this tab, was already used, or expired.
@@ -47,7 +58,12 @@ pub enum CallbackError {
         quoted(found),
         quoted(expected)
     )]
-    WrongIssuer { expected: String, found: String },
+    WrongIssuer {
+        /// The issuer from the provider's metadata.
+        expected: String,
+        /// The `iss` the response carried.
+        found: String,
+    },
 }
 
 /// Parses the text after `#` or `?` of the callback URL.

@@ -10,10 +10,12 @@ pub enum ResponseMode {
     /// `#code=…`: the code never reaches a server log or a `Referer` (the default).
     #[default]
     Fragment,
+    /// `?code=…`: the response arrives in the query string, which the web server sees and may log.
     Query,
 }
 
 impl ResponseMode {
+    /// The `response_mode` value sent in the authorization request: `fragment` or `query`.
     pub fn as_str(self) -> &'static str {
         match self {
             ResponseMode::Fragment => "fragment",
@@ -28,6 +30,7 @@ pub enum RolesToken {
     /// Entra puts an API's app roles in the access token issued for it (the default).
     #[default]
     AccessToken,
+    /// The ID token's claims carry the roles (Entra puts the client app's own app roles there).
     IdToken,
 }
 
@@ -44,9 +47,11 @@ pub struct OidcConfig {
     pub api_scopes: Vec<String>,
     /// The redirect URI's path on this site (default `/oauth-callback`).
     pub redirect_path: String,
+    /// Where the authorization response comes back (default: the fragment).
     pub response_mode: ResponseMode,
     /// Dotted path to the roles claim, split into segments (`realm_access.roles`).
     pub roles_claim: Vec<String>,
+    /// Which token's claims hold the roles (default: the access token).
     pub roles_token: RolesToken,
     /// `prompt` sent with every authorization request (`login`, `select_account`, ...).
     pub prompt: Option<String>,

@@ -8,14 +8,24 @@ use thiserror::Error;
 /// The parts of the provider metadata Gatehouse uses; other members of the document are ignored.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct ProviderMetadata {
+    /// The provider's issuer identifier, which ID tokens' `iss` must equal (Entra's
+    /// multi-tenant metadata has a `{tenantid}` placeholder in it).
     pub issuer: String,
+    /// Where the browser is sent to sign in (RFC 6749 §3.1).
     pub authorization_endpoint: String,
+    /// Where codes and refresh tokens are redeemed (RFC 6749 §3.2).
     pub token_endpoint: String,
+    /// The JSON Web Key Set (RFC 7517) whose keys verify ID token signatures.
     pub jwks_uri: String,
+    /// The end-session endpoint (RP-Initiated Logout 1.0 §2); without it, sign-out is local only.
     #[serde(default)]
     pub end_session_endpoint: Option<String>,
+    /// RFC 9207 §3: whether authorization responses carry `iss`; if so, the callback requires
+    /// it. Absent means `false`.
     #[serde(default)]
     pub authorization_response_iss_parameter_supported: bool,
+    /// PKCE methods the provider supports (RFC 8414 §2); when present it must list `S256`,
+    /// when absent `S256` is assumed.
     #[serde(default)]
     pub code_challenge_methods_supported: Option<Vec<String>>,
 }
@@ -23,14 +33,22 @@ pub struct ProviderMetadata {
 /// Why a discovery document cannot be used.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum DiscoveryError {
+    /// The document is not JSON or lacks a required member; holds the parser's message.
     #[error("The identity provider's discovery document is not valid OpenID Connect metadata ({0}). Check OAUTH_METADATA_URL.")]
     NotJson(String),
+    /// Discovery §4.3: the document's `issuer` does not belong to the metadata URL.
     #[error(
         "The discovery document's issuer {} does not belong to OAUTH_METADATA_URL (expected {}).",
         quoted(found),
         quoted(expected)
     )]
-    IssuerMismatch { expected: String, found: String },
+    IssuerMismatch {
+        /// The authority of the metadata URL (without the well-known suffix).
+        expected: String,
+        /// The document's `issuer`.
+        found: String,
+    },
+    /// RFC 7636 §4.2: `code_challenge_methods_supported` is advertised without `S256`.
     #[error("The identity provider does not support PKCE with S256, which Gatehouse requires.")]
     NoS256,
 }

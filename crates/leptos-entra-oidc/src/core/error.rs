@@ -14,32 +14,46 @@ pub fn quoted(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_default()
 }
 
+/// Every way signing in or staying signed in can fail. `Display` is the message for the person;
+/// [`AuthError::title`] gives the panel's heading and [`AuthError::hint`] advice for known causes.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum AuthError {
+    /// The provider's discovery document is unusable (OpenID Connect Discovery 1.0).
     #[error(transparent)]
     Discovery(#[from] DiscoveryError),
     /// A request to the provider failed before an answer arrived (offline, DNS, CORS, timeout).
     #[error("Could not reach {url} while {during}: {detail}.")]
     Network {
+        /// What the client was doing, e.g. `"refreshing the session"`.
         during: &'static str,
+        /// The URL that gave no answer.
         url: String,
+        /// Why, as the HTTP layer words it (e.g. `"no answer within 20 seconds"`).
         detail: String,
     },
     /// The provider redirected back with `error` (RFC 6749 §4.1.2.1).
     #[error("The identity provider returned {error}{}", description.as_deref().map_or_else(|| ".".to_string(), |d| format!(": {d}")))]
     Redirect {
+        /// The OAuth error code, e.g. `access_denied` or `consent_required`.
         error: String,
+        /// The provider's `error_description`, if any (Entra's starts with its `AADSTS` code).
         description: Option<String>,
     },
+    /// The authorization response failed a check before its code was redeemed.
     #[error(transparent)]
     Callback(#[from] CallbackError),
+    /// The token endpoint refused to issue tokens or answered with an unusable response.
     #[error(transparent)]
     Token(#[from] TokenError),
+    /// The ID token failed validation (OpenID Connect Core §3.1.3.7) or its signature check.
     #[error(transparent)]
     IdToken(#[from] IdTokenError),
     /// Refreshing is no longer possible; the person must sign in again.
     #[error("Please sign in again. ({detail})")]
-    SessionEnded { detail: String },
+    SessionEnded {
+        /// Why: the provider's refusal (e.g. `invalid_grant: AADSTS700084: …`) or another cause.
+        detail: String,
+    },
     /// The browser lacks something Gatehouse needs (sessionStorage, WebCrypto).
     #[error("{0}")]
     Browser(String),

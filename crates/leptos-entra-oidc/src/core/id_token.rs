@@ -20,45 +20,67 @@ pub const ACCEPTED_ALGS: [&str; 3] = ["RS256", "RS384", "RS512"];
 pub struct Expectations<'a> {
     /// The issuer from discovery (may contain Entra's `{tenantid}`).
     pub issuer: &'a str,
+    /// This app's client ID: `aud` must contain it, and `azp`, when present, must equal it.
     pub client_id: &'a str,
     /// The nonce sent in the authorization request; `None` on refresh (§12.2).
     pub nonce: Option<&'a str>,
+    /// The current time in **seconds** since the epoch, compared with `exp` and `iat` allowing
+    /// [`CLOCK_TOLERANCE_S`].
     pub now_s: f64,
 }
 
 /// Which check an ID token failed.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum IdTokenError {
+    /// The token is not a decodable compact JWS (RFC 7515 §7.1); holds the reason.
     #[error("The ID token is malformed: {0}.")]
     Malformed(String),
+    /// The `alg` header is not one of [`ACCEPTED_ALGS`]; holds it (`missing` when absent).
     #[error("The ID token is signed with {}, which is not accepted (RS256/RS384/RS512 only).", quoted(.0))]
     Algorithm(String),
+    /// §3.1.3.7: `iss` is not the provider's issuer.
     #[error(
         "The ID token's issuer (iss) is {}, not the configured provider {}.",
         quoted(found),
         quoted(expected)
     )]
-    Issuer { expected: String, found: String },
+    Issuer {
+        /// The issuer required (Entra's `{tenantid}` filled in from the token's `tid`).
+        expected: String,
+        /// The token's `iss` (empty when absent).
+        found: String,
+    },
+    /// §3.1.3.7: `aud` does not contain this app's client ID.
     #[error(
         "The ID token is not meant for this application (aud does not contain its client id)."
     )]
     Audience,
+    /// §3.1.3.7: `azp` is present but is not this app's client ID.
     #[error("The ID token was issued to another application (azp).")]
     AuthorizedParty,
+    /// §3.1.3.7: `exp` lies more than [`CLOCK_TOLERANCE_S`] in the past.
     #[error("The ID token has expired (check this computer's clock).")]
     Expired,
+    /// §3.1.3.7: `iat` lies more than [`CLOCK_TOLERANCE_S`] in the future.
     #[error("The ID token is dated in the future (check this computer's clock).")]
     IssuedInFuture,
+    /// The `exp` or `iat` claim (the one named) is absent or not a number.
     #[error("The ID token has no usable {0} claim.")]
     MissingTime(&'static str),
+    /// §3.1.3.7: `nonce` is not the one sent with the authorization request (sign-in only).
     #[error("The ID token does not carry the nonce of this sign-in (possible replay).")]
     Nonce,
+    /// `sub`, required by §2, is absent or empty.
     #[error("The ID token has no subject (sub).")]
     MissingSubject,
+    /// §12.2: a refreshed ID token has another `iss` or `sub` than the one it replaces.
     #[error("The ID token after refresh names a different user or issuer than before.")]
     SubjectChanged,
+    /// WebCrypto found the RSASSA-PKCS1-v1_5 signature invalid for the selected key.
     #[error("The ID token has an invalid signature.")]
     BadSignature,
+    /// No key of the provider's JWKS matches the token's `kid`, even after refetching the set;
+    /// holds the `kid` (`(none)` when absent).
     #[error("The ID token is signed with key {}, which the provider does not publish.", quoted(.0))]
     UnknownKey(String),
 }

@@ -7,12 +7,15 @@ use serde_json::Value;
 /// An RSA public key, reduced to what verification needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RsaKey {
+    /// The key ID (RFC 7517 §4.5), matched against a token's `kid` header.
     pub kid: Option<String>,
+    /// The modulus, base64url as in the JWK (RFC 7518 §6.3.1.1).
     pub n: String,
+    /// The public exponent, base64url as in the JWK, usually `AQAB` (RFC 7518 §6.3.1.2).
     pub e: String,
 }
 
-/// One member of a key set, as much of it as the choice needs (RFC 7517 §4, §6.3.1).
+/// One member of a key set, as much of it as the choice needs (RFC 7517 §4, RFC 7518 §6.3.1).
 #[derive(Deserialize)]
 struct Jwk {
     kty: String,

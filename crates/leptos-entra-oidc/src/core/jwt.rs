@@ -10,20 +10,26 @@ use thiserror::Error;
 /// A decoded (not yet trusted) JWT.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Jwt {
+    /// The JOSE header (RFC 7515 §4): `alg`, `kid`, `typ`, ….
     pub header: Map<String, Value>,
+    /// The payload's claims (RFC 7519 §4): `iss`, `sub`, `aud`, `exp`, ….
     pub claims: Map<String, Value>,
     /// `base64url(header) || '.' || base64url(payload)`: the bytes the signature covers.
     pub signing_input: String,
+    /// The decoded signature (third part), to verify over `signing_input`.
     pub signature: Vec<u8>,
 }
 
 /// Why a token could not even be decoded.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum JwtError {
+    /// The token is not three `.`-separated parts (a JWE, for one, has five).
     #[error("the token is not a JWT (expected three dot-separated parts)")]
     NotThreeParts,
+    /// The part named (`header`, `payload` or `signature`) is not strict unpadded base64url.
     #[error("the token's {0} is not valid base64url")]
     BadBase64(&'static str),
+    /// The part named (`header` or `payload`) is not a UTF-8 JSON object.
     #[error("the token's {0} is not a JSON object")]
     NotJsonObject(&'static str),
 }
@@ -43,6 +49,7 @@ fn json_part(part: &str, name: &'static str) -> Result<Map<String, Value>, JwtEr
 }
 
 impl Jwt {
+    /// Splits and decodes a compact JWS (RFC 7515 §7.1). Verifies nothing.
     pub fn decode(token: &str) -> Result<Jwt, JwtError> {
         let mut parts = token.split('.');
         let (Some(h), Some(p), Some(s), None) =

@@ -6,8 +6,11 @@ use super::query;
 /// What identifies the session to end. Entra prefers `logout_hint` (from the ID token's
 /// `login_hint` claim) because it skips the account picker; otherwise `id_token_hint`.
 pub enum LogoutHint<'a> {
+    /// Sent as `logout_hint`: the ID token's `login_hint` claim (Entra).
     LoginHint(&'a str),
+    /// Sent as `id_token_hint` (§2): the raw ID token last issued for the session.
     IdToken(&'a str),
+    /// No hint: the provider may ask which account to sign out.
     None,
 }
 

@@ -17,29 +17,41 @@ use super::tab_sync::{fingerprint, TabAction, TabMessage};
 /// signed-out view.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AuthState {
+    /// Not known yet: the state until [`Event::Boot`] has been handled.
     Starting,
     /// Sign-in is switched off (an `AuthProvider` without configuration); the machine never
     /// enters it.
     Disabled,
+    /// No session: none was stored, the person signed out (here or in a twin tab), or the
+    /// sign-out ended locally.
     SignedOut,
     /// On the way to the identity provider (sign-in or sign-out).
     Redirecting,
     /// Redeeming the authorization code.
     Completing,
+    /// A session is current; what the UI may know of it is in [`SignedIn`].
     SignedIn(SignedIn),
     /// The provider will not renew the session; the person must sign in again.
     SessionEnded {
+        /// The ended session's `preferred_username`, sent as `login_hint` by the next
+        /// [`Event::SignInRequested`].
         login_hint: Option<String>,
+        /// Why it ended; always an [`AuthError::SessionEnded`].
         error: AuthError,
     },
+    /// Signing in failed: discovery, the provider's answer, the callback, token or ID token
+    /// checks, or the browser (storage, randomness, WebCrypto).
     Failed(AuthError),
 }
 
 /// What the UI knows about a signed-in session (never the tokens themselves).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SignedIn {
+    /// The person's details, roles and scopes, from the tokens' claims.
     pub profile: UserProfile,
+    /// When the access token expires, in milliseconds since the epoch (this machine's clock).
     pub expires_at_ms: f64,
+    /// When the session was last refreshed, in milliseconds since the epoch; `None` if never.
     pub refreshed_at_ms: Option<f64>,
     /// A refresh is under way.
     pub refreshing: bool,
@@ -50,14 +62,19 @@ pub struct SignedIn {
 /// The time of a step, and a uniform number in `[0, 1)` for the refresh jitter.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Now {
+    /// Milliseconds since the epoch (`Date.now()`).
     pub ms: f64,
+    /// Uniform in `[0, 1)`; spreads the refresh lead (see [`refresh::refresh_delay_ms`]).
     pub jitter: f64,
 }
 
 /// A failed refresh and what it means for the session.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RefreshError {
+    /// Retry with backoff, or end the session (see [`refresh::classify`]).
     pub failure: RefreshFailure,
+    /// What went wrong: shown as [`SignedIn::refresh_problem`] while retrying, or as the
+    /// [`AuthState::SessionEnded`] error.
     pub error: AuthError,
 }
 
@@ -67,12 +84,18 @@ pub enum Event {
     /// The page started. `callback` holds the authorization response's parameters when the
     /// address bar carried one; `at_callback_path` says whether the page is the redirect URI.
     Boot {
+        /// The session record from sessionStorage, if a valid one is there.
         stored: Option<Session>,
+        /// The response's parameters (the fragment or query without `#`/`?`), if any.
         callback: Option<String>,
+        /// Whether the path is the redirect URI's; a reload of the callback page goes to `/`.
         at_callback_path: bool,
     },
     /// The person asked to sign in, to come back to `return_to`.
-    SignInRequested { return_to: String },
+    SignInRequested {
+        /// A path (with query) on this site; anything else is replaced by `/`.
+        return_to: String,
+    },
     /// Starting the sign-in failed before the browser left (no discovery, no storage).
     SignInFailed(AuthError),
     /// The callback's code was redeemed and checked (or was not).
@@ -81,9 +104,15 @@ pub enum Event {
     TimerFired,
     /// The tab became visible, gained focus, came back online or was restored: timers may have
     /// been throttled or stopped meanwhile.
-    WokeUp { visible: bool },
+    WokeUp {
+        /// Whether the page is visible; a hidden tab leaves the refresh to its timer.
+        visible: bool,
+    },
     /// The person pressed "refresh now", or an API call got a 401 and waits (`waiter`).
-    RefreshRequested { waiter: bool },
+    RefreshRequested {
+        /// The caller waits for the outcome, which [`Effect::ReleaseWaiters`] delivers.
+        waiter: bool,
+    },
     /// The cross-tab refresh lock is held: refresh unless a twin already did.
     RefreshLockHeld,
     /// The refresh grant finished.
@@ -105,17 +134,22 @@ pub enum Event {
 pub enum Effect {
     /// Record a pending sign-in and send the browser to the provider.
     BeginSignIn {
+        /// Where to come back to, from [`Event::SignInRequested`].
         return_to: String,
+        /// The `login_hint` to send: the username of a session that ended, else `None`.
         login_hint: Option<String>,
     },
     /// Redeem the authorization response's code; answer with `SignInCompleted`.
     CompleteSignIn {
+        /// The authorization response's parameters, from [`Event::Boot`]'s `callback`.
         params: String,
     },
     /// (Re)arm the one refresh timer; answer with `TimerFired`.
     SetTimer {
+        /// Milliseconds from now; never negative.
         delay_ms: f64,
     },
+    /// Disarm the refresh timer, if armed. Nothing answers.
     CancelTimer,
     /// Take the origin-wide refresh lock; answer with `RefreshLockHeld` while holding it.
     AcquireRefreshLock,
@@ -123,16 +157,22 @@ pub enum Effect {
     Redeem(Session),
     /// Store the session in sessionStorage; answer `StorageRefused` if the browser will not.
     Persist(Session),
+    /// Delete the session record from sessionStorage. Nothing answers.
     ClearSession,
+    /// Delete every pending sign-in (`gatehouse.login.*`) from sessionStorage. Nothing answers.
     ClearPendingLogins,
     /// Tell the twin tabs.
     Broadcast(TabMessage),
     /// Resolve every caller waiting for a refresh: `true` if there is a fresh token to retry with.
     ReleaseWaiters {
+        /// Whether the session was renewed (here or by a twin tab).
         refreshed: bool,
     },
+    /// Navigate within the app with the router (no page load). Nothing answers.
     Navigate {
+        /// A path on this site: the sign-in's `return_to`, or `/`.
         to: String,
+        /// Replace the current history entry instead of pushing one.
         replace: bool,
     },
     /// Send the browser to the provider's end-session endpoint, or answer `SignedOutLocally`.
@@ -163,6 +203,7 @@ pub struct Machine {
 }
 
 impl Machine {
+    /// A machine in [`AuthState::Starting`]; the browser layer's first event is [`Event::Boot`].
     pub fn new(config: OidcConfig) -> Machine {
         Machine {
             config,
@@ -174,6 +215,7 @@ impl Machine {
         }
     }
 
+    /// Where the person stands, for the UI.
     pub fn state(&self) -> &AuthState {
         &self.state
     }
@@ -183,6 +225,7 @@ impl Machine {
         self.session.as_ref()
     }
 
+    /// The configuration the machine was built with.
     pub fn config(&self) -> &OidcConfig {
         &self.config
     }

@@ -19,10 +19,17 @@ pub const SESSION_VERSION: u32 = 1;
 /// in whole milliseconds (records from builds that wrote fractions still read).
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
+    /// The record's format, [`SESSION_VERSION`]; other versions are dropped on restore.
     pub version: u32,
+    /// The access token, sent to the API as `Authorization: Bearer`.
     pub access_token: String,
+    /// The refresh token (requested with `offline_access`); without one the session cannot be
+    /// renewed.
     pub refresh_token: Option<String>,
+    /// The latest ID token (raw JWT): the profile's claims and the sign-out hint. A refresh
+    /// that brings none keeps the old one.
     pub id_token: Option<String>,
+    /// The scopes granted (the token response's `scope`), if the provider said.
     pub scope: Option<String>,
     /// When the access token expires, in ms since the epoch (this machine's clock).
     #[serde(serialize_with = "whole_ms")]
@@ -60,12 +67,22 @@ impl fmt::Debug for Session {
 /// What the UI shows about the signed-in person.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct UserProfile {
+    /// The name to show: the `name` claim, else `preferred_username`, `email` or `sub`, else
+    /// "Signed-in user".
     pub name: String,
+    /// The `preferred_username` claim (Entra: the sign-in name, usually the UPN). Claims are
+    /// read from the ID token, else from the access token.
     pub username: Option<String>,
+    /// The `email` claim (ID token, else access token).
     pub email: Option<String>,
+    /// The `tid` claim (ID token, else access token): the Entra tenant (directory) ID.
     pub tenant: Option<String>,
+    /// The `sub` claim (ID token, else access token): the person's identifier at the provider.
     pub subject: Option<String>,
+    /// The roles from the configured claim of the configured token, sorted, without
+    /// duplicates.
     pub roles: Vec<String>,
+    /// The scopes granted: the access token's `scp` claim, else the token response's `scope`.
     pub scopes: Vec<String>,
     /// Entra's `login_hint` claim, preferred over `id_token_hint` at sign-out.
     pub login_hint_claim: Option<String>,
@@ -122,6 +139,7 @@ impl Session {
         refresh::refresh_delay_ms(now_ms, self.expires_at_ms, lifetime, jitter)
     }
 
+    /// Whether the access token has expired at `now_ms` (milliseconds since the epoch).
     pub fn is_access_token_expired(&self, now_ms: f64) -> bool {
         now_ms >= self.expires_at_ms
     }

@@ -28,9 +28,17 @@ pub fn fingerprint(session: &Session) -> String {
 #[derive(Clone, Debug, PartialEq)]
 pub enum TabMessage {
     /// The session with fingerprint `previous` was refreshed; here is its successor.
-    Refreshed { previous: String, session: Session },
+    Refreshed {
+        /// The [`fingerprint`] of the session before the refresh.
+        previous: String,
+        /// The refreshed session.
+        session: Session,
+    },
     /// The session with fingerprint `previous` was signed out.
-    SignedOut { previous: String },
+    SignedOut {
+        /// The [`fingerprint`] of the session that was signed out.
+        previous: String,
+    },
 }
 
 /// The wire form of a `TabMessage`: one flat object, `{"kind": "refreshed" | "signed_out",
@@ -51,6 +59,7 @@ enum Kind {
 }
 
 impl TabMessage {
+    /// The wire form, to post on the BroadcastChannel.
     pub fn to_json(&self) -> String {
         let wire = match self.clone() {
             TabMessage::Refreshed { previous, session } => Wire {
@@ -101,10 +110,15 @@ impl TabMessage {
     }
 }
 
+/// What a tab does with a [`TabMessage`] (see [`TabMessage::action_for`]).
 #[derive(Debug, PartialEq)]
 pub enum TabAction {
+    /// Take over the twin's refreshed session: it replaces this tab's own.
     Adopt(Box<Session>),
+    /// Sign out too: the twin signed out of this very session.
     SignOut,
+    /// Not about this tab's session, this tab has none, or the session handed over is unusable:
+    /// do nothing.
     Ignore,
 }
 

@@ -15,9 +15,15 @@ pub const DEFAULT_EXPIRES_IN_S: f64 = 3600.0;
 /// A successful, checked token response.
 #[derive(Clone, PartialEq)]
 pub struct TokenSet {
+    /// `access_token`, never empty.
     pub access_token: String,
+    /// The access token's lifetime in **seconds** (`expires_in`, or [`DEFAULT_EXPIRES_IN_S`]
+    /// when omitted); positive and finite.
     pub expires_in_s: f64,
+    /// `refresh_token`, if one was issued.
     pub refresh_token: Option<String>,
+    /// `id_token` (not yet validated), if one was issued: required on sign-in, optional on
+    /// refresh (OIDC Core §12.2).
     pub id_token: Option<String>,
     /// Scopes granted, when the provider says (it must if they differ from those requested).
     pub scope: Option<String>,
@@ -47,17 +53,21 @@ pub enum TokenError {
         then_colon(description)
     )]
     Provider {
+        /// The OAuth error code, e.g. `invalid_grant` or `invalid_request`.
         error: String,
+        /// The `error_description`, if any (Entra's starts with its `AADSTS` code).
         description: Option<String>,
     },
     /// Not JSON, or JSON of the wrong shape.
     #[error("The identity provider's token response is malformed ({0}).")]
     Malformed(String),
+    /// A success response without an `access_token` (§5.1).
     #[error("The identity provider's token response has no access_token.")]
     MissingAccessToken,
     /// `token_type` is not `Bearer` (the only type Gatehouse can send).
     #[error("The identity provider issued a {} token; only Bearer tokens are supported.", quoted(.0))]
     UnsupportedTokenType(String),
+    /// `expires_in` is not a positive number of seconds; holds the value as sent.
     #[error("The identity provider's token response has an unusable expires_in ({0}).")]
     BadExpiresIn(String),
     /// An OpenID sign-in must return an ID token.
