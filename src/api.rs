@@ -182,4 +182,26 @@ mod tests {
         };
         assert_eq!((json, text.as_str()), (None, "plain"));
     }
+
+    #[test]
+    fn hostile_bodies_are_text_not_a_crash_or_a_freeze() {
+        // 100,000 nested arrays: serde_json stops at depth 128 instead of overflowing the stack.
+        let ApiResult::Response { json, text, .. } = response(200, "[".repeat(100_000), None)
+        else {
+            panic!("a response")
+        };
+        assert_eq!((json, text.len()), (None, 100_000));
+        // One key repeated 100,000 times (about 1 MB): read in linear time (the last one wins).
+        let body = format!("{{{}\"k\":0}}", "\"k\":1,".repeat(100_000));
+        let started = std::time::Instant::now();
+        let ApiResult::Response { json, .. } = response(200, body, None) else {
+            panic!("a response")
+        };
+        assert_eq!(json, Some(serde_json::json!({"k": 0})));
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+    }
 }

@@ -175,22 +175,30 @@ pub fn parse(text: &str) -> Result<AppConfig, ConfigError> {
         };
         return Err(ConfigError::NotAnObject(why));
     }
-    let mut json = serde_json::Deserializer::from_str(text);
-    let settings: Settings = serde_path_to_error::deserialize(&mut json).map_err(|e| {
-        let key = e.path().iter().next().map(|segment| segment.to_string());
-        let inner = e.into_inner();
-        match key {
-            Some(key) if inner.to_string().starts_with("unknown field") => {
-                ConfigError::Unknown(key)
-            }
-            Some(key) if !key.is_empty() && key != "?" => ConfigError::WrongType {
-                key,
-                why: without_position(&inner),
-            },
-            _ => ConfigError::NotAnObject(without_position(&inner)),
-        }
-    })?;
+    let settings: Settings = serde_json::from_str(text).map_err(|e| locate(text, &e))?;
     from_settings(settings)
+}
+
+/// serde's error says what is wrong but not always which key: find the key at fault (one Gatehouse
+/// does not know, or a list or object where text belongs).
+fn locate(text: &str, error: &serde_json::Error) -> ConfigError {
+    let why = without_position(error);
+    let Ok(Value::Object(settings)) = serde_json::from_str::<Value>(text) else {
+        return ConfigError::NotAnObject(why);
+    };
+    if let Some(key) = settings.keys().find(|key| !KEYS.contains(&key.as_str())) {
+        return ConfigError::Unknown(key.clone());
+    }
+    let mistyped = settings
+        .iter()
+        .find(|(key, value)| *key != "VIEWS" && (value.is_array() || value.is_object()));
+    match mistyped {
+        Some((key, _)) => ConfigError::WrongType {
+            key: key.clone(),
+            why,
+        },
+        None => ConfigError::NotAnObject(why),
+    }
 }
 
 /// serde_json's message without its "at line 1 column 5" suffix, which means nothing to an

@@ -14,6 +14,8 @@ describe('configuration', () => {
     ['a missing client id', { OAUTH_METADATA_URL: 'https://idp.example/x', OAUTH_API_APP_ID: 'a' }, 'OAUTH_UI_APP_ID'],
     ['an invalid response mode', { OAUTH_METADATA_URL: 'https://idp.example/x', OAUTH_UI_APP_ID: 'u', OAUTH_API_APP_ID: 'a', OAUTH_RESPONSE_MODE: 'form_post' }, 'OAUTH_RESPONSE_MODE'],
     ['a broken view list', { OAUTH_ENABLED: false, VIEWS: [{ id: 'x' }] }, 'VIEWS'],
+    ['a misspelt key', { OAUTH_ENABLED: false, OAUTH_SCOPE: 'API.call' }, 'OAUTH_SCOPE'],
+    ['a list where text belongs', { OAUTH_ENABLED: false, API_NAME: ['StudyBuilder'] }, 'API_NAME'],
   ];
   for (const [name, body, key] of cases) {
     test(`${name} shows a page naming ${key}`, async () => {
@@ -27,6 +29,19 @@ describe('configuration', () => {
       await finish(page);
     });
   }
+
+  test('a configuration that cannot be fetched offers a way to try again', async () => {
+    const page = await newPage(ctx.browser, { appOrigin: ctx.stack.appUrl });
+    let fail = true;
+    await page.route('**/config.json', (route) => (fail ? route.fulfill({ status: 503, body: 'down' }) : route.fallback()));
+    await page.goto(`${ctx.stack.appUrl}/`);
+    await page.getByTestId('config-error').waitFor();
+    assert.match(await page.getByTestId('config-error').innerText(), /could not be loaded: HTTP status 503/);
+    fail = false;
+    await page.getByTestId('config-retry').click();
+    await page.getByTestId('sign-in').waitFor();
+    await finish(page);
+  });
 
   test('a start-up indicator shows until the configuration has loaded, then makes way', async () => {
     const page = await newPage(ctx.browser, { appOrigin: ctx.stack.appUrl });

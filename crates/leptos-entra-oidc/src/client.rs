@@ -17,7 +17,7 @@ use crate::core::machine::RefreshError;
 use crate::core::pkce::{self, CodeVerifier};
 use crate::core::refresh::{self, RefreshFailure};
 use crate::core::session::Session;
-use crate::core::token;
+use crate::core::token::{self, TokenError};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -207,9 +207,11 @@ impl OidcClient {
                     .await
                     .map_err(|e| network("redeeming the authorization code", url, e))?;
                 let tokens = token::parse_response(reply.ok, &reply.body, true)?;
-                if let Some(id_token) = &tokens.id_token {
-                    self.verify_id_token(id_token, Some(&login.nonce)).await?;
-                }
+                let id_token = tokens
+                    .id_token
+                    .as_deref()
+                    .ok_or(TokenError::MissingIdToken)?;
+                self.verify_id_token(id_token, Some(&login.nonce)).await?;
                 Ok((
                     Session::from_tokens(tokens, clock::now_ms()),
                     login.return_to,

@@ -8,7 +8,10 @@ use crate::core::session::{Session, SESSION_KEY};
 fn storage() -> Result<web_sys::Storage, String> {
     web_sys::window()
         .and_then(|w| w.session_storage().ok().flatten())
-        .ok_or_else(|| "This browser does not allow sessionStorage, which Gatehouse needs to keep you signed in.".to_string())
+        .ok_or_else(|| {
+            "This browser does not allow sessionStorage, which is needed to keep you signed in."
+                .to_string()
+        })
 }
 
 fn set(key: &str, value: &str) -> Result<(), String> {

@@ -23,7 +23,7 @@ pub async fn verify(
         .and_then(|w| w.crypto().ok())
         .map(|c| c.subtle())
         .ok_or_else(|| {
-            "WebCrypto is not available (Gatehouse must be served over https or from localhost)"
+            "WebCrypto is not available (the app must be served over https or from localhost)"
                 .to_string()
         })?;
 

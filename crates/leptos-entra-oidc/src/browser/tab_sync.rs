@@ -40,7 +40,9 @@ where
                 let _ = JsFuture::from(promise).await;
             }
         }
-        Err(_) => web_sys::console::warn_1(&"Gatehouse: Web Locks request failed".into()),
+        Err(_) => web_sys::console::warn_1(
+            &"sign-in: the Web Locks request failed; refreshing without the lock".into(),
+        ),
     }
 }
 

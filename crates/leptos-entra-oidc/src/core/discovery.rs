@@ -5,7 +5,7 @@ use super::error::quoted;
 use serde::Deserialize;
 use thiserror::Error;
 
-/// The parts of the provider metadata Gatehouse uses; other members of the document are ignored.
+/// The parts of the provider metadata this client uses; other members of the document are ignored.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct ProviderMetadata {
     /// The provider's issuer identifier, which ID tokens' `iss` must equal (Entra's
@@ -34,11 +34,11 @@ pub struct ProviderMetadata {
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum DiscoveryError {
     /// The document is not JSON or lacks a required member; holds the parser's message.
-    #[error("The identity provider's discovery document is not valid OpenID Connect metadata ({0}). Check OAUTH_METADATA_URL.")]
+    #[error("The identity provider's discovery document is not valid OpenID Connect metadata ({0}). Check the configured metadata URL.")]
     NotJson(String),
     /// Discovery §4.3: the document's `issuer` does not belong to the metadata URL.
     #[error(
-        "The discovery document's issuer {} does not belong to OAUTH_METADATA_URL (expected {}).",
+        "The discovery document's issuer {} does not belong to the configured metadata URL (expected {}).",
         quoted(found),
         quoted(expected)
     )]
@@ -49,7 +49,7 @@ pub enum DiscoveryError {
         found: String,
     },
     /// RFC 7636 §4.2: `code_challenge_methods_supported` is advertised without `S256`.
-    #[error("The identity provider does not support PKCE with S256, which Gatehouse requires.")]
+    #[error("The identity provider does not support PKCE with S256, which this client requires.")]
     NoS256,
 }
 

@@ -54,7 +54,7 @@ pub enum AuthError {
         /// Why: the provider's refusal (e.g. `invalid_grant: AADSTS700084: …`) or another cause.
         detail: String,
     },
-    /// The browser lacks something Gatehouse needs (sessionStorage, WebCrypto).
+    /// The browser lacks something sign-in needs (sessionStorage, WebCrypto).
     #[error("{0}")]
     Browser(String),
 }
@@ -63,7 +63,7 @@ pub enum AuthError {
 const ENTRA_HINTS: [(&str, &str); 6] = [
     ("AADSTS9002326", "Register the redirect URI under the \"Single-page application\" platform of the app registration (not \"Web\"), so Entra allows the browser to redeem the code."),
     ("AADSTS9002327", "Register the redirect URI under the \"Single-page application\" platform of the app registration (not \"Web\"), so Entra allows the browser to redeem the code."),
-    ("AADSTS50011", "The redirect URI does not match one registered for this app: add this site's callback URL (OAUTH_REDIRECT_PATH) to the app registration exactly, including the port."),
+    ("AADSTS50011", "The redirect URI does not match one registered for this app: add this site's callback URL (the redirect path) to the app registration exactly, including the port."),
     ("AADSTS65001", "Consent for the API scope is missing: grant admin consent for the delegated permission in the app registration's \"API permissions\"."),
     ("AADSTS700084", "Entra limits single-page app sessions to 24 hours: sign in again."),
     ("AADSTS50076", "Your organisation requires multi-factor authentication: sign in again to complete it."),

@@ -156,6 +156,8 @@ pub enum Effect {
     /// Redeem the refresh token (still holding the lock); answer with `RefreshFinished`.
     Redeem(Session),
     /// Store the session in sessionStorage; answer `StorageRefused` if the browser will not.
+    /// Always the last effect of a step, so a refusal's answer comes after everything else the
+    /// step asked for and has the last word.
     Persist(Session),
     /// Delete the session record from sessionStorage. Nothing answers.
     ClearSession,
@@ -252,12 +254,12 @@ impl Machine {
             }
             Event::SignInFailed(error) => self.state = AuthState::Failed(error),
             Event::SignInCompleted(Ok((session, return_to))) => {
-                effects.push(Effect::Persist(session.clone()));
-                self.adopt(session, now, &mut effects);
+                self.adopt(session.clone(), now, &mut effects);
                 effects.push(Effect::Navigate {
                     to: return_to,
                     replace: true,
                 });
+                effects.push(Effect::Persist(session));
             }
             Event::SignInCompleted(Err(error)) => self.state = AuthState::Failed(error),
             Event::TimerFired => self.start_refresh(&mut effects),
@@ -279,20 +281,18 @@ impl Machine {
             }
             Event::RefreshLockHeld => self.lock_held(&mut effects),
             Event::RefreshFinished(result) => self.refresh_finished(result, now, &mut effects),
-            Event::StorageRefused(why) => match self.state {
-                AuthState::SignedIn(_) => self.end_session(AuthError::Browser(why), &mut effects),
-                _ => {
-                    self.forget(&mut effects);
-                    self.state = AuthState::Failed(AuthError::Browser(why));
-                }
-            },
+            Event::StorageRefused(why) => {
+                // Without storage nobody stays signed in: say why rather than "sign in again".
+                self.forget(&mut effects);
+                self.state = AuthState::Failed(AuthError::Browser(why));
+            }
             Event::Twin(message) => match message.action_for(self.session.as_ref()) {
                 TabAction::Adopt(session) => {
-                    effects.push(Effect::Persist((*session).clone()));
-                    self.adopt(*session, now, &mut effects);
+                    self.adopt((*session).clone(), now, &mut effects);
                     if self.refresh == Refresh::Idle {
                         self.release(true, &mut effects);
                     }
+                    effects.push(Effect::Persist(*session));
                 }
                 TabAction::SignOut => {
                     self.forget(&mut effects);
@@ -445,13 +445,13 @@ impl Machine {
         match result {
             Ok(session) => {
                 self.retry_attempt = 0;
-                effects.push(Effect::Persist(session.clone()));
                 effects.push(Effect::Broadcast(TabMessage::Refreshed {
                     previous: fingerprint(&previous),
                     session: session.clone(),
                 }));
-                self.adopt(session, now, effects);
+                self.adopt(session.clone(), now, effects);
                 self.release(true, effects);
+                effects.push(Effect::Persist(session));
             }
             Err(e)
                 if e.failure == RefreshFailure::Retry
@@ -694,14 +694,14 @@ mod tests {
         assert_eq!(
             effects,
             vec![
-                Effect::Persist(s.clone()),
                 Effect::SetTimer {
                     delay_ms: 58.5 * MINUTE
                 },
                 Effect::Navigate {
                     to: "/views/a".into(),
                     replace: true
-                }
+                },
+                Effect::Persist(s.clone()),
             ]
         );
         let AuthState::SignedIn(state) = m.state() else {
@@ -793,7 +793,6 @@ mod tests {
         assert_eq!(
             effects,
             vec![
-                Effect::Persist(renewed.clone()),
                 Effect::Broadcast(TabMessage::Refreshed {
                     previous: fingerprint(&redeemed),
                     session: renewed.clone()
@@ -802,6 +801,7 @@ mod tests {
                     delay_ms: 58.5 * MINUTE
                 },
                 Effect::ReleaseWaiters { refreshed: true },
+                Effect::Persist(renewed.clone()),
             ]
         );
         assert!(!refreshing(&m));
@@ -916,7 +916,7 @@ mod tests {
         // A twin holding the same session adopts the new one.
         let mut m = signed_in("r1");
         let effects = m.step(handed(&old), T0);
-        assert_eq!(effects[0], Effect::Persist(new.clone()));
+        assert_eq!(effects.last(), Some(&Effect::Persist(new.clone())));
         assert_eq!(m.session(), Some(&new));
         // Another session's hand-over is ignored.
         let mut other = signed_in("other");
@@ -1017,10 +1017,19 @@ mod tests {
     }
 
     #[test]
-    fn storage_refusal() {
-        let mut m = signed_in("r");
-        m.step(Event::StorageRefused("full".into()), T0);
-        assert!(matches!(m.state(), AuthState::SessionEnded { .. }));
+    fn storage_refusal_says_why_and_keeps_nothing() {
+        // The session is persisted last, so the refusal's answer has the last word.
+        let s = session("r", T0.ms);
+        let mut m = machine();
+        let effects = m.step(Event::SignInCompleted(Ok((s.clone(), "/".into()))), T0);
+        assert_eq!(effects.last(), Some(&Effect::Persist(s)));
+        let effects = m.step(Event::StorageRefused("full".into()), T0);
+        assert_eq!(
+            m.state(),
+            &AuthState::Failed(AuthError::Browser("full".into()))
+        );
+        assert!(effects.contains(&Effect::CancelTimer));
+        assert_eq!(m.session(), None);
         let mut completing = machine();
         completing.step(
             Event::Boot {

@@ -64,7 +64,7 @@ pub enum TokenError {
     /// A success response without an `access_token` (§5.1).
     #[error("The identity provider's token response has no access_token.")]
     MissingAccessToken,
-    /// `token_type` is not `Bearer` (the only type Gatehouse can send).
+    /// `token_type` is not `Bearer` (the only type this client sends).
     #[error("The identity provider issued a {} token; only Bearer tokens are supported.", quoted(.0))]
     UnsupportedTokenType(String),
     /// `expires_in` is not a positive number of seconds; holds the value as sent.
