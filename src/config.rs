@@ -73,6 +73,10 @@ impl ConfigError {
     }
 }
 
+/// What Gatehouse's records in sessionStorage (`gatehouse.session`, `gatehouse.login.<state>`),
+/// its Web Lock and its BroadcastChannel are named after.
+pub const STORAGE_PREFIX: &str = "gatehouse";
+
 /// Every key `config.json` may hold, in the order the README lists them.
 pub const KEYS: [&str; 15] = [
     "OAUTH_ENABLED",
@@ -384,6 +388,7 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
             roles_token,
             prompt: s.oauth_prompt.0,
             domain_hint: s.oauth_domain_hint.0,
+            storage_prefix: STORAGE_PREFIX.into(),
         }),
         api_base_url,
         api_name,

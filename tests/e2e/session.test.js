@@ -96,6 +96,25 @@ describe('session keeping', () => {
     await finish(page);
   });
 
+  for (const [how, locks] of [
+    ['throws', '{ request() { throw new Error("locks broken"); } }'],
+    ['rejects', '{ request() { return Promise.reject(new Error("locks broken")); } }'],
+    ['is missing', 'undefined'],
+  ]) {
+    test(`when navigator.locks ${how}, the refresh still runs`, async () => {
+      const { page, app } = await ctx.newApp();
+      await page.addInitScript(`Object.defineProperty(navigator, 'locks', { value: ${locks}, configurable: true });`);
+      await app.signIn(users.reader);
+      const before = await app.storedSession();
+      await app.openProfile();
+      await app.testId('refresh-now').click();
+      await eventually(async () => (await app.storedSession())?.refresh_token !== before.refresh_token,
+        { what: 'the refreshed session' });
+      await app.testId('token-refreshed').filter({ hasNotText: 'not yet' }).waitFor();
+      await finish(page);
+    });
+  }
+
   test('a refused refresh ends the session, keeps the route and pre-fills the username', async () => {
     const { page, app } = await ctx.newApp();
     await app.signIn(users.librarian, '/?view=library');

@@ -4,7 +4,7 @@
 //! only performs its effects (storage, fetch, timers, history, Web Locks, BroadcastChannel) and
 //! reports back.
 
-use crate::browser::{clock, location, session_store, tab_sync};
+use crate::browser::{clock, location, tab_sync};
 use crate::client::OidcClient;
 use crate::core::authorize::RequestExtras;
 use crate::core::config::{OidcConfig, ResponseMode};
@@ -174,10 +174,10 @@ impl Auth {
             })
         });
         let driver = config.map(|config| Driver {
+            channel: tab_sync::channel(&config.channel_name()),
             client: OidcClient::new(config.clone()),
             machine: Machine::new(config),
             timer: None,
-            channel: tab_sync::channel(),
             waiters: Vec::new(),
         });
         let auth = Auth {
@@ -199,7 +199,7 @@ impl Auth {
                 let callback = boot.callback(client.config());
                 let completing = callback.is_some();
                 auth.dispatch(Event::Boot {
-                    stored: session_store::load_session(),
+                    stored: client.store().load_session(),
                     callback,
                     at_callback_path: boot.path == client.config().redirect_path,
                 });
@@ -288,27 +288,40 @@ impl Auth {
             Effect::CancelTimer => self.cancel_timer(),
             Effect::AcquireRefreshLock => {
                 let Some(client) = self.client() else { return };
-                spawn_local(tab_sync::with_refresh_lock(move || async move {
-                    let effects = auth.dispatch(Event::RefreshLockHeld);
-                    let redeem = effects.into_iter().find_map(|e| match e {
-                        Effect::Redeem(session) => Some(session),
-                        _ => None,
-                    });
-                    if let Some(session) = redeem {
-                        let result = client.refresh(&session).await;
-                        auth.dispatch(Event::RefreshFinished(result));
-                    }
-                }));
+                let lock = client.config().channel_name();
+                spawn_local(async move {
+                    tab_sync::with_refresh_lock(&lock, move || async move {
+                        let effects = auth.dispatch(Event::RefreshLockHeld);
+                        let redeem = effects.into_iter().find_map(|e| match e {
+                            Effect::Redeem(session) => Some(session),
+                            _ => None,
+                        });
+                        if let Some(session) = redeem {
+                            let result = client.refresh(&session).await;
+                            auth.dispatch(Event::RefreshFinished(result));
+                        }
+                    })
+                    .await
+                });
             }
             // Performed by the lock holder above, which must keep the lock until it is done.
             Effect::Redeem(_) => {}
             Effect::Persist(session) => {
-                if let Err(why) = session_store::save_session(&session) {
+                let Some(client) = self.client() else { return };
+                if let Err(why) = client.store().save_session(&session) {
                     self.dispatch(Event::StorageRefused(why));
                 }
             }
-            Effect::ClearSession => session_store::clear_session(),
-            Effect::ClearPendingLogins => session_store::clear_pending_logins(|_| false),
+            Effect::ClearSession => {
+                if let Some(client) = self.client() {
+                    client.store().clear_session();
+                }
+            }
+            Effect::ClearPendingLogins => {
+                if let Some(client) = self.client() {
+                    client.store().clear_pending_logins(|_| false);
+                }
+            }
             Effect::Broadcast(message) => self.driver.with_value(|d| {
                 if let Some(channel) = d.as_ref().and_then(|d| d.channel.as_ref()) {
                     tab_sync::post(channel, &message.to_json());

@@ -3,7 +3,8 @@
 //! pure checks in `core` and only moves data in and out of the browser; the session's state
 //! machine decides when each runs.
 
-use crate::browser::{clock, http, location, session_store, signature};
+use crate::browser::session_store::SessionStore;
+use crate::browser::{clock, http, location, signature};
 use crate::core::authorize::{self, PendingLogin, RequestExtras};
 use crate::core::callback::{self, AuthResponse, CallbackError};
 use crate::core::config::OidcConfig;
@@ -23,6 +24,7 @@ use std::rc::Rc;
 
 struct Inner {
     config: OidcConfig,
+    store: SessionStore,
     metadata: RefCell<Option<ProviderMetadata>>,
     keys: RefCell<Option<Vec<RsaKey>>>,
 }
@@ -43,6 +45,7 @@ impl OidcClient {
     /// A client for `config`, its caches empty (nothing is fetched until needed).
     pub fn new(config: OidcConfig) -> Self {
         Self(Rc::new(Inner {
+            store: SessionStore::new(&config),
             config,
             metadata: RefCell::new(None),
             keys: RefCell::new(None),
@@ -52,6 +55,11 @@ impl OidcClient {
     /// The configuration the client was built with.
     pub fn config(&self) -> &OidcConfig {
         &self.0.config
+    }
+
+    /// Where this client keeps the session and pending sign-ins.
+    pub fn store(&self) -> &SessionStore {
+        &self.0.store
     }
 
     /// The absolute redirect URI: this page's origin followed by [`OidcConfig::redirect_path`].
@@ -146,7 +154,7 @@ impl OidcClient {
     ) -> Result<(), AuthError> {
         let metadata = self.metadata().await?;
         let now = clock::now_ms();
-        session_store::clear_pending_logins(|p| !p.is_expired(now));
+        self.0.store.clear_pending_logins(|p| !p.is_expired(now));
         let state = clock::random_bytes::<16>().map_err(AuthError::Browser)?;
         let nonce = clock::random_bytes::<16>().map_err(AuthError::Browser)?;
         let verifier =
@@ -159,7 +167,10 @@ impl OidcClient {
             return_to: authorize::safe_return_path(return_to, &self.0.config.redirect_path),
             created_at_ms: now,
         };
-        session_store::save_pending_login(&login).map_err(AuthError::Browser)?;
+        self.0
+            .store
+            .save_pending_login(&login)
+            .map_err(AuthError::Browser)?;
         let url = authorize::authorization_url(
             &metadata.authorization_endpoint,
             &self.0.config,
@@ -181,13 +192,16 @@ impl OidcClient {
                 ..
             } => {
                 if let Some(state) = state {
-                    session_store::take_pending_login(&state);
+                    self.0.store.take_pending_login(&state);
                 }
                 Err(AuthError::Redirect { error, description })
             }
             AuthResponse::Code { code, state, iss } => {
                 let now = clock::now_ms();
-                let login = session_store::take_pending_login(&state)
+                let login = self
+                    .0
+                    .store
+                    .take_pending_login(&state)
                     .filter(|l| !l.is_expired(now))
                     .ok_or(CallbackError::UnknownState)?;
                 let metadata = self.metadata().await?;

@@ -4,12 +4,14 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use leptos_entra_oidc::browser::{location, session_store, signature};
+use leptos_entra_oidc::browser::session_store::SessionStore;
+use leptos_entra_oidc::browser::{location, signature};
 use leptos_entra_oidc::core::authorize::PendingLogin;
 use leptos_entra_oidc::core::jwks::RsaKey;
 use leptos_entra_oidc::core::pkce::CodeVerifier;
-use leptos_entra_oidc::core::session::{Session, SESSION_KEY};
+use leptos_entra_oidc::core::session::Session;
 use leptos_entra_oidc::core::token::TokenSet;
+use leptos_entra_oidc::OidcConfig;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -100,6 +102,16 @@ fn session() -> Session {
     )
 }
 
+/// A store under a test prefix: its keys are `test.session` and `test.login.<state>`.
+fn store() -> SessionStore {
+    SessionStore::new(&OidcConfig {
+        storage_prefix: "test".into(),
+        ..OidcConfig::new("https://idp/x", "ui")
+    })
+}
+
+const SESSION_KEY: &str = "test.session";
+
 fn storage() -> web_sys::Storage {
     web_sys::window()
         .unwrap()
@@ -110,20 +122,20 @@ fn storage() -> web_sys::Storage {
 
 #[wasm_bindgen_test]
 fn the_session_round_trips_through_session_storage_only() {
-    session_store::clear_session();
-    assert_eq!(session_store::load_session(), None);
-    session_store::save_session(&session()).unwrap();
-    assert_eq!(session_store::load_session(), Some(session()));
+    store().clear_session();
+    assert_eq!(store().load_session(), None);
+    store().save_session(&session()).unwrap();
+    assert_eq!(store().load_session(), Some(session()));
     let local = web_sys::window().unwrap().local_storage().unwrap().unwrap();
     assert_eq!(local.length().unwrap(), 0, "nothing in localStorage");
-    session_store::clear_session();
+    store().clear_session();
     assert_eq!(storage().get_item(SESSION_KEY).unwrap(), None);
 }
 
 #[wasm_bindgen_test]
 fn a_corrupt_or_outdated_record_is_discarded() {
     storage().set_item(SESSION_KEY, "{not json").unwrap();
-    assert_eq!(session_store::load_session(), None);
+    assert_eq!(store().load_session(), None);
     assert_eq!(
         storage().get_item(SESSION_KEY).unwrap(),
         None,
@@ -133,7 +145,7 @@ fn a_corrupt_or_outdated_record_is_discarded() {
         .to_json()
         .replace("\"version\":1", "\"version\":0");
     storage().set_item(SESSION_KEY, &old).unwrap();
-    assert_eq!(session_store::load_session(), None);
+    assert_eq!(store().load_session(), None);
 }
 
 #[wasm_bindgen_test]
@@ -146,18 +158,18 @@ fn a_login_state_can_be_taken_once() {
         return_to: "/".into(),
         created_at_ms: 0.0,
     };
-    session_store::save_pending_login(&login).unwrap();
+    store().save_pending_login(&login).unwrap();
     assert_eq!(
-        session_store::take_pending_login("state-1").map(|l| l.nonce),
+        store().take_pending_login("state-1").map(|l| l.nonce),
         Some("n".into())
     );
     assert!(
-        session_store::take_pending_login("state-1").is_none(),
+        store().take_pending_login("state-1").is_none(),
         "single use"
     );
-    session_store::save_pending_login(&login).unwrap();
-    session_store::clear_pending_logins(|_| false);
-    assert!(session_store::take_pending_login("state-1").is_none());
+    store().save_pending_login(&login).unwrap();
+    store().clear_pending_logins(|_| false);
+    assert!(store().take_pending_login("state-1").is_none());
 }
 
 #[wasm_bindgen_test]

@@ -1,9 +1,10 @@
-//! sessionStorage access: the session record and the pending sign-ins of this tab. Nothing is
-//! ever written to localStorage. A browser that refuses storage (privacy modes) gets an error
-//! the UI can show, not a panic.
+//! sessionStorage access: the session record and the pending sign-ins of this tab, under the
+//! keys `OidcConfig::storage_prefix` names. Nothing is ever written to localStorage. A browser
+//! that refuses storage (privacy modes) gets an error the UI can show, not a panic.
 
-use crate::core::authorize::{PendingLogin, LOGIN_STATE_KEY_PREFIX};
-use crate::core::session::{Session, SESSION_KEY};
+use crate::core::authorize::PendingLogin;
+use crate::core::config::OidcConfig;
+use crate::core::session::Session;
 
 fn storage() -> Result<web_sys::Storage, String> {
     web_sys::window()
@@ -30,54 +31,73 @@ fn remove(key: &str) {
     }
 }
 
-/// The stored session, if there is a valid one; a corrupt or outdated record is deleted.
-pub fn load_session() -> Option<Session> {
-    let text = get(SESSION_KEY)?;
-    let session = Session::restore(&text);
-    if session.is_none() {
-        remove(SESSION_KEY);
+/// This client's records in sessionStorage.
+#[derive(Clone, Debug)]
+pub struct SessionStore {
+    session_key: String,
+    login_key_prefix: String,
+}
+
+impl SessionStore {
+    /// The store for `config`'s keys.
+    pub fn new(config: &OidcConfig) -> SessionStore {
+        SessionStore {
+            session_key: config.session_key(),
+            login_key_prefix: config.login_key_prefix(),
+        }
     }
-    session
-}
 
-/// Stores the session record under [`SESSION_KEY`]; `Err` holds a message for the UI when the
-/// browser refuses.
-pub fn save_session(session: &Session) -> Result<(), String> {
-    set(SESSION_KEY, &session.to_json())
-}
+    /// The stored session, if there is a valid one; a corrupt or outdated record is deleted.
+    pub fn load_session(&self) -> Option<Session> {
+        let text = get(&self.session_key)?;
+        let session = Session::restore(&text);
+        if session.is_none() {
+            remove(&self.session_key);
+        }
+        session
+    }
 
-/// Deletes the session record.
-pub fn clear_session() {
-    remove(SESSION_KEY);
-}
+    /// Stores the session record; `Err` holds a message for the UI when the browser refuses.
+    pub fn save_session(&self, session: &Session) -> Result<(), String> {
+        set(&self.session_key, &session.to_json())
+    }
 
-/// Stores a pending login under its [`PendingLogin::storage_key`]; `Err` holds a message for
-/// the UI when the browser refuses.
-pub fn save_pending_login(login: &PendingLogin) -> Result<(), String> {
-    set(&login.storage_key(), &login.to_json())
-}
+    /// Deletes the session record.
+    pub fn clear_session(&self) {
+        remove(&self.session_key);
+    }
 
-/// Removes and returns the pending login for `state`: a state can be consumed exactly once.
-pub fn take_pending_login(state: &str) -> Option<PendingLogin> {
-    let key = format!("{LOGIN_STATE_KEY_PREFIX}{state}");
-    let text = get(&key)?;
-    remove(&key);
-    PendingLogin::from_json(&text)
-}
+    /// Stores a pending login under its `state`; `Err` holds a message for the UI when the
+    /// browser refuses.
+    pub fn save_pending_login(&self, login: &PendingLogin) -> Result<(), String> {
+        set(
+            &format!("{}{}", self.login_key_prefix, login.state),
+            &login.to_json(),
+        )
+    }
 
-/// Deletes this tab's pending logins except those `keep` accepts (unreadable ones always): all
-/// of them at sign-out, the expired ones when a new sign-in starts.
-pub fn clear_pending_logins(keep: impl Fn(&PendingLogin) -> bool) {
-    let Ok(s) = storage() else { return };
-    let len = s.length().unwrap_or(0);
-    let keys: Vec<String> = (0..len)
-        .filter_map(|i| s.key(i).ok().flatten())
-        .filter(|k| k.starts_with(LOGIN_STATE_KEY_PREFIX))
-        .collect();
-    for key in keys {
-        let pending = get(&key).and_then(|t| PendingLogin::from_json(&t));
-        if !pending.is_some_and(|p| keep(&p)) {
-            remove(&key);
+    /// Removes and returns the pending login for `state`: a state can be consumed exactly once.
+    pub fn take_pending_login(&self, state: &str) -> Option<PendingLogin> {
+        let key = format!("{}{state}", self.login_key_prefix);
+        let text = get(&key)?;
+        remove(&key);
+        PendingLogin::from_json(&text)
+    }
+
+    /// Deletes this tab's pending logins except those `keep` accepts (unreadable ones always):
+    /// all of them at sign-out, the expired ones when a new sign-in starts.
+    pub fn clear_pending_logins(&self, keep: impl Fn(&PendingLogin) -> bool) {
+        let Ok(s) = storage() else { return };
+        let len = s.length().unwrap_or(0);
+        let keys: Vec<String> = (0..len)
+            .filter_map(|i| s.key(i).ok().flatten())
+            .filter(|k| k.starts_with(&self.login_key_prefix))
+            .collect();
+        for key in keys {
+            let pending = get(&key).and_then(|t| PendingLogin::from_json(&t));
+            if !pending.is_some_and(|p| keep(&p)) {
+                remove(&key);
+            }
         }
     }
 }

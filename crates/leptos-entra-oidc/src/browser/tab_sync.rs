@@ -2,20 +2,24 @@
 //! BroadcastChannel that carries `core::tab_sync::TabMessage`s. Both degrade gracefully: without
 //! Web Locks the task runs unlocked; without BroadcastChannel nothing is sent.
 
-use crate::core::tab_sync::CHANNEL;
 use js_sys::{Function, Promise, Reflect};
+use std::cell::Cell;
 use std::future::Future;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
-/// Runs `task` while holding the origin-wide refresh lock (`navigator.locks`), so two tabs never
-/// redeem the same refresh token at once.
-pub async fn with_refresh_lock<F, Fut>(task: F)
+/// Runs `task` while holding the origin-wide refresh lock `name` (`navigator.locks`), so two
+/// tabs never redeem the same refresh token at once. Without Web Locks, or when the lock request
+/// throws or is rejected before the task ran, the task runs unlocked: a refresh never hangs on
+/// the lock.
+pub async fn with_refresh_lock<F, Fut>(name: &str, task: F)
 where
     F: FnOnce() -> Fut + 'static,
     Fut: Future<Output = ()> + 'static,
 {
+    let task = Rc::new(Cell::new(Some(task)));
     let locks = web_sys::window()
         .map(|w| w.navigator())
         .and_then(|n| Reflect::get(&n, &"locks".into()).ok())
@@ -24,31 +28,35 @@ where
         .as_ref()
         .and_then(|l| Reflect::get(l, &"request".into()).ok())
         .and_then(|r| r.dyn_into::<Function>().ok());
-    let (Some(locks), Some(request)) = (locks, request) else {
-        task().await;
-        return;
-    };
-    let callback = Closure::once_into_js(move |_lock: JsValue| -> Promise {
-        future_to_promise(async move {
-            task().await;
-            Ok(JsValue::UNDEFINED)
-        })
-    });
-    match request.call2(&locks, &CHANNEL.into(), &callback) {
-        Ok(promise) => {
-            if let Ok(promise) = promise.dyn_into::<Promise>() {
-                let _ = JsFuture::from(promise).await;
+    if let (Some(locks), Some(request)) = (locks, request) {
+        let held = task.clone();
+        let callback = Closure::once_into_js(move |_lock: JsValue| -> Promise {
+            future_to_promise(async move {
+                if let Some(task) = held.take() {
+                    task().await;
+                }
+                Ok(JsValue::UNDEFINED)
+            })
+        });
+        match request.call2(&locks, &name.into(), &callback) {
+            Ok(promise) => {
+                if let Ok(promise) = promise.dyn_into::<Promise>() {
+                    let _ = JsFuture::from(promise).await;
+                }
             }
+            Err(_) => web_sys::console::warn_1(
+                &"sign-in: the Web Locks request failed; refreshing without the lock".into(),
+            ),
         }
-        Err(_) => web_sys::console::warn_1(
-            &"sign-in: the Web Locks request failed; refreshing without the lock".into(),
-        ),
+    }
+    if let Some(task) = task.take() {
+        task().await;
     }
 }
 
-/// The session channel, if the browser has BroadcastChannel.
-pub fn channel() -> Option<web_sys::BroadcastChannel> {
-    web_sys::BroadcastChannel::new(CHANNEL).ok()
+/// The channel `name` between this origin's tabs, if the browser has BroadcastChannel.
+pub fn channel(name: &str) -> Option<web_sys::BroadcastChannel> {
+    web_sys::BroadcastChannel::new(name).ok()
 }
 
 /// Sends a message to this origin's other tabs.

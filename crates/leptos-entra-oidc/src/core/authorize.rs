@@ -10,11 +10,8 @@ use serde::{Deserialize, Serialize};
 /// How long a started sign-in stays redeemable. Entra's authorization codes live ten minutes.
 pub const LOGIN_STATE_TTL_MS: f64 = 10.0 * 60.0 * 1000.0;
 
-/// Prefix of the sessionStorage keys holding pending logins, one per `state`.
-pub const LOGIN_STATE_KEY_PREFIX: &str = "gatehouse.login.";
-
 /// What one sign-in attempt must remember until its callback: kept per tab in sessionStorage under
-/// `gatehouse.login.<state>` and deleted when the callback consumes it (single use).
+/// `<storage_prefix>.login.<state>` and deleted when the callback consumes it (single use).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PendingLogin {
     /// The request's `state` (RFC 6749 §10.12): single use, and the record's storage key.
@@ -33,11 +30,6 @@ pub struct PendingLogin {
 }
 
 impl PendingLogin {
-    /// The record's sessionStorage key: `gatehouse.login.<state>`.
-    pub fn storage_key(&self) -> String {
-        format!("{LOGIN_STATE_KEY_PREFIX}{}", self.state)
-    }
-
     /// Whether the record can no longer be redeemed at `now_ms` (milliseconds): started more than
     /// [`LOGIN_STATE_TTL_MS`] ago, or more than a minute in the future (the clock went back).
     pub fn is_expired(&self, now_ms: f64) -> bool {
@@ -230,6 +222,5 @@ mod tests {
         let l = login();
         assert!(!l.is_expired(1_000.0 + LOGIN_STATE_TTL_MS));
         assert!(l.is_expired(1_001.0 + LOGIN_STATE_TTL_MS));
-        assert_eq!(l.storage_key(), "gatehouse.login.st");
     }
 }

@@ -57,6 +57,11 @@ pub struct OidcConfig {
     pub prompt: Option<String>,
     /// `domain_hint` sent with every authorization request (Entra home-realm discovery).
     pub domain_hint: Option<String>,
+    /// What this client's names in the browser start with (default `oidc`): the session record
+    /// `<prefix>.session` and pending sign-ins `<prefix>.login.<state>` in sessionStorage, and
+    /// the Web Lock and BroadcastChannel `<prefix>.session` shared by the origin's tabs. Two apps
+    /// on one origin need different prefixes.
+    pub storage_prefix: String,
 }
 
 impl OidcConfig {
@@ -73,7 +78,23 @@ impl OidcConfig {
             roles_token: RolesToken::AccessToken,
             prompt: None,
             domain_hint: None,
+            storage_prefix: "oidc".into(),
         }
+    }
+
+    /// The sessionStorage key of the session record.
+    pub fn session_key(&self) -> String {
+        format!("{}.session", self.storage_prefix)
+    }
+
+    /// What the sessionStorage keys of pending sign-ins start with (the `state` follows).
+    pub fn login_key_prefix(&self) -> String {
+        format!("{}.login.", self.storage_prefix)
+    }
+
+    /// The name of the Web Lock held while refreshing and of the BroadcastChannel between tabs.
+    pub fn channel_name(&self) -> String {
+        format!("{}.session", self.storage_prefix)
     }
 
     /// The API scopes to request, in full (`api://<api>/API.call`).
@@ -109,5 +130,8 @@ mod tests {
             c.scope(),
             "openid profile email offline_access api://a/API.call"
         );
+        assert_eq!(c.session_key(), "oidc.session");
+        assert_eq!(c.login_key_prefix(), "oidc.login.");
+        assert_eq!(c.channel_name(), "oidc.session");
     }
 }

@@ -161,7 +161,7 @@ pub enum Effect {
     Persist(Session),
     /// Delete the session record from sessionStorage. Nothing answers.
     ClearSession,
-    /// Delete every pending sign-in (`gatehouse.login.*`) from sessionStorage. Nothing answers.
+    /// Delete every pending sign-in (`<storage_prefix>.login.*`) from sessionStorage. Nothing answers.
     ClearPendingLogins,
     /// Tell the twin tabs.
     Broadcast(TabMessage),

@@ -10,8 +10,6 @@ use super::token::TokenSet;
 use serde::{Deserialize, Serialize, Serializer};
 use std::fmt;
 
-/// The sessionStorage key of the session record.
-pub const SESSION_KEY: &str = "gatehouse.session";
 /// Bumped whenever the record's shape changes; older records are dropped, not migrated.
 pub const SESSION_VERSION: u32 = 1;
 

@@ -11,9 +11,6 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// Name of the Web Lock held while refreshing and of the BroadcastChannel.
-pub const CHANNEL: &str = "gatehouse.session";
-
 /// A short, non-reversible identifier of a session's refresh token (or, without one, of its
 /// access token).
 pub fn fingerprint(session: &Session) -> String {
