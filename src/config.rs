@@ -6,6 +6,7 @@
 //! (a typo such as `OAUTH_SCOPE`) is reported rather than ignored.
 
 use crate::views::{self, ApiView};
+use leptos_entra_oidc::core::discovery::is_secure_endpoint;
 use leptos_entra_oidc::core::error::quoted;
 use leptos_entra_oidc::{OidcConfig, ResponseMode, RolesToken};
 use serde::de::{self, Deserializer, Visitor};
@@ -225,21 +226,14 @@ pub fn parse_flag(value: &str) -> Option<bool> {
     }
 }
 
-fn is_http_url(value: &str) -> bool {
-    let rest = value
-        .strip_prefix("https://")
-        .or_else(|| value.strip_prefix("http://"));
-    matches!(rest, Some(r) if !r.is_empty() && !r.starts_with('/'))
-}
-
 fn url(key: &'static str, value: String) -> Result<String, ConfigError> {
-    if is_http_url(&value) && !value.contains(char::is_whitespace) {
+    if is_secure_endpoint(&value) {
         Ok(value)
     } else {
         Err(ConfigError::Invalid {
             key,
             value,
-            expected: "an absolute http:// or https:// URL",
+            expected: "an https:// URL (http:// only on localhost, for development)",
         })
     }
 }
@@ -287,14 +281,17 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
 
     let api_base_url = match s.api_base_url.0 {
         None => String::new(),
-        Some(v) if (v.starts_with('/') && !v.starts_with("//")) || is_http_url(&v) => {
+        Some(v)
+            if (v.starts_with('/') && !v.starts_with("//") && !v.contains('\\'))
+                || is_secure_endpoint(&v) =>
+        {
             v.trim_end_matches('/').to_string()
         }
         Some(v) => {
             return Err(ConfigError::Invalid {
                 key: "API_BASE_URL",
                 value: v,
-                expected: "an absolute http(s) URL or a path starting with /",
+                expected: "an https:// URL (http:// only on localhost) or a path starting with /",
             })
         }
     };
@@ -489,6 +486,12 @@ mod tests {
                 "OAUTH_ROLES_TOKEN",
             ),
             (r#""API_BASE_URL":"ftp://files""#, "API_BASE_URL"),
+            (r#""API_BASE_URL":"http://api.example""#, "API_BASE_URL"),
+            (r#""API_BASE_URL":"javascript:alert(1)""#, "API_BASE_URL"),
+            (
+                r#""OAUTH_METADATA_URL":"http://idp.example/.well-known/openid-configuration""#,
+                "OAUTH_METADATA_URL",
+            ),
             (r#""OAUTH_SCOPES":["API.call"]"#, "OAUTH_SCOPES"),
             (r#""VIEWS":[{"id":"x"}]"#, "VIEWS"),
             (r#""VIEWS":"not json""#, "VIEWS"),

@@ -1,6 +1,7 @@
 //! API views declared in `config.json` under `VIEWS`, so one build fronts any API: each is a
 //! navigation entry that calls one endpoint, gated by roles.
 
+use leptos_entra_oidc::core::authorize::dot_segment;
 use leptos_entra_oidc::core::error::quoted;
 use serde::Deserialize;
 use serde_json::Value;
@@ -29,6 +30,19 @@ pub struct ApiView {
 
 fn get() -> String {
     "GET".into()
+}
+
+/// Whether `path`, appended to `API_BASE_URL`, can only name something below it on the same
+/// origin: no backslash (browsers read it as `/`, so `/\\host` is `//host`), no whitespace or
+/// control characters, and no `.` or `..` segment, percent-encoded or not.
+fn stays_below_the_base(path: &str) -> bool {
+    let path_part = path.split(['?', '#']).next().unwrap_or_default();
+    !path
+        .chars()
+        .any(|c| c == '\\' || c.is_whitespace() || c.is_control())
+        && path_part
+            .split('/')
+            .all(|segment| dot_segment(segment).is_none())
 }
 
 const EXAMPLE: &str =
@@ -65,6 +79,8 @@ impl ApiView {
             Some("method must be GET, POST, PUT, PATCH or DELETE")
         } else if !self.path.starts_with('/') || self.path.starts_with("//") {
             Some("path must start with a single /")
+        } else if !stays_below_the_base(&self.path) {
+            Some("path must stay below API_BASE_URL: no backslashes, spaces, or . and .. segments")
         } else {
             None
         }
@@ -136,6 +152,22 @@ mod tests {
             (
                 json!([{"id": "a", "title": "t", "path": "https://evil/x"}]),
                 "path",
+            ),
+            (
+                json!([{"id": "a", "title": "t", "path": "//evil.example/x"}]),
+                "view 1 (\"a\"): path must start with a single /",
+            ),
+            (
+                json!([{"id": "a", "title": "t", "path": "/\\evil.example/x"}]),
+                "view 1 (\"a\"): path must stay below API_BASE_URL",
+            ),
+            (
+                json!([{"id": "a", "title": "t", "path": "/studies/../../admin"}]),
+                "path must stay below API_BASE_URL",
+            ),
+            (
+                json!([{"id": "a", "title": "t", "path": "/%2E%2e/admin"}]),
+                "path must stay below API_BASE_URL",
             ),
             (
                 json!([{"id": "a", "title": "t", "path": "/x", "role": "typo"}]),

@@ -100,16 +100,62 @@ pub fn authorization_url(
 /// Keeps a return route only if it is a path on this origin; anything else becomes `/`.
 /// Blocks `//evil`, `/\evil`, `https://evil` and control characters (open-redirect defences).
 pub fn safe_return_path(candidate: &str, redirect_path: &str) -> String {
-    let ok = candidate.starts_with('/')
-        && !candidate.starts_with("//")
-        && !candidate.starts_with("/\\")
-        && !candidate.chars().any(|c| c.is_control() || c == '\\')
-        && candidate.split(['?', '#']).next() != Some(redirect_path);
-    if ok {
-        candidate.to_string()
-    } else {
-        "/".to_string()
+    if !candidate.starts_with('/') || candidate.chars().any(|c| c.is_control() || c == '\\') {
+        return "/".to_string();
     }
+    // Dot segments are resolved first (RFC 3986 §5.2.4), so `/a/..//evil` is judged as the
+    // `//evil` a browser would make of it.
+    let end = candidate.find(['?', '#']).unwrap_or(candidate.len());
+    let (path, rest) = candidate.split_at(end);
+    let path = remove_dot_segments(path);
+    if path.starts_with("//") || path == redirect_path {
+        return "/".to_string();
+    }
+    format!("{path}{rest}")
+}
+
+/// A path segment that means "here" or "up".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DotSegment {
+    /// `.`
+    Current,
+    /// `..`
+    Parent,
+}
+
+/// Whether `segment` is `.` or `..`, also percent-encoded (`%2e`, `%2E%2e`, `.%2e`), as browsers
+/// read them.
+pub fn dot_segment(segment: &str) -> Option<DotSegment> {
+    match segment.to_ascii_lowercase().as_str() {
+        "." | "%2e" => Some(DotSegment::Current),
+        ".." | "%2e%2e" | ".%2e" | "%2e." => Some(DotSegment::Parent),
+        _ => None,
+    }
+}
+
+/// RFC 3986 §5.2.4 for an absolute path: `.` and `..` segments (also percent-encoded, as browsers
+/// read them) are applied; the result still starts with `/`.
+fn remove_dot_segments(path: &str) -> String {
+    let mut output: Vec<&str> = Vec::new();
+    let segments: Vec<&str> = path[1..].split('/').collect();
+    let last = segments.len() - 1;
+    for (i, segment) in segments.iter().enumerate() {
+        match dot_segment(segment) {
+            Some(DotSegment::Current) => {}
+            Some(DotSegment::Parent) => {
+                output.pop();
+            }
+            None => {
+                output.push(segment);
+                continue;
+            }
+        }
+        // A trailing dot segment leaves the path ending in a slash.
+        if i == last {
+            output.push("");
+        }
+    }
+    format!("/{}", output.join("/"))
 }
 
 #[cfg(test)]
@@ -188,6 +234,19 @@ mod tests {
             safe_return_path("/studies/1?tab=a#x", "/oauth-callback"),
             "/studies/1?tab=a#x"
         );
+        // Dot segments are resolved, then judged.
+        for (path, normalised) in [
+            ("/views/a/../b?x=/../y", "/views/b?x=/../y"),
+            ("/views/./a/", "/views/a/"),
+            ("/views/a/..", "/views/"),
+            ("/../../views", "/views"),
+        ] {
+            assert_eq!(
+                safe_return_path(path, "/oauth-callback"),
+                normalised,
+                "{path}"
+            );
+        }
         for hostile in [
             "//evil.example",
             "/\\evil.example",
@@ -196,6 +255,10 @@ mod tests {
             "",
             "/a\nb",
             "/oauth-callback?code=x",
+            "/a/..//evil.example",
+            "/..//evil.example",
+            "/./oauth-callback",
+            "/views/%2e%2e//evil.example",
         ] {
             assert_eq!(
                 safe_return_path(hostile, "/oauth-callback"),

@@ -72,10 +72,11 @@ pub fn parse_response(params: &str) -> Result<AuthResponse, CallbackError> {
     if pairs.is_empty() {
         return Err(CallbackError::Empty);
     }
-    for (i, (name, _)) in pairs.iter().enumerate() {
-        if pairs[..i].iter().any(|(n, _)| n == name) {
-            return Err(CallbackError::Repeated(name.clone()));
-        }
+    // Sorted, a repeated name sits next to itself: O(n log n) on hostile input.
+    let mut names: Vec<String> = pairs.iter().map(|(name, _)| name.clone()).collect();
+    names.sort_unstable();
+    if let Some(pair) = names.windows(2).find(|pair| pair[0] == pair[1]) {
+        return Err(CallbackError::Repeated(pair[0].clone()));
     }
     let get = |name: &str| {
         pairs
@@ -174,5 +175,20 @@ mod tests {
             check_issuer(Some("https://evil"), "https://i", false),
             Err(CallbackError::WrongIssuer { .. })
         ));
+    }
+
+    #[test]
+    fn a_hundred_thousand_parameters_are_checked_in_linearithmic_time() {
+        let many: String = (0..100_000).map(|i| format!("p{i}=v&")).collect();
+        let started = std::time::Instant::now();
+        let parsed = parse_response(&format!("{many}code=c&state=s"));
+        assert!(matches!(parsed, Ok(AuthResponse::Code { .. })));
+        let repeated = parse_response(&format!("{many}code=c&state=s&p99999=again"));
+        assert_eq!(repeated, Err(CallbackError::Repeated("p99999".into())));
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
     }
 }

@@ -51,6 +51,15 @@ pub enum DiscoveryError {
     /// RFC 7636 §4.2: `code_challenge_methods_supported` is advertised without `S256`.
     #[error("The identity provider does not support PKCE with S256, which this client requires.")]
     NoS256,
+    /// An endpoint the client would navigate to or call is not `https:` (nor plain `http:` on
+    /// this computer, for development).
+    #[error("The discovery document's {field} is {}, which is not an https URL (plain http is allowed only on localhost, for development).", quoted(url))]
+    InsecureEndpoint {
+        /// The metadata member at fault.
+        field: &'static str,
+        /// Its value.
+        url: String,
+    },
 }
 
 const WELL_KNOWN: &str = "/.well-known/openid-configuration";
@@ -74,12 +83,64 @@ pub fn parse(metadata_url: &str, text: &str) -> Result<ProviderMetadata, Discove
     let metadata: ProviderMetadata =
         serde_json::from_str(text).map_err(|e| DiscoveryError::NotJson(e.to_string()))?;
     check_issuer(metadata_url, &metadata.issuer)?;
+    let endpoints = [
+        (
+            "authorization_endpoint",
+            Some(&metadata.authorization_endpoint),
+        ),
+        ("token_endpoint", Some(&metadata.token_endpoint)),
+        ("jwks_uri", Some(&metadata.jwks_uri)),
+        (
+            "end_session_endpoint",
+            metadata.end_session_endpoint.as_ref(),
+        ),
+    ];
+    for (field, url) in endpoints {
+        if let Some(url) = url.filter(|url| !is_secure_endpoint(url)) {
+            return Err(DiscoveryError::InsecureEndpoint {
+                field,
+                url: url.clone(),
+            });
+        }
+    }
     if let Some(methods) = &metadata.code_challenge_methods_supported {
         if !methods.iter().any(|m| m == "S256") {
             return Err(DiscoveryError::NoS256);
         }
     }
     Ok(metadata)
+}
+
+/// Whether the client may navigate to or call `url`: `https://`, or `http://` on a loopback host
+/// (`localhost`, `127.0.0.0/8`, `[::1]`) for development. `javascript:`, `data:`, relative URLs,
+/// plain `http` to another host and URLs with credentials or backslashes are refused.
+pub fn is_secure_endpoint(url: &str) -> bool {
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return false;
+    }
+    let (https, rest) = match (url.strip_prefix("https://"), url.strip_prefix("http://")) {
+        (Some(rest), _) => (true, rest),
+        (None, Some(rest)) => (false, rest),
+        (None, None) => return false,
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.is_empty() || authority.contains(['@', '\\']) {
+        return false;
+    }
+    https || is_loopback(authority)
+}
+
+/// `localhost`, `127.x.y.z` or `[::1]`, with or without a port.
+fn is_loopback(authority: &str) -> bool {
+    if authority == "[::1]" || authority.starts_with("[::1]:") {
+        return true;
+    }
+    let host = authority.split(':').next().unwrap_or_default();
+    let octets: Vec<&str> = host.split('.').collect();
+    host.eq_ignore_ascii_case("localhost")
+        || (octets.len() == 4
+            && octets[0] == "127"
+            && octets.iter().all(|o| o.parse::<u8>().is_ok()))
 }
 
 /// OpenID Connect Discovery §4.3: the issuer must equal the URL the document was fetched for.
@@ -178,8 +239,8 @@ mod tests {
 
     #[test]
     fn provider_without_s256_is_refused() {
-        let text = r#"{"issuer":"https://i","authorization_endpoint":"a","token_endpoint":"t","jwks_uri":"k",
-            "code_challenge_methods_supported":["plain"]}"#;
+        let text = r#"{"issuer":"https://i","authorization_endpoint":"https://i/a","token_endpoint":"https://i/t",
+            "jwks_uri":"https://i/k","code_challenge_methods_supported":["plain"]}"#;
         assert_eq!(
             parse("https://i/.well-known/openid-configuration", text),
             Err(DiscoveryError::NoS256)
@@ -193,5 +254,43 @@ mod tests {
             parse("https://i", "[]"),
             Err(DiscoveryError::NotJson(_))
         ));
+    }
+
+    #[test]
+    fn endpoints_must_be_https_or_loopback_http() {
+        for ok in [
+            "https://login.microsoftonline.com/t/oauth2/v2.0/token",
+            "http://127.0.0.1:8090/t/token",
+            "http://localhost:8090/token",
+            "http://[::1]:8090/token",
+        ] {
+            assert!(is_secure_endpoint(ok), "{ok}");
+        }
+        for bad in [
+            "http://idp.example/token",
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "/relative/token",
+            "//idp.example/token",
+            "https://",
+            "https://user@idp.example/token",
+            "http://127.0.0.1.evil.example/token",
+            "http://localhost.evil.example/token",
+            "https://idp.example/a b",
+        ] {
+            assert!(!is_secure_endpoint(bad), "{bad}");
+        }
+        let url = "http://127.0.0.1:8090/t/v2.0/.well-known/openid-configuration";
+        let doc = r#"{"issuer":"http://127.0.0.1:8090/t/v2.0","authorization_endpoint":"javascript:alert(1)",
+            "token_endpoint":"http://127.0.0.1:8090/t/token","jwks_uri":"http://127.0.0.1:8090/t/keys"}"#;
+        let err = parse(url, doc).unwrap_err();
+        assert_eq!(
+            err,
+            DiscoveryError::InsecureEndpoint {
+                field: "authorization_endpoint",
+                url: "javascript:alert(1)".into()
+            }
+        );
+        assert!(err.to_string().contains("authorization_endpoint"), "{err}");
     }
 }

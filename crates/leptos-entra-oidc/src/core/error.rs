@@ -94,7 +94,7 @@ impl AuthError {
             AuthError::Network { .. } => Some("Check the network connection. If it works, the identity provider may not allow this site's origin (CORS): for Entra the redirect URI must be registered as a single-page application."),
             AuthError::Redirect { error, .. } if error == "access_denied" => Some("Sign-in was cancelled or refused. You can try again."),
             AuthError::Callback(CallbackError::UnknownState) => Some("Start the sign-in again from this tab; links from other tabs or old emails cannot be reused."),
-            AuthError::IdToken(IdTokenError::Expired | IdTokenError::IssuedInFuture) => Some("Check that this computer's date and time are set correctly."),
+            AuthError::IdToken(IdTokenError::Expired | IdTokenError::IssuedInFuture | IdTokenError::NotYetValid) => Some("Check that this computer's date and time are set correctly."),
             _ => None,
         }
     }

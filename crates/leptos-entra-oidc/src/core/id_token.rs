@@ -64,6 +64,9 @@ pub enum IdTokenError {
     /// §3.1.3.7: `iat` lies more than [`CLOCK_TOLERANCE_S`] in the future.
     #[error("The ID token is dated in the future (check this computer's clock).")]
     IssuedInFuture,
+    /// `nbf` is later than now plus the clock tolerance.
+    #[error("The ID token is not valid yet (nbf; check this computer's clock).")]
+    NotYetValid,
     /// The `exp` or `iat` claim (the one named) is absent or not a number.
     #[error("The ID token has no usable {0} claim.")]
     MissingTime(&'static str),
@@ -115,10 +118,18 @@ pub fn validate_claims(jwt: &Jwt, expect: &Expectations<'_>) -> Result<(), IdTok
     if !aud_ok {
         return Err(IdTokenError::Audience);
     }
-    if let Some(azp) = jwt.claims.get("azp") {
-        if azp.as_str() != Some(expect.client_id) {
-            return Err(IdTokenError::AuthorizedParty);
+    // §3.1.3.7 items 4-5: with several audiences, `azp` must be present and name this client.
+    let several_audiences = jwt
+        .claims
+        .get("aud")
+        .and_then(Value::as_array)
+        .is_some_and(|auds| auds.len() > 1);
+    match jwt.claims.get("azp") {
+        Some(azp) if azp.as_str() != Some(expect.client_id) => {
+            return Err(IdTokenError::AuthorizedParty)
         }
+        None if several_audiences => return Err(IdTokenError::AuthorizedParty),
+        _ => {}
     }
     let exp = jwt
         .time_claim("exp")
@@ -131,6 +142,14 @@ pub fn validate_claims(jwt: &Jwt, expect: &Expectations<'_>) -> Result<(), IdTok
         .ok_or(IdTokenError::MissingTime("iat"))?;
     if iat > expect.now_s + CLOCK_TOLERANCE_S {
         return Err(IdTokenError::IssuedInFuture);
+    }
+    if jwt.claims.contains_key("nbf") {
+        let nbf = jwt
+            .time_claim("nbf")
+            .ok_or(IdTokenError::MissingTime("nbf"))?;
+        if nbf > expect.now_s + CLOCK_TOLERANCE_S {
+            return Err(IdTokenError::NotYetValid);
+        }
     }
     if let Some(nonce) = expect.nonce {
         if jwt.str_claim("nonce") != Some(nonce) {
@@ -211,6 +230,14 @@ mod tests {
             (json!({"nonce": "other"}), "nonce"),
             (json!({"nonce": null}), "nonce"),
             (json!({"sub": null}), "subject"),
+            (json!({"aud": ["x", "ui"]}), "azp"),
+            (json!({"nbf": 1_000_000 + 301}), "not valid yet"),
+            (json!({"nbf": "soon"}), "nbf"),
+            (json!({"exp": 1_000_600.5}), "exp"),
+            (json!({"exp": -1}), "exp"),
+            (json!({"exp": 253_402_300_800_u64}), "exp"),
+            (json!({"iat": 1e10}), "iat"),
+            (json!({"exp": "1000600"}), "exp"),
         ];
         for (overrides, word) in cases {
             let err = validate_claims(&token(overrides.clone()), &expect(Some("n"))).unwrap_err();

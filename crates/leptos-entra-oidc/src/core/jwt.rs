@@ -80,9 +80,13 @@ impl Jwt {
         self.claims.get(name).and_then(Value::as_str)
     }
 
-    /// A numeric-date claim (seconds since the epoch), accepting integers and floats.
+    /// A NumericDate claim (RFC 7519 §2): whole seconds since the epoch, from 0 to the end of
+    /// year 9999. Fractions, negative numbers and anything else read as absent, so a crafted
+    /// value can never become an infinite or a far-past time.
     pub fn time_claim(&self, name: &str) -> Option<f64> {
-        self.claims.get(name).and_then(Value::as_f64)
+        const LAST_SECOND_OF_9999: u64 = 253_402_300_799;
+        let seconds = self.claims.get(name)?.as_u64()?;
+        (seconds <= LAST_SECOND_OF_9999).then_some(seconds as f64)
     }
 }
 
