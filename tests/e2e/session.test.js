@@ -96,6 +96,27 @@ describe('session keeping', () => {
     await finish(page);
   });
 
+  test('signing out in one tab signs its duplicated twin out too', async () => {
+    const { page, app } = await ctx.newApp();
+    await app.signIn(users.author);
+    const [twinPage] = await Promise.all([
+      page.context().waitForEvent('page'),
+      page.evaluate(() => window.open(window.location.href)),
+    ]);
+    const twin = new Gatehouse(twinPage, ctx.stack.appUrl);
+    await twin.testId('user-menu').waitFor();
+    await twin.open('/views/studies');
+    await twin.testId('user-menu').waitFor();
+
+    await app.openProfile();
+    await app.testId('sign-out').click();
+    // The twin shows the signed-out page at once, with nothing left in its storage.
+    await twin.testId('sign-in').waitFor();
+    assert.equal(await twin.storedSession(), null, 'the twin dropped its copy of the session');
+    assert.equal(new URL(twinPage.url()).pathname, '/');
+    await finish(page);
+  });
+
   for (const [how, locks] of [
     ['throws', '{ request() { throw new Error("locks broken"); } }'],
     ['rejects', '{ request() { return Promise.reject(new Error("locks broken")); } }'],

@@ -164,17 +164,34 @@ describe('hostile and broken callbacks', () => {
     await finish(page);
   });
 
-  test('an error redirect with a script in its description is shown as text', async () => {
+  const HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">';
+
+  test('an error redirect for a sign-in started here shows its description as text', async () => {
+    const { page, app } = await ctx.newApp();
+    await app.open('/');
+    const authorize = page.waitForRequest((r) => r.url().includes('/oauth2/v2.0/authorize'));
+    await app.testId('sign-in').click();
+    const state = new URL((await authorize).url()).searchParams.get('state');
+    await app.idp.waitFor();
+    const params = new URLSearchParams({ error: 'access_denied', error_description: HOSTILE, state, iss: ctx.stack.idp.issuer });
+    await page.goto(`${ctx.stack.appUrl}/oauth-callback#${params}`);
+    await assertRejected(app, /access_denied/);
+    assert.ok((await app.testId('auth-error').innerText()).includes(HOSTILE), 'shown literally');
+    assert.equal(await page.evaluate(() => window.__pwned), undefined, 'no script ran');
+    assert.equal(await page.locator('#main img').count(), 0, 'no element was injected');
+    await finish(page);
+  });
+
+  test('an error redirect this tab did not ask for is refused without its text', async () => {
     const { page, app } = await ctx.newApp();
     await app.open('/');
     await app.testId('sign-in').click();
     await app.idp.waitFor();
-    const hostile = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">';
-    await page.goto(`${ctx.stack.appUrl}/oauth-callback#error=access_denied&error_description=${encodeURIComponent(hostile)}&state=whatever`);
-    await assertRejected(app, /access_denied/);
-    assert.ok((await app.testId('auth-error').innerText()).includes(hostile), 'shown literally');
+    await page.goto(`${ctx.stack.appUrl}/oauth-callback#error=access_denied&error_description=${encodeURIComponent(HOSTILE)}&state=forged`);
+    await assertRejected(app, /does not match a sign-in started in this tab/);
+    const text = await app.testId('auth-error').innerText();
+    assert.ok(!text.includes('access_denied') && !text.includes('onerror'), `the attacker's text is not shown: ${text}`);
     assert.equal(await page.evaluate(() => window.__pwned), undefined, 'no script ran');
-    assert.equal(await page.locator('#main img').count(), 0, 'no element was injected');
     await finish(page);
   });
 

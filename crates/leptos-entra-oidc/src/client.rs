@@ -189,11 +189,22 @@ impl OidcClient {
                 error,
                 description,
                 state,
-                ..
+                iss,
             } => {
-                if let Some(state) = state {
-                    self.0.store.take_pending_login(&state);
-                }
+                // An error response is checked like a code (RFC 6749 §4.1.2.1, RFC 9207 §2.4):
+                // one whose state this tab did not issue is not the provider speaking about a
+                // sign-in started here, so none of its text is shown.
+                let now = clock::now_ms();
+                state
+                    .and_then(|state| self.0.store.take_pending_login(&state))
+                    .filter(|login| !login.is_expired(now))
+                    .ok_or(CallbackError::UnknownState)?;
+                let metadata = self.metadata().await?;
+                callback::check_issuer(
+                    iss.as_deref(),
+                    &metadata.issuer,
+                    metadata.authorization_response_iss_parameter_supported,
+                )?;
                 Err(AuthError::Redirect { error, description })
             }
             AuthResponse::Code { code, state, iss } => {
