@@ -26,6 +26,17 @@ async function eventually(probe, { timeout = 10_000, interval = 200, what = 'con
 describe('session keeping', () => {
   const ctx = useStack({ ttl: { accessToken: 30, idToken: 60 } });
 
+  /** Opens a twin of `page` with window.open (it starts with a copy of sessionStorage), signed in. */
+  async function openTwin(page) {
+    const [twinPage] = await Promise.all([
+      page.context().waitForEvent('page'),
+      page.evaluate(() => window.open(window.location.href)),
+    ]);
+    const twin = new Gatehouse(twinPage, ctx.stack.appUrl);
+    await twin.testId('user-menu').waitFor();
+    return twin;
+  }
+
   test('a 30-second access token is refreshed before it expires, silently', async () => {
     const { page, app } = await ctx.newApp();
     const refreshes = [];
@@ -62,12 +73,7 @@ describe('session keeping', () => {
   test('a duplicated tab and its original both survive refresh-token rotation', async () => {
     const { page, app } = await ctx.newApp();
     await app.signIn(users.author);
-    const [twinPage] = await Promise.all([
-      page.context().waitForEvent('page'),
-      page.evaluate(() => window.open(window.location.href)),
-    ]);
-    const twin = new Gatehouse(twinPage, ctx.stack.appUrl);
-    await twin.testId('user-menu').waitFor();
+    const twin = await openTwin(page);
     const shared = await app.storedSession();
     assert.equal((await twin.storedSession()).refresh_token, shared.refresh_token, 'the twin starts with a copy');
 
@@ -99,12 +105,7 @@ describe('session keeping', () => {
   test('signing out in one tab signs its duplicated twin out too', async () => {
     const { page, app } = await ctx.newApp();
     await app.signIn(users.author);
-    const [twinPage] = await Promise.all([
-      page.context().waitForEvent('page'),
-      page.evaluate(() => window.open(window.location.href)),
-    ]);
-    const twin = new Gatehouse(twinPage, ctx.stack.appUrl);
-    await twin.testId('user-menu').waitFor();
+    const twin = await openTwin(page);
     await twin.open('/views/studies');
     await twin.testId('user-menu').waitFor();
 
@@ -113,7 +114,7 @@ describe('session keeping', () => {
     // The twin shows the signed-out page at once, with nothing left in its storage.
     await twin.testId('sign-in').waitFor();
     assert.equal(await twin.storedSession(), null, 'the twin dropped its copy of the session');
-    assert.equal(new URL(twinPage.url()).pathname, '/');
+    assert.equal(new URL(twin.page.url()).pathname, '/');
     await finish(page);
   });
 

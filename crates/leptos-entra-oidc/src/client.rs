@@ -191,36 +191,15 @@ impl OidcClient {
                 state,
                 iss,
             } => {
-                // An error response is checked like a code (RFC 6749 §4.1.2.1, RFC 9207 §2.4):
-                // one whose state this tab did not issue is not the provider speaking about a
-                // sign-in started here, so none of its text is shown.
-                let now = clock::now_ms();
-                state
-                    .and_then(|state| self.0.store.take_pending_login(&state))
-                    .filter(|login| !login.is_expired(now))
-                    .ok_or(CallbackError::UnknownState)?;
-                let metadata = self.metadata().await?;
-                callback::check_issuer(
-                    iss.as_deref(),
-                    &metadata.issuer,
-                    metadata.authorization_response_iss_parameter_supported,
-                )?;
+                // An error response is checked like a code: one whose state this tab did not
+                // issue is not the provider speaking about a sign-in started here, so none of
+                // its text is shown.
+                self.check_response(state.as_deref(), iss.as_deref())
+                    .await?;
                 Err(AuthError::Redirect { error, description })
             }
             AuthResponse::Code { code, state, iss } => {
-                let now = clock::now_ms();
-                let login = self
-                    .0
-                    .store
-                    .take_pending_login(&state)
-                    .filter(|l| !l.is_expired(now))
-                    .ok_or(CallbackError::UnknownState)?;
-                let metadata = self.metadata().await?;
-                callback::check_issuer(
-                    iss.as_deref(),
-                    &metadata.issuer,
-                    metadata.authorization_response_iss_parameter_supported,
-                )?;
+                let (login, metadata) = self.check_response(Some(&state), iss.as_deref()).await?;
                 let body = token::code_request_body(
                     &code,
                     &login.redirect_uri,
@@ -243,6 +222,28 @@ impl OidcClient {
                 ))
             }
         }
+    }
+
+    /// The checks every authorization response passes, error or code (RFC 6749 §4.1.2 and
+    /// §4.1.2.1, RFC 9207 §2.4): its `state` is one this tab issued and has not used or let
+    /// expire (it is consumed here, so a replay fails), and its `iss` is the provider's.
+    async fn check_response(
+        &self,
+        state: Option<&str>,
+        iss: Option<&str>,
+    ) -> Result<(PendingLogin, ProviderMetadata), AuthError> {
+        let now = clock::now_ms();
+        let login = state
+            .and_then(|state| self.0.store.take_pending_login(state))
+            .filter(|login| !login.is_expired(now))
+            .ok_or(CallbackError::UnknownState)?;
+        let metadata = self.metadata().await?;
+        callback::check_issuer(
+            iss,
+            &metadata.issuer,
+            metadata.authorization_response_iss_parameter_supported,
+        )?;
+        Ok((login, metadata))
     }
 
     /// Exchanges the refresh token for new tokens, checking a new ID token against the old one.

@@ -543,6 +543,19 @@ mod tests {
         )
     }
 
+    fn signed_out() -> Machine {
+        let mut m = machine();
+        m.step(
+            Event::Boot {
+                stored: None,
+                callback: None,
+                at_callback_path: false,
+            },
+            T0,
+        );
+        m
+    }
+
     fn signed_in(refresh: &str) -> Machine {
         let mut m = machine();
         m.step(
@@ -663,15 +676,7 @@ mod tests {
 
     #[test]
     fn sign_in_and_callback() {
-        let mut m = machine();
-        m.step(
-            Event::Boot {
-                stored: None,
-                callback: None,
-                at_callback_path: false,
-            },
-            T0,
-        );
+        let mut m = signed_out();
         assert_eq!(
             m.step(
                 Event::SignInRequested {
@@ -817,15 +822,7 @@ mod tests {
 
     #[test]
     fn without_a_session_waiters_are_told_no_at_once() {
-        let mut m = machine();
-        m.step(
-            Event::Boot {
-                stored: None,
-                callback: None,
-                at_callback_path: false,
-            },
-            T0,
-        );
+        let mut m = signed_out();
         assert_eq!(
             m.step(Event::RefreshRequested { waiter: true }, T0),
             vec![Effect::ReleaseWaiters { refreshed: false }]
