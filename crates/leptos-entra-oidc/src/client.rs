@@ -41,6 +41,16 @@ fn network(during: &'static str, url: &str, detail: String) -> AuthError {
     }
 }
 
+/// RFC 9207 §2.4 for any authorization response: `iss` is the provider's issuer, and present when
+/// the provider promises it.
+fn check_issuer(iss: Option<&str>, metadata: &ProviderMetadata) -> Result<(), CallbackError> {
+    callback::check_issuer(
+        iss,
+        &metadata.issuer,
+        metadata.authorization_response_iss_parameter_supported,
+    )
+}
+
 impl OidcClient {
     /// A client for `config`, its caches empty (nothing is fetched until needed).
     pub fn new(config: OidcConfig) -> Self {
@@ -194,12 +204,14 @@ impl OidcClient {
                 // An error response is checked like a code: one whose state this tab did not
                 // issue is not the provider speaking about a sign-in started here, so none of
                 // its text is shown.
-                self.check_response(state.as_deref(), iss.as_deref())
-                    .await?;
+                self.take_login(state.as_deref())?;
+                check_issuer(iss.as_deref(), &self.metadata().await?)?;
                 Err(AuthError::Redirect { error, description })
             }
             AuthResponse::Code { code, state, iss } => {
-                let (login, metadata) = self.check_response(Some(&state), iss.as_deref()).await?;
+                let login = self.take_login(Some(&state))?;
+                let metadata = self.metadata().await?;
+                check_issuer(iss.as_deref(), &metadata)?;
                 let body = token::code_request_body(
                     &code,
                     &login.redirect_uri,
@@ -224,26 +236,15 @@ impl OidcClient {
         }
     }
 
-    /// The checks every authorization response passes, error or code (RFC 6749 §4.1.2 and
-    /// §4.1.2.1, RFC 9207 §2.4): its `state` is one this tab issued and has not used or let
-    /// expire (it is consumed here, so a replay fails), and its `iss` is the provider's.
-    async fn check_response(
-        &self,
-        state: Option<&str>,
-        iss: Option<&str>,
-    ) -> Result<(PendingLogin, ProviderMetadata), AuthError> {
+    /// The first check of every authorization response, error or code (RFC 6749 §4.1.2 and
+    /// §4.1.2.1): its `state` is one this tab issued and has not used or let expire. The
+    /// pending sign-in is consumed here, before anything else, so a replay always fails.
+    fn take_login(&self, state: Option<&str>) -> Result<PendingLogin, CallbackError> {
         let now = clock::now_ms();
-        let login = state
+        state
             .and_then(|state| self.0.store.take_pending_login(state))
             .filter(|login| !login.is_expired(now))
-            .ok_or(CallbackError::UnknownState)?;
-        let metadata = self.metadata().await?;
-        callback::check_issuer(
-            iss,
-            &metadata.issuer,
-            metadata.authorization_response_iss_parameter_supported,
-        )?;
-        Ok((login, metadata))
+            .ok_or(CallbackError::UnknownState)
     }
 
     /// Exchanges the refresh token for new tokens, checking a new ID token against the old one.

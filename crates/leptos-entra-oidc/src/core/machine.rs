@@ -725,6 +725,20 @@ mod tests {
     }
 
     #[test]
+    fn a_sign_in_that_cannot_start_says_why() {
+        let mut m = signed_out();
+        m.step(
+            Event::SignInRequested {
+                return_to: "/".into(),
+            },
+            T0,
+        );
+        let error = AuthError::Browser("storage disabled".into());
+        assert!(m.step(Event::SignInFailed(error.clone()), T0).is_empty());
+        assert_eq!(m.state(), &AuthState::Failed(error));
+    }
+
+    #[test]
     fn refresh_schedule_lead_jitter_and_short_tokens() {
         let mut m = machine();
         let jitters = [(0.0, 59.0), (0.5, 58.5), (0.999, 58.0)];
