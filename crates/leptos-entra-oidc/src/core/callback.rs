@@ -2,6 +2,7 @@
 //! fragment or query, and the checks made on it before the code is redeemed: a known single-use
 //! `state`, and the `iss` parameter of RFC 9207 when the provider advertises it.
 
+use super::discovery::issuer_matches;
 use super::error::quoted;
 use super::query;
 use thiserror::Error;
@@ -101,14 +102,15 @@ pub fn parse_response(params: &str) -> Result<AuthResponse, CallbackError> {
 }
 
 /// RFC 9207 §2.4: when the provider advertises `authorization_response_iss_parameter_supported`,
-/// `iss` is required and must equal its issuer; otherwise a present `iss` must still match.
+/// `iss` is required and must be its issuer (for Entra's multi-tenant template, with a real
+/// tenant id in place); otherwise a present `iss` must still match.
 pub fn check_issuer(
     iss: Option<&str>,
     issuer: &str,
     advertised: bool,
 ) -> Result<(), CallbackError> {
     match iss {
-        Some(found) if found == issuer => Ok(()),
+        Some(found) if issuer_matches(issuer, found) => Ok(()),
         Some(found) => Err(CallbackError::WrongIssuer {
             expected: issuer.to_string(),
             found: found.to_string(),
@@ -190,5 +192,18 @@ mod tests {
             "{:?}",
             started.elapsed()
         );
+    }
+
+    #[test]
+    fn a_multi_tenant_iss_carries_a_real_tenant() {
+        let template = "https://login.microsoftonline.com/{tenantid}/v2.0";
+        let real = "https://login.microsoftonline.com/7f3c9b2e-4d1a-4c8e-9b6f-2a5d8e1c0f43/v2.0";
+        assert_eq!(check_issuer(Some(real), template, true), Ok(()));
+        for wrong in [template, "https://login.microsoftonline.com/common/v2.0"] {
+            assert!(matches!(
+                check_issuer(Some(wrong), template, true),
+                Err(CallbackError::WrongIssuer { .. })
+            ));
+        }
     }
 }

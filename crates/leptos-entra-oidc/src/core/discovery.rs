@@ -63,6 +63,8 @@ pub enum DiscoveryError {
 }
 
 const WELL_KNOWN: &str = "/.well-known/openid-configuration";
+/// The placeholder in Entra's multi-tenant issuer.
+const TENANT_PLACEHOLDER: &str = "{tenantid}";
 /// Entra's multi-tenant authorities, whose metadata carries the `{tenantid}` placeholder.
 const ENTRA_MULTI_TENANT: [&str; 3] = ["common", "organizations", "consumers"];
 
@@ -80,9 +82,9 @@ pub fn authority_of(metadata_url: &str) -> &str {
 
 /// Parses and checks a discovery document fetched from `metadata_url`.
 pub fn parse(metadata_url: &str, text: &str) -> Result<ProviderMetadata, DiscoveryError> {
-    let metadata: ProviderMetadata =
+    let mut metadata: ProviderMetadata =
         serde_json::from_str(text).map_err(|e| DiscoveryError::NotJson(e.to_string()))?;
-    check_issuer(metadata_url, &metadata.issuer)?;
+    metadata.issuer = check_issuer(metadata_url, &metadata.issuer)?;
     let endpoints = [
         (
             "authorization_endpoint",
@@ -143,22 +145,29 @@ fn is_loopback(authority: &str) -> bool {
             && octets.iter().all(|o| o.parse::<u8>().is_ok()))
 }
 
-/// OpenID Connect Discovery §4.3: the issuer must equal the URL the document was fetched for.
-/// An Entra issuer with `{tenantid}` matches a multi-tenant authority (`/common/v2.0` and so on).
-pub fn check_issuer(metadata_url: &str, issuer: &str) -> Result<(), DiscoveryError> {
+/// OpenID Connect Discovery §4.3: the issuer must equal the URL the document was fetched for,
+/// and the result is the issuer the client holds responses and tokens to. Entra's documents
+/// carry the template `https://login.microsoftonline.com/{tenantid}/v2.0`:
+/// - for a single-tenant authority (a tenant id in the URL) the template is filled with that
+///   tenant, so a token from any other tenant is refused;
+/// - for a multi-tenant authority (`common`, `organizations`, `consumers`) the template stays,
+///   to be filled by each response's own tenant (see `issuer_matches`, `expected_issuer`).
+pub fn check_issuer(metadata_url: &str, issuer: &str) -> Result<String, DiscoveryError> {
     let authority = authority_of(metadata_url);
     let issuer_trimmed = issuer.trim_end_matches('/');
     if authority == issuer_trimmed {
-        return Ok(());
+        return Ok(issuer.to_string());
     }
-    if let Some((before, after)) = issuer_trimmed.split_once("{tenantid}") {
-        if let Some(tenant) = authority
+    if let Some((before, after)) = issuer_trimmed.split_once(TENANT_PLACEHOLDER) {
+        let tenant = authority
             .strip_prefix(before)
-            .and_then(|r| r.strip_suffix(after))
-        {
-            if ENTRA_MULTI_TENANT.contains(&tenant) || is_guid(tenant) {
-                return Ok(());
+            .and_then(|r| r.strip_suffix(after));
+        match tenant {
+            Some(tenant) if is_guid(tenant) => {
+                return Ok(issuer.replace(TENANT_PLACEHOLDER, tenant));
             }
+            Some(tenant) if ENTRA_MULTI_TENANT.contains(&tenant) => return Ok(issuer.to_string()),
+            _ => {}
         }
     }
     Err(DiscoveryError::IssuerMismatch {
@@ -167,11 +176,25 @@ pub fn check_issuer(metadata_url: &str, issuer: &str) -> Result<(), DiscoveryErr
     })
 }
 
+/// Whether an issuer named in a response (`iss`, RFC 9207) is `issuer`: equal to it, or, when
+/// `issuer` is Entra's multi-tenant template, the template with a real tenant id (a GUID) in
+/// place of `{tenantid}`.
+pub fn issuer_matches(issuer: &str, found: &str) -> bool {
+    match issuer.split_once(TENANT_PLACEHOLDER) {
+        None => found == issuer,
+        // The template itself is no issuer: a response must name its tenant.
+        Some((before, after)) => found
+            .strip_prefix(before)
+            .and_then(|rest| rest.strip_suffix(after))
+            .is_some_and(is_guid),
+    }
+}
+
 /// The issuer a token from tenant `tid` must carry: the metadata issuer with `{tenantid}` filled in.
 pub fn expected_issuer(metadata_issuer: &str, tid: Option<&str>) -> String {
     match tid {
-        Some(tid) if metadata_issuer.contains("{tenantid}") => {
-            metadata_issuer.replace("{tenantid}", tid)
+        Some(tid) if metadata_issuer.contains(TENANT_PLACEHOLDER) => {
+            metadata_issuer.replace(TENANT_PLACEHOLDER, tid)
         }
         _ => metadata_issuer.to_string(),
     }
@@ -224,10 +247,34 @@ mod tests {
     #[test]
     fn entra_multi_tenant_placeholder() {
         let issuer = "https://login.microsoftonline.com/{tenantid}/v2.0";
-        for authority in ["common", "organizations", TENANT] {
+        for authority in ["common", "organizations"] {
             let url = format!("https://login.microsoftonline.com/{authority}/v2.0/.well-known/openid-configuration");
-            assert!(check_issuer(&url, issuer).is_ok(), "{authority}");
+            assert_eq!(check_issuer(&url, issuer).unwrap(), issuer, "{authority}");
         }
+        // A single-tenant authority pins the template to its tenant.
+        let url = format!(
+            "https://login.microsoftonline.com/{TENANT}/v2.0/.well-known/openid-configuration"
+        );
+        assert_eq!(
+            check_issuer(&url, issuer).unwrap(),
+            format!("https://login.microsoftonline.com/{TENANT}/v2.0")
+        );
+        // RFC 9207 iss against the template: a real tenant id only.
+        let found = format!("https://login.microsoftonline.com/{TENANT}/v2.0");
+        assert!(issuer_matches(issuer, &found));
+        assert!(issuer_matches(&found, &found));
+        for bad in [
+            "https://login.microsoftonline.com/{tenantid}/v2.0x",
+            "https://login.microsoftonline.com/common/v2.0",
+            "https://login.microsoftonline.com/evil.example/v2.0",
+            "https://evil.example/7f3c9b2e-4d1a-4c8e-9b6f-2a5d8e1c0f43/v2.0",
+        ] {
+            assert!(!issuer_matches(issuer, bad), "{bad}");
+        }
+        assert!(
+            !issuer_matches(&found, issuer),
+            "the template is not a concrete issuer"
+        );
         let bad = "https://login.microsoftonline.com/evil/v2.0/.well-known/openid-configuration";
         assert!(check_issuer(bad, issuer).is_err());
         assert_eq!(

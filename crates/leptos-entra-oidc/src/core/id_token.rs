@@ -278,6 +278,24 @@ mod tests {
     }
 
     #[test]
+    fn a_single_tenant_authority_refuses_other_tenants() {
+        // Discovery pins Entra's template to the tenant in OAUTH_METADATA_URL.
+        let pinned = "https://login.microsoftonline.com/abc/v2.0";
+        let e = Expectations {
+            issuer: pinned,
+            ..expect(Some("n"))
+        };
+        let own = token(json!({"iss": pinned, "tid": "abc"}));
+        assert!(validate_claims(&own, &e).is_ok());
+        let other =
+            token(json!({"iss": "https://login.microsoftonline.com/def/v2.0", "tid": "def"}));
+        assert!(matches!(
+            validate_claims(&other, &e),
+            Err(IdTokenError::Issuer { .. })
+        ));
+    }
+
+    #[test]
     fn none_and_symmetric_algorithms_are_refused() {
         for alg in ["none", "HS256", "ES256"] {
             let t = test_token(&json!({"alg": alg}), &json!({"sub": "s"}));

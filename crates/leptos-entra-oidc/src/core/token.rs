@@ -142,15 +142,24 @@ fn present(value: Option<String>) -> Option<String> {
     value.filter(|s| !s.is_empty())
 }
 
-/// A usable `expires_in`: a positive finite number of seconds.
+/// The longest lifetime believed: a year. Anything longer is a mistake or an attack, and would
+/// put the refresh out of reach of any timer.
+const MAX_EXPIRES_IN_S: u64 = 366 * 24 * 3600;
+
+/// A usable `expires_in` (RFC 6749 §5.1): a whole number of seconds from 1 to a year, as a
+/// number or, as Entra's v1 endpoint sends it, a string of digits. Fractions, signs, exponents
+/// and `1e400` are refused, never read as infinity.
 fn positive_seconds(value: &Value) -> Option<f64> {
     let seconds = match value {
-        Value::Number(n) => n.as_f64()?,
-        // Read with JSON's number grammar: no signs, no hex, no "inf".
-        Value::String(s) => serde_json::from_str::<f64>(s.trim()).ok()?,
+        Value::Number(n) => n.as_u64()?,
+        Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            s.parse::<u64>().ok()?
+        }
         _ => return None,
     };
-    (seconds.is_finite() && seconds > 0.0).then_some(seconds)
+    (1..=MAX_EXPIRES_IN_S)
+        .contains(&seconds)
+        .then_some(seconds as f64)
 }
 
 /// Checks a token endpoint response. `http_ok` is whether the status was 2xx.
@@ -242,13 +251,13 @@ mod tests {
                 .expires_in_s,
             300.0
         );
-        assert_eq!(
-            parse_response(true, &body(r#","expires_in":"3599.5""#), false)
-                .unwrap()
-                .expires_in_s,
-            3599.5
-        );
         for bad in [
+            r#","expires_in":"3599.5""#,
+            r#","expires_in":3599.5"#,
+            r#","expires_in":" 300""#,
+            r#","expires_in":"+300""#,
+            r#","expires_in":1e3"#,
+            r#","expires_in":40000000"#,
             r#","expires_in":0"#,
             r#","expires_in":-5"#,
             r#","expires_in":"soon""#,
