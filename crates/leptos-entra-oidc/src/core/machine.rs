@@ -1056,4 +1056,293 @@ mod tests {
             &AuthState::Failed(AuthError::Browser("disabled".into()))
         );
     }
+
+    /// The name of an effect's kind, for the transition table.
+    fn kind(effect: &Effect) -> &'static str {
+        match effect {
+            Effect::BeginSignIn { .. } => "BeginSignIn",
+            Effect::CompleteSignIn { .. } => "CompleteSignIn",
+            Effect::SetTimer { .. } => "SetTimer",
+            Effect::CancelTimer => "CancelTimer",
+            Effect::AcquireRefreshLock => "AcquireRefreshLock",
+            Effect::Redeem(_) => "Redeem",
+            Effect::Persist(_) => "Persist",
+            Effect::ClearSession => "ClearSession",
+            Effect::ClearPendingLogins => "ClearPendingLogins",
+            Effect::Broadcast(_) => "Broadcast",
+            Effect::ReleaseWaiters { .. } => "ReleaseWaiters",
+            Effect::Navigate { .. } => "Navigate",
+            Effect::EndProviderSession(_) => "EndProviderSession",
+        }
+    }
+
+    fn redirecting() -> Machine {
+        let mut m = signed_out();
+        m.step(
+            Event::SignInRequested {
+                return_to: "/".into(),
+            },
+            T0,
+        );
+        m
+    }
+
+    fn completing() -> Machine {
+        let mut m = machine();
+        m.step(
+            Event::Boot {
+                stored: None,
+                callback: Some("code=c&state=s".into()),
+                at_callback_path: true,
+            },
+            T0,
+        );
+        m
+    }
+
+    fn signed_in_r1() -> Machine {
+        signed_in("r1")
+    }
+
+    /// Signed in, a refresh asked for by a waiting API call and waiting for the lock.
+    fn locking() -> Machine {
+        let mut m = signed_in("r1");
+        m.step(Event::RefreshRequested { waiter: true }, T0);
+        m
+    }
+
+    /// Signed in, the refresh grant at the token endpoint.
+    fn redeeming() -> Machine {
+        let mut m = locking();
+        m.step(Event::RefreshLockHeld, T0);
+        m
+    }
+
+    /// Every event from the state it matters in: the state after it and the kinds of effects it
+    /// asks for, in order. (Boot and wake-up have tables of their own above.)
+    #[test]
+    fn transition_table() {
+        let r1 = || fingerprint(&session("r1", T0.ms));
+        let error = || AuthError::Browser("no storage".into());
+        type Case = (
+            &'static str,
+            fn() -> Machine,
+            Event,
+            &'static str,
+            Vec<&'static str>,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "signed out",
+                signed_out,
+                Event::SignInRequested {
+                    return_to: "/".into(),
+                },
+                "Redirecting",
+                vec!["BeginSignIn"],
+            ),
+            (
+                "redirecting",
+                redirecting,
+                Event::SignInFailed(error()),
+                "Failed",
+                vec![],
+            ),
+            (
+                "completing",
+                completing,
+                Event::SignInCompleted(Ok((session("r1", T0.ms), "/v".into()))),
+                "SignedIn",
+                vec!["SetTimer", "Navigate", "Persist"],
+            ),
+            (
+                "completing",
+                completing,
+                Event::SignInCompleted(Err(error())),
+                "Failed",
+                vec![],
+            ),
+            (
+                "completing",
+                completing,
+                Event::StorageRefused("full".into()),
+                "Failed",
+                vec!["CancelTimer", "ClearSession"],
+            ),
+            (
+                "signed in",
+                signed_in_r1,
+                Event::TimerFired,
+                "SignedIn",
+                vec!["AcquireRefreshLock"],
+            ),
+            (
+                "signed in",
+                signed_in_r1,
+                Event::RefreshRequested { waiter: false },
+                "SignedIn",
+                vec!["AcquireRefreshLock"],
+            ),
+            (
+                "locking",
+                locking,
+                Event::RefreshRequested { waiter: true },
+                "SignedIn",
+                vec![],
+            ),
+            ("locking", locking, Event::TimerFired, "SignedIn", vec![]),
+            (
+                "locking",
+                locking,
+                Event::RefreshLockHeld,
+                "SignedIn",
+                vec!["Redeem"],
+            ),
+            (
+                "redeeming",
+                redeeming,
+                Event::RefreshFinished(Ok(session("r2", T0.ms))),
+                "SignedIn",
+                vec!["Broadcast", "SetTimer", "ReleaseWaiters", "Persist"],
+            ),
+            (
+                "redeeming",
+                redeeming,
+                Event::RefreshFinished(Err(network_failure())),
+                "SignedIn",
+                vec!["SetTimer", "ReleaseWaiters"],
+            ),
+            (
+                "redeeming",
+                redeeming,
+                Event::RefreshFinished(Err(invalid_grant())),
+                "SessionEnded",
+                vec!["CancelTimer", "ClearSession", "ReleaseWaiters"],
+            ),
+            (
+                "redeeming",
+                redeeming,
+                Event::ApiRejected,
+                "SessionEnded",
+                vec!["CancelTimer", "ClearSession", "ReleaseWaiters"],
+            ),
+            (
+                "signed in",
+                signed_in_r1,
+                Event::StorageRefused("full".into()),
+                "Failed",
+                vec!["CancelTimer", "ClearSession"],
+            ),
+            (
+                "signed in",
+                signed_in_r1,
+                Event::Twin(TabMessage::Refreshed {
+                    previous: r1(),
+                    session: session("r2", T0.ms),
+                }),
+                "SignedIn",
+                vec!["SetTimer", "Persist"],
+            ),
+            (
+                "locking",
+                locking,
+                Event::Twin(TabMessage::Refreshed {
+                    previous: r1(),
+                    session: session("r2", T0.ms),
+                }),
+                "SignedIn",
+                vec!["SetTimer", "Persist"],
+            ),
+            (
+                "signed in",
+                signed_in_r1,
+                Event::Twin(TabMessage::Refreshed {
+                    previous: "other".into(),
+                    session: session("r2", T0.ms),
+                }),
+                "SignedIn",
+                vec![],
+            ),
+            (
+                "signed in",
+                signed_in_r1,
+                Event::Twin(TabMessage::SignedOut { previous: r1() }),
+                "SignedOut",
+                vec!["CancelTimer", "ClearSession", "Navigate"],
+            ),
+            (
+                "signed out",
+                signed_out,
+                Event::Twin(TabMessage::SignedOut { previous: r1() }),
+                "SignedOut",
+                vec![],
+            ),
+            (
+                "signed in",
+                signed_in_r1,
+                Event::ApiRejected,
+                "SessionEnded",
+                vec!["CancelTimer", "ClearSession"],
+            ),
+            (
+                "signed in",
+                signed_in_r1,
+                Event::SignOutRequested,
+                "Redirecting",
+                vec![
+                    "Broadcast",
+                    "CancelTimer",
+                    "ClearSession",
+                    "ClearPendingLogins",
+                    "EndProviderSession",
+                ],
+            ),
+            (
+                "locking",
+                locking,
+                Event::SignOutRequested,
+                "Redirecting",
+                vec![
+                    "Broadcast",
+                    "CancelTimer",
+                    "ClearSession",
+                    "ReleaseWaiters",
+                    "ClearPendingLogins",
+                    "EndProviderSession",
+                ],
+            ),
+            (
+                "redirecting",
+                redirecting,
+                Event::SignedOutLocally,
+                "SignedOut",
+                vec!["Navigate"],
+            ),
+            (
+                "signed out",
+                signed_out,
+                Event::RefreshLockHeld,
+                "SignedOut",
+                vec![],
+            ),
+            (
+                "signed out",
+                signed_out,
+                Event::RefreshFinished(Ok(session("r2", T0.ms))),
+                "SignedOut",
+                vec![],
+            ),
+        ];
+        for (from, start, event, state, effects) in cases {
+            let mut m = start();
+            let what = format!("{from} + {event:?}");
+            let got: Vec<&str> = m.step(event, T0).iter().map(kind).collect();
+            assert_eq!(got, effects, "{what}");
+            assert!(
+                format!("{:?}", m.state()).starts_with(state),
+                "{what} -> {:?}",
+                m.state()
+            );
+        }
+    }
 }
