@@ -1124,6 +1124,13 @@ mod tests {
     fn transition_table() {
         let r1 = || fingerprint(&session("r1", T0.ms));
         let error = || AuthError::Browser("no storage".into());
+        // A twin's hand-over of the session renewed from the one with fingerprint `previous`.
+        let handed_over = |previous: String| {
+            Event::Twin(TabMessage::Refreshed {
+                previous,
+                session: session("r2", T0.ms),
+            })
+        };
         type Case = (
             &'static str,
             fn() -> Machine,
@@ -1236,30 +1243,21 @@ mod tests {
             (
                 "signed in",
                 signed_in_r1,
-                Event::Twin(TabMessage::Refreshed {
-                    previous: r1(),
-                    session: session("r2", T0.ms),
-                }),
+                handed_over(r1()),
                 "SignedIn",
                 vec!["SetTimer", "Persist"],
             ),
             (
                 "locking",
                 locking,
-                Event::Twin(TabMessage::Refreshed {
-                    previous: r1(),
-                    session: session("r2", T0.ms),
-                }),
+                handed_over(r1()),
                 "SignedIn",
                 vec!["SetTimer", "Persist"],
             ),
             (
                 "signed in",
                 signed_in_r1,
-                Event::Twin(TabMessage::Refreshed {
-                    previous: "other".into(),
-                    session: session("r2", T0.ms),
-                }),
+                handed_over("other".into()),
                 "SignedIn",
                 vec![],
             ),
