@@ -4,8 +4,9 @@
 #
 #  1. Validates the runtime configuration in the environment and writes it, JSON-escaped, to
 #     $WEB_ROOT/config.json (the file the app fetches at start-up). Empty variables count as unset.
-#  2. Computes the Content-Security-Policy: the sha256 of every inline <script> in index.html
-#     (trunk's module loader) and the IdP and API origins from the same variables.
+#  2. Computes the Content-Security-Policy: the sha256 of every inline <script> and <style> in
+#     index.html (trunk's module loader, the inlined stylesheet) and the IdP and API origins from
+#     the same variables.
 #  3. Renders the nginx configuration from the templates in deploy/nginx/ into $NGINX_CONF_DIR.
 #  4. Execs nginx in the foreground, unless --config-only or ENTRYPOINT_ONLY_CONFIG=1 is given;
 #     any other arguments are executed instead of nginx after the configuration is written.
@@ -342,43 +343,51 @@ done <"$work/origins"
 # ---------------------------------------------------------------------------------------------
 # 2. The Content-Security-Policy.
 #
-# Inline scripts: every <script> without a src attribute in index.html (trunk emits one, the
-# module loader). The hashed text is exactly what the browser hashes: the characters between
-# the start tag's ">" and "</script", with line breaks normalised as the HTML parser does
-# (CR LF and lone CR become LF), as UTF-8 bytes.
+# Inline scripts and styles: every <script> without a src attribute in index.html (trunk emits
+# one, the module loader) and every <style> (the stylesheet, inlined by trunk so the first
+# render costs no request). The hashed text is exactly what the browser hashes: the characters
+# between the start tag's ">" and the end tag, with line breaks normalised as the HTML parser
+# does (CR LF and lone CR become LF), as UTF-8 bytes.
 
-awk -v dir="$work" '
-{
-    sub(/\r$/, "")
-    gsub(/\r/, "\n")
-    doc = doc $0 "\n"
-}
-END {
-    low = tolower(doc)
-    pos = 1
-    count = 0
-    for (;;) {
-        i = index(substr(low, pos), "<script")
-        if (i == 0) break
-        start = pos + i - 1
-        rest = substr(low, start + 7)
-        if (substr(rest, 1, 1) !~ /[ \t\n\f\/>]/) { pos = start + 7; continue }
-        gt = index(rest, ">")
-        if (gt == 0) break
-        tag = substr(rest, 1, gt - 1)
-        body_start = start + 7 + gt
-        close_at = index(substr(low, body_start), "</script")
-        if (close_at == 0) break
-        if (tag !~ /(^|[ \t\n\f\/])src[ \t\n\f]*=/) {
-            count++
-            file = dir "/inline-script." count
-            printf "%s", substr(doc, body_start, close_at - 1) > file
-            close(file)
-        }
-        pos = body_start + close_at - 1 + 8
+extract_inline() { # $1: element name (script or style)
+    awk -v dir="$work" -v name="$1" '
+    {
+        sub(/\r$/, "")
+        gsub(/\r/, "\n")
+        doc = doc $0 "\n"
     }
+    END {
+        low = tolower(doc)
+        open_tag = "<" name
+        close_tag = "</" name
+        n = length(open_tag)
+        pos = 1
+        count = 0
+        for (;;) {
+            i = index(substr(low, pos), open_tag)
+            if (i == 0) break
+            start = pos + i - 1
+            rest = substr(low, start + n)
+            if (substr(rest, 1, 1) !~ /[ \t\n\f\/>]/) { pos = start + n; continue }
+            gt = index(rest, ">")
+            if (gt == 0) break
+            tag = substr(rest, 1, gt - 1)
+            body_start = start + n + gt
+            close_at = index(substr(low, body_start), close_tag)
+            if (close_at == 0) break
+            if (tag !~ /(^|[ \t\n\f\/])src[ \t\n\f]*=/) {
+                count++
+                file = dir "/inline-" name "." count
+                printf "%s", substr(doc, body_start, close_at - 1) > file
+                close(file)
+            }
+            pos = body_start + close_at - 1 + length(close_tag)
+        }
+    }
+    ' "$WEB_ROOT/index.html"
 }
-' "$WEB_ROOT/index.html"
+extract_inline script
+extract_inline style
 
 # sha256 (hex, from sha256sum) to base64, in awk.
 hex_to_base64() {
@@ -399,16 +408,22 @@ hex_to_base64() {
     }'
 }
 
-script_hashes=
-for file in "$work"/inline-script.*; do
-    [ -f "$file" ] || continue
-    hex=$(sha256sum "$file" | cut -d ' ' -f 1)
-    hash="'sha256-$(printf '%s\n' "$hex" | hex_to_base64)'"
-    case " $script_hashes " in
-        *" $hash "*) ;;
-        *) script_hashes="$script_hashes $hash" ;;
-    esac
-done
+# The CSP sources for the inline elements $1 (script or style): 'sha256-…' each, once.
+inline_hashes() {
+    hashes=
+    for file in "$work"/inline-"$1".*; do
+        [ -f "$file" ] || continue
+        hex=$(sha256sum "$file" | cut -d ' ' -f 1)
+        hash="'sha256-$(printf '%s\n' "$hex" | hex_to_base64)'"
+        case " $hashes " in
+            *" $hash "*) ;;
+            *) hashes="$hashes $hash" ;;
+        esac
+    done
+    printf '%s' "$hashes"
+}
+script_hashes=$(inline_hashes script)
+style_hashes=$(inline_hashes style)
 
 # connect-src: this origin, the IdP (discovery, JWKS, token endpoints: Entra serves them all
 # from the metadata URL's host), the API and any extra sources from CSP_CONNECT_SRC.
@@ -436,7 +451,7 @@ done
 form_action="'self'"
 [ -z "$idp_origin" ] || form_action="$form_action $idp_origin"
 
-csp="default-src 'none'; script-src 'self'$script_hashes 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src $connect_src; manifest-src 'self'; form-action $form_action; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+csp="default-src 'none'; script-src 'self'$script_hashes 'wasm-unsafe-eval'; style-src 'self'$style_hashes; img-src 'self' data:; font-src 'self'; connect-src $connect_src; manifest-src 'self'; form-action $form_action; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 
 # ---------------------------------------------------------------------------------------------
 # 3. nginx configuration.

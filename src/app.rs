@@ -5,20 +5,31 @@ use crate::components::auth_error::AuthErrorPanel;
 use crate::components::header::Header;
 use crate::components::progress::Progress;
 use crate::components::views_nav::ViewsNav;
-use crate::config::{self, AppConfig, ConfigError};
+use crate::config::{self, AppConfig, ConfigError, CONFIG_COPY_KEY, CONFIG_URL};
 use crate::pages::config_error::ConfigErrorPage;
 use crate::pages::home::HomePage;
 use crate::pages::landing::LandingPage;
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::view::ViewPage;
 use leptos::prelude::*;
-use leptos_entra_oidc::browser::http;
+use leptos_entra_oidc::browser::{clock, http, session_store};
+use leptos_entra_oidc::core::provider_cache::CachedDocument;
 use leptos_entra_oidc::{use_auth, AuthProvider, BootUrl, Phase};
 use leptos_router::components::{FlatRoutes, Route, Router};
 use leptos_router::path;
 
-async fn load_config() -> Result<AppConfig, ConfigError> {
-    let reply = http::get("/config.json")
+/// The configuration: fetched, except on the page a sign-in returns to, which finishes it with
+/// the configuration it started with (`config::callback_copy`), so that the callback needs the
+/// token endpoint and nothing else.
+async fn load_config(boot: &BootUrl) -> Result<AppConfig, ConfigError> {
+    if boot.has_auth_response() {
+        let copy = session_store::get(CONFIG_COPY_KEY)
+            .and_then(|record| config::callback_copy(&record, &boot.path, clock::now_ms()));
+        if let Some(config) = copy {
+            return Ok(config);
+        }
+    }
+    let reply = http::get(CONFIG_URL)
         .await
         .map_err(ConfigError::Unavailable)?;
     if !reply.ok {
@@ -27,7 +38,13 @@ async fn load_config() -> Result<AppConfig, ConfigError> {
             reply.status
         )));
     }
-    config::parse(&reply.body)
+    let config = config::parse(&reply.body)?;
+    if config.oauth.is_some() {
+        let copy = CachedDocument::new(CONFIG_URL, reply.body, clock::now_ms());
+        // Best effort: without the copy, the callback page fetches the file again.
+        let _ = session_store::set(CONFIG_COPY_KEY, &copy.to_json());
+    }
+    Ok(config)
 }
 
 /// Starts the app: takes an authorization response out of the address bar before anything else,
@@ -37,7 +54,7 @@ pub fn start() {
     let boot = BootUrl::capture();
     // wasm-bindgen's spawner: Leptos's own is set up only when something is mounted.
     wasm_bindgen_futures::spawn_local(async move {
-        let config = load_config().await;
+        let config = load_config(&boot).await;
         if let Some(indicator) = document().get_element_by_id("starting") {
             indicator.remove();
         }

@@ -8,6 +8,7 @@
 use crate::views::{self, ApiView};
 use leptos_entra_oidc::core::discovery::is_secure_endpoint;
 use leptos_entra_oidc::core::error::quoted;
+use leptos_entra_oidc::core::provider_cache::CachedDocument;
 use leptos_entra_oidc::{OidcConfig, ResponseMode, RolesToken};
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
@@ -216,6 +217,22 @@ fn without_position(error: &serde_json::Error) -> String {
     }
 }
 
+/// Where `config.json` is fetched from, and the URL its copy for the tab records.
+pub const CONFIG_URL: &str = "/config.json";
+
+/// The sessionStorage key of this tab's copy of `config.json` (a `CachedDocument` record).
+pub const CONFIG_COPY_KEY: &str = "gatehouse.config";
+
+/// The configuration the page a sign-in returns to uses instead of fetching `config.json`: the
+/// tab's copy (`record`, kept when the sign-in started), if it is fresh at `now_ms`, still a
+/// valid configuration, and names `path` as its redirect path. Otherwise `None`: fetch it.
+pub fn callback_copy(record: &str, path: &str, now_ms: f64) -> Option<AppConfig> {
+    let copy = CachedDocument::from_json(record)?;
+    let config = parse(copy.fresh_body(CONFIG_URL, now_ms)?).ok()?;
+    let for_this_path = (config.oauth.as_ref()).is_some_and(|oidc| oidc.redirect_path == path);
+    for_this_path.then_some(config)
+}
+
 /// Parses a flag the way StudyBuilder does: `true`/`on`/`1`/`yes` and `false`/`off`/`0`/`no`,
 /// case-insensitive.
 pub fn parse_flag(value: &str) -> Option<bool> {
@@ -405,6 +422,47 @@ mod tests {
 
     fn oauth(text: &str) -> OidcConfig {
         parse(text).unwrap().oauth.unwrap()
+    }
+
+    #[test]
+    fn the_callback_uses_the_tabs_copy_only_when_fresh_valid_and_for_its_path() {
+        let record =
+            |url: &str, body: &str, at: f64| CachedDocument::new(url, body.into(), at).to_json();
+        let now = 10_000_000.0;
+        let good = record(CONFIG_URL, MINIMAL, now - 60_000.0);
+        let used = callback_copy(&good, "/oauth-callback", now).expect("a fresh copy is used");
+        assert_eq!(used.oauth, parse(MINIMAL).unwrap().oauth);
+
+        assert!(
+            callback_copy(&good, "/other-callback", now).is_none(),
+            "another path"
+        );
+        let old = record(CONFIG_URL, MINIMAL, now - 2.0 * 60.0 * 60.0 * 1000.0);
+        assert!(
+            callback_copy(&old, "/oauth-callback", now).is_none(),
+            "two hours old"
+        );
+        let elsewhere = record("/presets/x.json", MINIMAL, now);
+        assert!(
+            callback_copy(&elsewhere, "/oauth-callback", now).is_none(),
+            "another file"
+        );
+        let invalid = record(CONFIG_URL, r#"{"OAUTH_UI_APP_ID": 1}"#, now);
+        assert!(
+            callback_copy(&invalid, "/oauth-callback", now).is_none(),
+            "not a configuration"
+        );
+        let disabled = record(CONFIG_URL, r#"{"OAUTH_ENABLED": "false"}"#, now);
+        assert!(
+            callback_copy(&disabled, "/oauth-callback", now).is_none(),
+            "sign-in off"
+        );
+        for junk in ["", "{}", "null", "[1]"] {
+            assert!(
+                callback_copy(junk, "/oauth-callback", now).is_none(),
+                "{junk}"
+            );
+        }
     }
 
     #[test]

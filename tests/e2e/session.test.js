@@ -70,11 +70,19 @@ describe('session keeping', () => {
     await finish(page);
   });
 
-  test('a duplicated tab and its original both survive refresh-token rotation', async () => {
+  test('a duplicated tab and its original both survive refresh-token rotation; others overhear nothing', async () => {
     const { page, app } = await ctx.newApp();
     await app.signIn(users.author);
     const twin = await openTwin(page);
     const shared = await app.storedSession();
+    // Another page of the same origin in the same browser, not a twin: it listens on the
+    // channel the tabs hand over on.
+    const eavesdropper = await page.context().newPage();
+    await eavesdropper.goto(`${ctx.stack.appUrl}/`);
+    await eavesdropper.evaluate(() => {
+      window.overheard = [];
+      new BroadcastChannel('gatehouse.session').onmessage = (e) => window.overheard.push(e.data);
+    });
     assert.equal((await twin.storedSession()).refresh_token, shared.refresh_token, 'the twin starts with a copy');
 
     /** `from` refreshes from its panel; resolves to its new session once `to` holds it too. */
@@ -99,6 +107,18 @@ describe('session keeping', () => {
     assert.equal(await app.testId('auth-error').count(), 0);
     assert.equal(await twin.testId('auth-error').count(), 0);
     assert.match(await twin.userName(), /Ada Author/);
+
+    // Both hand-overs crossed the channel sealed: no token, no claim, only whom they are for.
+    const overheard = await eavesdropper.evaluate(() => window.overheard);
+    assert.equal(overheard.length, 2, `two hand-overs overheard: ${JSON.stringify(overheard)}`);
+    const secrets = [shared, afterA, await app.storedSession()]
+      .flatMap((s) => [s.refresh_token, s.access_token, s.id_token, s.handover_key]);
+    for (const text of overheard) {
+      assert.deepEqual(Object.keys(JSON.parse(text)), ['to', 'iv', 'sealed']);
+      for (const secret of secrets) assert.ok(!text.includes(secret), 'no token or key in the message');
+      assert.doesNotMatch(text, /Ada Author|ey[\w-]{10,}\./);
+    }
+    await eavesdropper.close();
     await finish(page);
   });
 

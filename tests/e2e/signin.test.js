@@ -30,7 +30,8 @@ describe('sign-in', () => {
     const { session, local } = await app.storage();
     assert.deepEqual(local, {}, 'nothing in localStorage');
     const stored = JSON.parse(session['gatehouse.session']);
-    assert.equal(stored.version, 1);
+    assert.equal(stored.version, 2);
+    assert.match(stored.handover_key, /^[\w-]{43}$/, 'a 256-bit key seals hand-overs to twin tabs');
     assert.match(stored.access_token, /^ey[\w-]+\.[\w-]+\.[\w-]+$/);
     assert.ok(stored.refresh_token, 'a refresh token was issued for offline_access');
     assert.ok(stored.id_token);
@@ -106,7 +107,10 @@ describe('sign-in', () => {
     await app.testId('sign-in').waitFor();
     assert.equal(new URL(page.url()).origin, ctx.stack.appUrl);
     const { session, local } = await app.storage();
-    assert.deepEqual(Object.keys(session).filter((k) => k.startsWith('gatehouse')), []);
+    // What stays is public: config.json and the provider's discovery document and key set.
+    const PUBLIC = ['gatehouse.config', 'gatehouse.provider.discovery', 'gatehouse.provider.jwks'];
+    assert.deepEqual(Object.keys(session).filter((k) => k.startsWith('gatehouse') && !PUBLIC.includes(k)), []);
+    assert.doesNotMatch(JSON.stringify(session), /ey[\w-]{10,}\./, 'no token anywhere');
     assert.deepEqual(local, {});
     // The provider session is gone too: signing in again asks for the password.
     await app.testId('sign-in').click();

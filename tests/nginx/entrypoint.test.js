@@ -38,10 +38,14 @@ await init({ module_or_path: '/app-0123456789abcdef_bg.wasm' });
 </head><body></body></html>
 `;
 
-/** Independent of the entrypoint's awk: the text of each <script> without src, hashed as Chromium does. */
-function inlineScriptHashes(html) {
+/**
+ * Independent of the entrypoint's awk: the text of each <script> without src (or each <style>),
+ * hashed as Chromium does.
+ */
+function inlineHashes(html, element = 'script') {
   const normalised = html.replace(/\r\n?/g, '\n');
-  return [...normalised.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script/gi)]
+  const pattern = new RegExp(`<${element}\\b([^>]*)>([\\s\\S]*?)<\\/${element}`, 'gi');
+  return [...normalised.matchAll(pattern)]
     .filter(([, attributes]) => !/(^|\s)src\s*=/i.test(attributes))
     .map(([, , body]) => `'sha256-${createHash('sha256').update(body, 'utf8').digest('base64')}'`);
 }
@@ -216,7 +220,7 @@ describe('Content-Security-Policy', () => {
   test('the policy for a sample environment', async () => {
     const r = await configure({ ...GOOD, CSP_CONNECT_SRC: 'https://login.microsoftonline.com https://graph.microsoft.com' });
     assert.equal(r.code, 0, r.stderr);
-    const [hash] = inlineScriptHashes(INDEX_HTML);
+    const [hash] = inlineHashes(INDEX_HTML);
     assert.equal(
       r.csp,
       `default-src 'none'; script-src 'self' ${hash} 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; ` +
@@ -233,20 +237,34 @@ describe('Content-Security-Policy', () => {
       '<script type="module" data-x=\'y\'></script>\n</head><body></body></html>';
     const r = await configure(GOOD, html);
     assert.equal(r.code, 0, r.stderr);
-    const expected = inlineScriptHashes(html);
+    const expected = inlineHashes(html);
     assert.equal(expected.length, 3);
     const scriptSrc = directive(r.csp, 'script-src');
     assert.deepEqual(scriptSrc, ["'self'", ...expected, "'wasm-unsafe-eval'"]);
   });
 
-  test('the repository build: the hash of trunk\'s loader in dist/index.html', async () => {
+  test('every inline style is hashed for style-src (CRLF, UTF-8, several styles)', async () => {
+    const html = '<!doctype html>\r\n<html><head>\r\n<STYLE>\r\n  body::before { content: "✓ 𝄞"; }\r</STYLE>\r\n' +
+      '<style media="print">a::after { content: "</styl"; }</style>\n' +
+      '<stylesheet>not a style element</stylesheet>\n</head><body></body></html>';
+    const r = await configure(GOOD, html);
+    assert.equal(r.code, 0, r.stderr);
+    const expected = inlineHashes(html, 'style');
+    assert.equal(expected.length, 2);
+    assert.deepEqual(directive(r.csp, 'style-src'), ["'self'", ...expected]);
+  });
+
+  test('the repository build: the hashes of trunk\'s loader and the inline stylesheet in dist/index.html', async () => {
     const dist = join(import.meta.dirname, '../../dist/index.html');
     const html = readFileSync(dist, 'utf8');
     const r = await configure(GOOD, html);
     assert.equal(r.code, 0, r.stderr);
-    const expected = inlineScriptHashes(html);
+    const expected = inlineHashes(html);
     assert.ok(expected.length >= 1, 'trunk emits an inline module loader');
     assert.deepEqual(directive(r.csp, 'script-src'), ["'self'", ...expected, "'wasm-unsafe-eval'"]);
+    const styles = inlineHashes(html, 'style');
+    assert.equal(styles.length, 1, 'the stylesheet is inline');
+    assert.deepEqual(directive(r.csp, 'style-src'), ["'self'", ...styles]);
   });
 
   test('IdP and API origins: scheme and host lower-cased, port kept, path, query and user info dropped', async () => {

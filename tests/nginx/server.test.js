@@ -49,9 +49,13 @@ function get(base, path, headers = {}) {
   });
 }
 
-/** Independent of the entrypoint: sha256 of each inline <script>, as Chromium computes it. */
-function inlineScriptHashes(html) {
-  return [...html.replace(/\r\n?/g, '\n').matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script/gi)]
+/**
+ * Independent of the entrypoint: sha256 of each inline <script> (without src) or <style>, as
+ * Chromium computes it.
+ */
+function inlineHashes(html, element) {
+  const pattern = new RegExp(`<${element}\\b([^>]*)>([\\s\\S]*?)<\\/${element}`, 'gi');
+  return [...html.replace(/\r\n?/g, '\n').matchAll(pattern)]
     .filter(([, attributes]) => !/(^|\s)src\s*=/i.test(attributes))
     .map(([, , body]) => `'sha256-${createHash('sha256').update(body, 'utf8').digest('base64')}'`);
 }
@@ -85,8 +89,11 @@ before(async () => {
   assets = {
     js: name(/import init, \* as bindings from '\/([^']+\.js)'/),
     wasm: name(/module_or_path: '\/([^']+\.wasm)'/),
-    css: name(/<link rel="stylesheet" href="\/([^"]+\.css)"/),
   };
+  // The build inlines its stylesheet; a hashed stylesheet (as a build that links one has) is
+  // served by the same rule as the js.
+  assets.css = 'main-0123456789abcdef.css';
+  writeFileSync(join(web.webRoot, assets.css), 'body { margin: 0; }\n'.repeat(40));
 });
 
 after(async () => {
@@ -103,13 +110,15 @@ describe('nginx serving dist/', () => {
     assertSecurityHeaders(reply, '/');
 
     const csp = cspDirectives(reply.headers['content-security-policy']);
-    const hashes = inlineScriptHashes(indexHtml);
+    const hashes = inlineHashes(indexHtml, 'script');
     assert.ok(hashes.length >= 1);
     assert.deepEqual(csp['script-src'], ["'self'", ...hashes, "'wasm-unsafe-eval'"]);
+    const styleHashes = inlineHashes(indexHtml, 'style');
+    assert.equal(styleHashes.length, 1, 'the stylesheet is inline');
     assert.deepEqual(csp['connect-src'], ["'self'", 'http://127.0.0.1:8090', 'http://localhost:8091', 'https://login.microsoftonline.com']);
     assert.deepEqual(csp['form-action'], ["'self'", 'http://127.0.0.1:8090']);
     assert.deepEqual(csp['default-src'], ["'none'"]);
-    assert.deepEqual(csp['style-src'], ["'self'"]);
+    assert.deepEqual(csp['style-src'], ["'self'", ...styleHashes]);
     assert.deepEqual(csp['img-src'], ["'self'", 'data:']);
     assert.deepEqual(csp['font-src'], ["'self'"]);
     assert.deepEqual(csp['manifest-src'], ["'self'"]);
@@ -186,7 +195,7 @@ describe('nginx serving dist/', () => {
   });
 
   test('missing assets are real 404s with the security headers, never cached', async () => {
-    for (const path of ['/missing.js', '/gatehouse-deadbeef.wasm', '/nope.png', '/gatehouse-0123456789abcdef_bg.wasm', '/main-0123456789abcdef.css', '/studies/42/data.json', '/.env']) {
+    for (const path of ['/missing.js', '/gatehouse-deadbeef.wasm', '/nope.png', '/gatehouse-0123456789abcdef_bg.wasm', '/main-0123456789abcde0.css', '/studies/42/data.json', '/.env']) {
       const reply = await get(web.url, path);
       assert.equal(reply.status, 404, path);
       assert.doesNotMatch(reply.body.toString('utf8'), /<script/, `${path}: not the app shell`);

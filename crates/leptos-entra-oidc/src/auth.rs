@@ -81,10 +81,15 @@ impl BootUrl {
             query: current.query,
             fragment: current.fragment,
         };
-        if carries_auth_response(&boot.fragment) || carries_auth_response(&boot.query) {
+        if boot.has_auth_response() {
             location::replace_with(&boot.path);
         }
         boot
+    }
+
+    /// Whether the URL carries an authorization response (in its fragment or its query).
+    pub fn has_auth_response(&self) -> bool {
+        carries_auth_response(&self.fragment) || carries_auth_response(&self.query)
     }
 
     /// The authorization response's parameters, when this is the callback page and it has one.
@@ -203,10 +208,11 @@ impl Auth {
                     callback,
                     at_callback_path: boot.path == client.config().redirect_path,
                 });
-                // Warm the discovery cache so a sign-in click or a refresh starts at once (the
-                // callback's code redemption fetches it itself).
+                // Fetch the provider's documents now, while the person reads the page: a
+                // sign-in click or a refresh starts at once, and the callback page will need
+                // only the token endpoint (the callback page itself uses the stored copies).
                 if !completing {
-                    let _ = client.metadata().await;
+                    client.prefetch().await;
                 }
             });
         }
@@ -322,11 +328,18 @@ impl Auth {
                     client.store().clear_pending_logins(|_| false);
                 }
             }
-            Effect::Broadcast(message) => self.driver.with_value(|d| {
-                if let Some(channel) = d.as_ref().and_then(|d| d.channel.as_ref()) {
-                    tab_sync::post(channel, &message.to_json());
-                }
-            }),
+            Effect::Broadcast { message, key } => {
+                let channel = self
+                    .driver
+                    .with_value(|d| d.as_ref().and_then(|d| d.channel.clone()));
+                let Some(channel) = channel else { return };
+                spawn_local(async move {
+                    if let Err(why) = tab_sync::post(&channel, &message, &key).await {
+                        let text = format!("sign-in: twin tabs were not told ({why})");
+                        web_sys::console::warn_1(&text.into());
+                    }
+                });
+            }
             Effect::ReleaseWaiters { refreshed } => {
                 let waiters = self
                     .driver
@@ -373,7 +386,8 @@ impl Auth {
         }
     }
 
-    /// Hands twin tabs' messages (refreshed, signed out) to the machine.
+    /// Hands twin tabs' messages (refreshed, signed out) to the machine, once opened with this
+    /// tab's session key; anything else on the channel is ignored.
     fn listen_to_twins(&self) {
         let auth = *self;
         self.driver.with_value(|d| {
@@ -381,9 +395,15 @@ impl Auth {
                 return;
             };
             tab_sync::listen(channel, move |text| {
-                if let Some(message) = crate::core::tab_sync::TabMessage::parse(&text) {
-                    auth.dispatch(Event::Twin(message));
-                }
+                let mine = auth
+                    .driver
+                    .with_value(|d| d.as_ref().and_then(|d| d.machine.session().cloned()));
+                let Some(mine) = mine else { return };
+                spawn_local(async move {
+                    if let Some(message) = tab_sync::open(&text, &mine).await {
+                        auth.dispatch(Event::Twin(message));
+                    }
+                });
             });
         });
     }

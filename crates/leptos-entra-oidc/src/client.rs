@@ -1,9 +1,9 @@
-//! The OpenID Connect client in the browser: discovery and JWKS (cached for the page's life),
-//! starting a sign-in, completing the callback, refreshing and signing out. Each step calls the
+//! The OpenID Connect client in the browser: discovery and JWKS (kept for the tab, see
+//! `core::provider_cache`), starting a sign-in, completing the callback, refreshing and signing out. Each step calls the
 //! pure checks in `core` and only moves data in and out of the browser; the session's state
 //! machine decides when each runs.
 
-use crate::browser::session_store::SessionStore;
+use crate::browser::session_store::{Document, SessionStore};
 use crate::browser::{clock, http, location, signature};
 use crate::core::authorize::{self, PendingLogin, RequestExtras};
 use crate::core::callback::{self, AuthResponse, CallbackError};
@@ -16,9 +16,11 @@ use crate::core::jwt::Jwt;
 use crate::core::logout::{self, LogoutHint};
 use crate::core::machine::RefreshError;
 use crate::core::pkce::{self, CodeVerifier};
+use crate::core::provider_cache::CachedDocument;
 use crate::core::refresh::{self, RefreshFailure};
 use crate::core::session::Session;
 use crate::core::token::{self, TokenError};
+use futures_util::lock::Mutex;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -27,6 +29,9 @@ struct Inner {
     store: SessionStore,
     metadata: RefCell<Option<ProviderMetadata>>,
     keys: RefCell<Option<Vec<RsaKey>>>,
+    /// Held while a provider document is looked up or fetched: a second caller (a sign-in
+    /// click during the prefetch, a refresh during start-up) waits and finds it in memory.
+    fetching: Mutex<()>,
 }
 
 /// The client's browser steps. Cheap to clone; clones share the caches.
@@ -59,6 +64,7 @@ impl OidcClient {
             config,
             metadata: RefCell::new(None),
             keys: RefCell::new(None),
+            fetching: Mutex::new(()),
         }))
     }
 
@@ -77,48 +83,109 @@ impl OidcClient {
         format!("{}{}", location::origin(), self.0.config.redirect_path)
     }
 
-    /// The provider metadata, fetched once per page load.
+    /// The provider metadata: from this page's memory, else the tab's stored copy (fresh, from
+    /// the configured URL, and passing every check again), else fetched and kept for the tab.
     pub async fn metadata(&self) -> Result<ProviderMetadata, AuthError> {
         if let Some(m) = self.0.metadata.borrow().as_ref() {
             return Ok(m.clone());
         }
-        let url = &self.0.config.metadata_url;
-        let reply = http::get(url)
-            .await
-            .map_err(|e| network("loading the identity provider's configuration", url, e))?;
-        if !reply.ok {
-            return Err(network(
-                "loading the identity provider's configuration",
-                url,
-                format!("HTTP status {}", reply.status),
-            ));
+        let _turn = self.0.fetching.lock().await;
+        if let Some(m) = self.0.metadata.borrow().as_ref() {
+            return Ok(m.clone()); // fetched while this caller waited its turn
         }
-        let metadata = discovery::parse(url, &reply.body)?;
+        let url = &self.0.config.metadata_url;
+        let stored = self
+            .stored(Document::Discovery, url)
+            .and_then(|body| discovery::parse(url, &body).ok());
+        let metadata = match stored {
+            Some(metadata) => metadata,
+            None => {
+                let during = "loading the identity provider's configuration";
+                let body = self.fetch(during, url).await?;
+                let metadata = discovery::parse(url, &body)?;
+                self.keep(Document::Discovery, url, body);
+                metadata
+            }
+        };
         *self.0.metadata.borrow_mut() = Some(metadata.clone());
         Ok(metadata)
     }
 
+    /// The signing keys: from this page's memory or the tab's stored copy unless `refetch`
+    /// (a token names a key they lack), else fetched and kept for the tab.
     async fn signing_keys(&self, refetch: bool) -> Result<Vec<RsaKey>, AuthError> {
+        let url = self.metadata().await?.jwks_uri;
+        let _turn = self.0.fetching.lock().await;
         if !refetch {
             if let Some(keys) = self.0.keys.borrow().as_ref() {
                 return Ok(keys.clone());
             }
         }
-        let url = self.metadata().await?.jwks_uri;
-        let reply = http::get(&url)
-            .await
-            .map_err(|e| network("loading the identity provider's signing keys", &url, e))?;
-        let keys = jwks::parse(&reply.body)
-            .filter(|_| reply.ok)
-            .ok_or_else(|| {
-                network(
-                    "loading the identity provider's signing keys",
-                    &url,
-                    format!("HTTP {} without a key set", reply.status),
-                )
-            })?;
+        let stored = if refetch {
+            None
+        } else {
+            self.stored(Document::Jwks, &url)
+                .and_then(|body| jwks::parse(&body))
+        };
+        let keys = match stored {
+            Some(keys) => keys,
+            None => {
+                let during = "loading the identity provider's signing keys";
+                let body = self.fetch(during, &url).await?;
+                let keys = jwks::parse(&body)
+                    .ok_or_else(|| network(during, &url, "the reply is not a key set".into()))?;
+                self.keep(Document::Jwks, &url, body);
+                keys
+            }
+        };
         *self.0.keys.borrow_mut() = Some(keys.clone());
         Ok(keys)
+    }
+
+    /// The tab's fresh stored copy of `document` from `url`; a copy that is not usable any more
+    /// is deleted.
+    fn stored(&self, document: Document, url: &str) -> Option<String> {
+        let copy = self.0.store.load_document(document)?;
+        let body = copy.fresh_body(url, clock::now_ms()).map(str::to_string);
+        if body.is_none() {
+            self.0.store.forget_document(document);
+        }
+        body
+    }
+
+    /// Keeps a checked document for the tab.
+    fn keep(&self, document: Document, url: &str, body: String) {
+        let copy = CachedDocument::new(url, body, clock::now_ms());
+        self.0.store.save_document(document, &copy);
+    }
+
+    /// Forgets the provider's documents, here and in the tab's storage: after a sign-in that
+    /// used them failed, the next attempt starts from fresh copies.
+    fn forget_documents(&self) {
+        *self.0.metadata.borrow_mut() = None;
+        *self.0.keys.borrow_mut() = None;
+        self.0.store.forget_document(Document::Discovery);
+        self.0.store.forget_document(Document::Jwks);
+    }
+
+    /// A provider document's body, fetched.
+    async fn fetch(&self, during: &'static str, url: &str) -> Result<String, AuthError> {
+        let reply = http::get(url).await.map_err(|e| network(during, url, e))?;
+        if !reply.ok {
+            return Err(network(
+                during,
+                url,
+                format!("HTTP status {}", reply.status),
+            ));
+        }
+        Ok(reply.body)
+    }
+
+    /// Fetches the discovery document and the signing keys ahead of need and keeps them for the
+    /// tab, so that the callback page needs only the token endpoint. Failures are left to the
+    /// step that needs the documents, which reports them.
+    pub async fn prefetch(&self) {
+        let _ = self.signing_keys(false).await;
     }
 
     /// Checks an ID token completely: algorithm, claims, and the signature with WebCrypto
@@ -163,6 +230,8 @@ impl OidcClient {
         extras: RequestExtras,
     ) -> Result<(), AuthError> {
         let metadata = self.metadata().await?;
+        // Kept for the tab before leaving, so the callback page needs only the token endpoint.
+        self.prefetch().await;
         let now = clock::now_ms();
         self.0.store.clear_pending_logins(|p| !p.is_expired(now));
         let state = clock::random_bytes::<16>().map_err(AuthError::Browser)?;
@@ -191,8 +260,17 @@ impl OidcClient {
     }
 
     /// Completes the sign-in from the callback's parameters: returns the new session and the
-    /// route to return to. The login state is consumed first, so a replay always fails.
+    /// route to return to. The login state is consumed first, so a replay always fails. A
+    /// failure forgets the provider's documents, so the next attempt fetches them afresh.
     pub async fn complete_sign_in(&self, params: &str) -> Result<(Session, String), AuthError> {
+        let result = self.redeem_response(params).await;
+        if result.is_err() {
+            self.forget_documents();
+        }
+        result
+    }
+
+    async fn redeem_response(&self, params: &str) -> Result<(Session, String), AuthError> {
         let response = callback::parse_response(params)?;
         match response {
             AuthResponse::Error {
@@ -228,8 +306,9 @@ impl OidcClient {
                     .as_deref()
                     .ok_or(TokenError::MissingIdToken)?;
                 self.verify_id_token(id_token, Some(&login.nonce)).await?;
+                let handover_key = clock::random_bytes().map_err(AuthError::Browser)?;
                 Ok((
-                    Session::from_tokens(tokens, clock::now_ms()),
+                    Session::from_tokens(tokens, &handover_key, clock::now_ms()),
                     login.return_to,
                 ))
             }

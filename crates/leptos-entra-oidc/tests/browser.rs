@@ -4,12 +4,14 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use leptos_entra_oidc::browser::session_store::SessionStore;
-use leptos_entra_oidc::browser::{location, signature};
+use leptos_entra_oidc::browser::session_store::{Document, SessionStore};
+use leptos_entra_oidc::browser::{location, seal, signature, tab_sync};
 use leptos_entra_oidc::core::authorize::PendingLogin;
 use leptos_entra_oidc::core::jwks::RsaKey;
 use leptos_entra_oidc::core::pkce::CodeVerifier;
-use leptos_entra_oidc::core::session::Session;
+use leptos_entra_oidc::core::provider_cache::CachedDocument;
+use leptos_entra_oidc::core::session::{HandoverKey, Session};
+use leptos_entra_oidc::core::tab_sync::{fingerprint, Envelope, TabMessage};
 use leptos_entra_oidc::core::token::TokenSet;
 use leptos_entra_oidc::OidcConfig;
 use wasm_bindgen_test::*;
@@ -98,6 +100,7 @@ fn session() -> Session {
             id_token: None,
             scope: None,
         },
+        &[4; 32],
         1_000.0,
     )
 }
@@ -143,9 +146,30 @@ fn a_corrupt_or_outdated_record_is_discarded() {
     );
     let old = session()
         .to_json()
-        .replace("\"version\":1", "\"version\":0");
+        .replace("\"version\":2", "\"version\":1");
     storage().set_item(SESSION_KEY, &old).unwrap();
     assert_eq!(store().load_session(), None);
+}
+
+#[wasm_bindgen_test]
+fn provider_documents_are_kept_per_kind_and_forgotten_one_by_one() {
+    let discovery = CachedDocument::new("https://idp/x", r#"{"issuer":"i"}"#.into(), 5_000.0);
+    let jwks = CachedDocument::new("https://idp/keys", r#"{"keys":[]}"#.into(), 6_000.0);
+    store().save_document(Document::Discovery, &discovery);
+    store().save_document(Document::Jwks, &jwks);
+    assert_eq!(store().load_document(Document::Discovery), Some(discovery));
+    assert_eq!(store().load_document(Document::Jwks), Some(jwks.clone()));
+    assert!(storage().get_item("test.provider.jwks").unwrap().is_some());
+    store().forget_document(Document::Discovery);
+    assert_eq!(store().load_document(Document::Discovery), None);
+    assert_eq!(store().load_document(Document::Jwks), Some(jwks));
+    storage().set_item("test.provider.jwks", "{junk").unwrap();
+    assert_eq!(
+        store().load_document(Document::Jwks),
+        None,
+        "junk is no copy"
+    );
+    store().forget_document(Document::Jwks);
 }
 
 #[wasm_bindgen_test]
@@ -186,4 +210,53 @@ fn replace_with_removes_a_fragment_from_the_address_bar() {
     assert_eq!(location::current().fragment, "code=secret&state=s");
     location::replace_with(&path);
     assert_eq!(location::current().fragment, "");
+}
+
+#[wasm_bindgen_test]
+async fn aes_gcm_opens_only_with_the_same_key_and_additional_data() {
+    let key = [7u8; 32];
+    let (iv, sealed) = seal::seal(&key, "to-me", "the refresh token")
+        .await
+        .unwrap();
+    assert_eq!(iv.len(), 12);
+    assert!(!String::from_utf8_lossy(&sealed).contains("refresh"));
+    assert_eq!(
+        seal::open(&key, "to-me", &iv, &sealed).await.unwrap(),
+        "the refresh token"
+    );
+    assert!(seal::open(&[8; 32], "to-me", &iv, &sealed).await.is_err());
+    assert!(seal::open(&key, "to-you", &iv, &sealed).await.is_err());
+    let mut tampered = sealed.clone();
+    tampered[0] ^= 1;
+    assert!(seal::open(&key, "to-me", &iv, &tampered).await.is_err());
+    let (iv2, _) = seal::seal(&key, "to-me", "the refresh token")
+        .await
+        .unwrap();
+    assert_ne!(iv, iv2, "a fresh nonce every time");
+}
+
+#[wasm_bindgen_test]
+async fn a_hand_over_opens_in_a_twin_and_nowhere_else() {
+    let mine = session();
+    let mut renewed = session();
+    renewed.refresh_token = Some("r2".into());
+    let message = TabMessage::Refreshed {
+        previous: fingerprint(&mine),
+        session: renewed.clone(),
+    };
+    let key = mine.handover_key.bytes().unwrap();
+    let (iv, sealed) = seal::seal(&key, message.previous(), &message.to_json())
+        .await
+        .unwrap();
+    let text = Envelope::new(&message, &iv, &sealed).to_json();
+    assert!(!text.contains("r2") && !text.contains("a.b.c"), "{text}");
+    assert_eq!(tab_sync::open(&text, &mine).await, Some(message.clone()));
+
+    // The same session under another key (another sign-in), or another session: nothing.
+    let mut stranger = session();
+    stranger.handover_key = HandoverKey::new(&[5; 32]);
+    assert_eq!(tab_sync::open(&text, &stranger).await, None);
+    assert_eq!(tab_sync::open(&text, &renewed).await, None);
+    // A message in clear is not an envelope.
+    assert_eq!(tab_sync::open(&message.to_json(), &mine).await, None);
 }

@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod http;
 pub mod location;
+pub mod seal;
 pub mod session_store;
 pub mod signature;
 pub mod tab_sync;

@@ -1,9 +1,10 @@
-//! sessionStorage access: the session record and the pending sign-ins of this tab, under the
-//! keys `OidcConfig::storage_prefix` names. Nothing is ever written to localStorage. A browser
+//! sessionStorage access: the session record, the pending sign-ins and the provider's stored
+//! documents of this tab, under the keys `OidcConfig::storage_prefix` names. Nothing is ever written to localStorage. A browser
 //! that refuses storage (privacy modes) gets an error the UI can show, not a panic.
 
 use crate::core::authorize::PendingLogin;
 use crate::core::config::OidcConfig;
+use crate::core::provider_cache::CachedDocument;
 use crate::core::session::Session;
 
 fn storage() -> Result<web_sys::Storage, String> {
@@ -15,13 +16,16 @@ fn storage() -> Result<web_sys::Storage, String> {
         })
 }
 
-fn set(key: &str, value: &str) -> Result<(), String> {
+/// Stores `value` under `key` in sessionStorage (for an app's own records beside the client's);
+/// `Err` holds a message for the UI when the browser refuses.
+pub fn set(key: &str, value: &str) -> Result<(), String> {
     storage()?.set_item(key, value).map_err(|_| {
         "The browser refused to store the session (storage full or disabled).".to_string()
     })
 }
 
-fn get(key: &str) -> Option<String> {
+/// The value under `key` in sessionStorage, if any.
+pub fn get(key: &str) -> Option<String> {
     storage().ok()?.get_item(key).ok().flatten()
 }
 
@@ -36,6 +40,25 @@ fn remove(key: &str) {
 pub struct SessionStore {
     session_key: String,
     login_key_prefix: String,
+    document_key_prefix: String,
+}
+
+/// A provider document kept for the tab.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Document {
+    /// The OpenID Connect discovery document.
+    Discovery,
+    /// The JSON Web Key Set.
+    Jwks,
+}
+
+impl Document {
+    fn name(self) -> &'static str {
+        match self {
+            Document::Discovery => "discovery",
+            Document::Jwks => "jwks",
+        }
+    }
 }
 
 impl SessionStore {
@@ -44,6 +67,7 @@ impl SessionStore {
         SessionStore {
             session_key: config.session_key(),
             login_key_prefix: config.login_key_prefix(),
+            document_key_prefix: config.document_key_prefix(),
         }
     }
 
@@ -99,5 +123,25 @@ impl SessionStore {
                 remove(&key);
             }
         }
+    }
+
+    fn document_key(&self, document: Document) -> String {
+        format!("{}{}", self.document_key_prefix, document.name())
+    }
+
+    /// The stored copy of `document`, if any (fresh or not: the caller decides).
+    pub fn load_document(&self, document: Document) -> Option<CachedDocument> {
+        CachedDocument::from_json(&get(&self.document_key(document))?)
+    }
+
+    /// Keeps a copy of `document` for the tab. Best effort: a browser that refuses storage only
+    /// makes the next page fetch it again.
+    pub fn save_document(&self, document: Document, copy: &CachedDocument) {
+        let _ = set(&self.document_key(document), &copy.to_json());
+    }
+
+    /// Deletes the stored copy of `document`.
+    pub fn forget_document(&self, document: Document) {
+        remove(&self.document_key(document));
     }
 }

@@ -1,7 +1,11 @@
 //! Cross-tab plumbing: the Web Lock that serialises refreshes across this origin's tabs and the
-//! BroadcastChannel that carries `core::tab_sync::TabMessage`s. Both degrade gracefully: without
-//! Web Locks the task runs unlocked; without BroadcastChannel nothing is sent.
+//! BroadcastChannel that carries `core::tab_sync::TabMessage`s, sealed in `Envelope`s. Both
+//! degrade gracefully: without Web Locks the task runs unlocked; without BroadcastChannel (or
+//! WebCrypto) nothing is sent.
 
+use super::seal;
+use crate::core::session::{HandoverKey, Session};
+use crate::core::tab_sync::{fingerprint, Envelope, TabMessage};
 use js_sys::{Function, Promise, Reflect};
 use std::cell::Cell;
 use std::future::Future;
@@ -59,9 +63,28 @@ pub fn channel(name: &str) -> Option<web_sys::BroadcastChannel> {
     web_sys::BroadcastChannel::new(name).ok()
 }
 
-/// Sends a message to this origin's other tabs.
-pub fn post(channel: &web_sys::BroadcastChannel, text: &str) {
-    let _ = channel.post_message(&JsValue::from_str(text));
+/// Seals `message` with the session's hand-over `key` and sends it to this origin's other tabs.
+pub async fn post(
+    channel: &web_sys::BroadcastChannel,
+    message: &TabMessage,
+    key: &HandoverKey,
+) -> Result<(), String> {
+    let key = key.bytes().ok_or("the session has no hand-over key")?;
+    let (iv, sealed) = seal::seal(&key, message.previous(), &message.to_json()).await?;
+    let envelope = Envelope::new(message, &iv, &sealed);
+    channel
+        .post_message(&JsValue::from_str(&envelope.to_json()))
+        .map_err(|_| "the hand-over could not be posted".to_string())
+}
+
+/// Opens a message from the channel for the tab holding `mine`: `None` unless it is an
+/// envelope addressed to that session and sealed with its key.
+pub async fn open(text: &str, mine: &Session) -> Option<TabMessage> {
+    let previous = fingerprint(mine);
+    let (iv, sealed) = Envelope::open_for(text, &previous)?;
+    let key = mine.handover_key.bytes()?;
+    let plain = seal::open(&key, &previous, &iv, &sealed).await.ok()?;
+    TabMessage::parse(&plain).filter(|message| message.previous() == previous)
 }
 
 /// Calls `on_message` with the text of every message from other tabs; lives as long as the page.

@@ -92,6 +92,12 @@ impl OidcConfig {
         format!("{}.login.", self.storage_prefix)
     }
 
+    /// What the sessionStorage keys of the provider's stored documents start with (`discovery`
+    /// or `jwks` follows).
+    pub fn document_key_prefix(&self) -> String {
+        format!("{}.provider.", self.storage_prefix)
+    }
+
     /// The name of the Web Lock held while refreshing and of the BroadcastChannel between tabs.
     pub fn channel_name(&self) -> String {
         format!("{}.session", self.storage_prefix)

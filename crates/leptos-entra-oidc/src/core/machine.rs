@@ -10,7 +10,7 @@
 use super::config::OidcConfig;
 use super::error::AuthError;
 use super::refresh::{self, RefreshFailure};
-use super::session::{Session, UserProfile};
+use super::session::{HandoverKey, Session, UserProfile};
 use super::tab_sync::{fingerprint, TabAction, TabMessage};
 
 /// Where the person stands, as the UI shows it. `Starting` is explicit so pages never flash the
@@ -163,8 +163,14 @@ pub enum Effect {
     ClearSession,
     /// Delete every pending sign-in (`<storage_prefix>.login.*`) from sessionStorage. Nothing answers.
     ClearPendingLogins,
-    /// Tell the twin tabs.
-    Broadcast(TabMessage),
+    /// Tell the twin tabs: `message`, sealed with `key` (the session's hand-over key). Nothing
+    /// answers.
+    Broadcast {
+        /// What to tell them.
+        message: TabMessage,
+        /// The hand-over key of the session the message is about.
+        key: HandoverKey,
+    },
     /// Resolve every caller waiting for a refresh: `true` if there is a fresh token to retry with.
     ReleaseWaiters {
         /// Whether the session was renewed (here or by a twin tab).
@@ -313,9 +319,12 @@ impl Machine {
             Event::SignOutRequested => {
                 let session = self.session.clone();
                 if let Some(s) = &session {
-                    effects.push(Effect::Broadcast(TabMessage::SignedOut {
-                        previous: fingerprint(s),
-                    }));
+                    effects.push(Effect::Broadcast {
+                        message: TabMessage::SignedOut {
+                            previous: fingerprint(s),
+                        },
+                        key: s.handover_key.clone(),
+                    });
                 }
                 self.forget(&mut effects);
                 effects.push(Effect::ClearPendingLogins);
@@ -445,10 +454,13 @@ impl Machine {
         match result {
             Ok(session) => {
                 self.retry_attempt = 0;
-                effects.push(Effect::Broadcast(TabMessage::Refreshed {
-                    previous: fingerprint(&previous),
-                    session: session.clone(),
-                }));
+                effects.push(Effect::Broadcast {
+                    message: TabMessage::Refreshed {
+                        previous: fingerprint(&previous),
+                        session: session.clone(),
+                    },
+                    key: previous.handover_key.clone(),
+                });
                 self.adopt(session.clone(), now, effects);
                 self.release(true, effects);
                 effects.push(Effect::Persist(session));
@@ -539,6 +551,7 @@ mod tests {
                 )),
                 scope: None,
             },
+            &[5; 32],
             obtained_ms,
         )
     }
@@ -812,10 +825,13 @@ mod tests {
         assert_eq!(
             effects,
             vec![
-                Effect::Broadcast(TabMessage::Refreshed {
-                    previous: fingerprint(&redeemed),
-                    session: renewed.clone()
-                }),
+                Effect::Broadcast {
+                    message: TabMessage::Refreshed {
+                        previous: fingerprint(&redeemed),
+                        session: renewed.clone()
+                    },
+                    key: redeemed.handover_key.clone(),
+                },
                 Effect::SetTimer {
                     delay_ms: 58.5 * MINUTE
                 },
@@ -996,9 +1012,12 @@ mod tests {
         assert_eq!(
             effects,
             vec![
-                Effect::Broadcast(TabMessage::SignedOut {
-                    previous: fingerprint(&s)
-                }),
+                Effect::Broadcast {
+                    message: TabMessage::SignedOut {
+                        previous: fingerprint(&s)
+                    },
+                    key: s.handover_key.clone(),
+                },
                 Effect::CancelTimer,
                 Effect::ClearSession,
                 Effect::ClearPendingLogins,
@@ -1069,7 +1088,7 @@ mod tests {
             Effect::Persist(_) => "Persist",
             Effect::ClearSession => "ClearSession",
             Effect::ClearPendingLogins => "ClearPendingLogins",
-            Effect::Broadcast(_) => "Broadcast",
+            Effect::Broadcast { .. } => "Broadcast",
             Effect::ReleaseWaiters { .. } => "ReleaseWaiters",
             Effect::Navigate { .. } => "Navigate",
             Effect::EndProviderSession(_) => "EndProviderSession",

@@ -13,6 +13,7 @@ pub mod jwt;
 pub mod logout;
 pub mod machine;
 pub mod pkce;
+pub mod provider_cache;
 pub mod query;
 pub mod refresh;
 pub mod roles;

@@ -7,11 +7,18 @@ use super::jwt::Jwt;
 use super::refresh;
 use super::roles::roles_at;
 use super::token::TokenSet;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use serde::{Deserialize, Serialize, Serializer};
 use std::fmt;
 
 /// Bumped whenever the record's shape changes; older records are dropped, not migrated.
-pub const SESSION_VERSION: u32 = 1;
+/// Version 2 added `handover_key`; version 1 records (no key) are dropped: their owners sign in
+/// again once.
+pub const SESSION_VERSION: u32 = 2;
+
+/// The length of a hand-over key: AES-256.
+pub const HANDOVER_KEY_BYTES: usize = 32;
 
 /// Tokens and timing of one signed-in session. Stored with these field names; times are written
 /// in whole milliseconds (records from builds that wrote fractions still read).
@@ -38,6 +45,34 @@ pub struct Session {
     /// When the session was last refreshed, if ever.
     #[serde(serialize_with = "whole_ms_or_null")]
     pub refreshed_at_ms: Option<f64>,
+    /// The key that seals this session's hand-over to its twin tabs (`core::tab_sync`): random
+    /// per sign-in, kept across refreshes, copied with sessionStorage into a duplicated tab,
+    /// never sent anywhere.
+    pub handover_key: HandoverKey,
+}
+
+/// An AES-256 key, stored as base64url. Its `Debug` never shows it.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct HandoverKey(String);
+
+impl HandoverKey {
+    /// The key with these bytes (from the browser's CSPRNG).
+    pub fn new(bytes: &[u8; HANDOVER_KEY_BYTES]) -> HandoverKey {
+        HandoverKey(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// The key's bytes; `None` if the stored text is not 32 bytes of base64url.
+    pub fn bytes(&self) -> Option<[u8; HANDOVER_KEY_BYTES]> {
+        let bytes = URL_SAFE_NO_PAD.decode(&self.0).ok()?;
+        bytes.try_into().ok()
+    }
+}
+
+impl fmt::Debug for HandoverKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("HandoverKey(…)")
+    }
 }
 
 /// Writes a time in whole milliseconds.
@@ -87,9 +122,15 @@ pub struct UserProfile {
 }
 
 impl Session {
-    /// A new session from the token response of a code exchange.
-    pub fn from_tokens(tokens: TokenSet, now_ms: f64) -> Session {
+    /// A new session from the token response of a code exchange, with a fresh random
+    /// `handover_key`.
+    pub fn from_tokens(
+        tokens: TokenSet,
+        handover_key: &[u8; HANDOVER_KEY_BYTES],
+        now_ms: f64,
+    ) -> Session {
         Session {
+            handover_key: HandoverKey::new(handover_key),
             version: SESSION_VERSION,
             expires_at_ms: now_ms + tokens.expires_in_s * 1000.0,
             access_token: tokens.access_token,
@@ -113,6 +154,7 @@ impl Session {
             scope: tokens.scope.or_else(|| self.scope.clone()),
             obtained_at_ms: now_ms,
             refreshed_at_ms: Some(now_ms),
+            handover_key: self.handover_key.clone(),
         }
     }
 
@@ -127,7 +169,8 @@ impl Session {
         let session: Session = serde_json::from_str(text).ok()?;
         (session.version == SESSION_VERSION
             && !session.access_token.is_empty()
-            && session.expires_at_ms.is_finite())
+            && session.expires_at_ms.is_finite()
+            && session.handover_key.bytes().is_some())
         .then_some(session)
     }
 
@@ -216,9 +259,11 @@ mod tests {
         }
     }
 
+    const KEY: [u8; HANDOVER_KEY_BYTES] = [7; HANDOVER_KEY_BYTES];
+
     #[test]
     fn new_session_expires_after_expires_in() {
-        let s = Session::from_tokens(tokens(), 1_000.0);
+        let s = Session::from_tokens(tokens(), &KEY, 1_000.0);
         assert_eq!(s.expires_at_ms, 61_000.0);
         assert!(!s.is_access_token_expired(60_999.0));
         assert!(s.is_access_token_expired(61_000.0));
@@ -226,7 +271,7 @@ mod tests {
 
     #[test]
     fn profile_reads_identity_from_id_token_and_roles_from_configured_token() {
-        let s = Session::from_tokens(tokens(), 0.0);
+        let s = Session::from_tokens(tokens(), &KEY, 0.0);
         let p = s.profile(&cfg(RolesToken::AccessToken));
         assert_eq!(p.name, "Rita Reader");
         assert_eq!(p.username.as_deref(), Some("rita@x"));
@@ -240,14 +285,14 @@ mod tests {
     fn opaque_access_token_falls_back_to_granted_scope() {
         let mut t = tokens();
         t.access_token = "opaque".into();
-        let p = Session::from_tokens(t, 0.0).profile(&cfg(RolesToken::AccessToken));
+        let p = Session::from_tokens(t, &KEY, 0.0).profile(&cfg(RolesToken::AccessToken));
         assert!(p.roles.is_empty());
         assert_eq!(p.scopes, vec!["openid", "API.call"]);
     }
 
     #[test]
     fn refresh_keeps_old_tokens_the_provider_did_not_replace() {
-        let s = Session::from_tokens(tokens(), 0.0);
+        let s = Session::from_tokens(tokens(), &KEY, 0.0);
         let mut t = tokens();
         t.refresh_token = None;
         t.id_token = None;
@@ -262,25 +307,36 @@ mod tests {
 
     #[test]
     fn stored_record_round_trips_and_bad_records_are_dropped() {
-        let s = Session::from_tokens(tokens(), 0.0);
+        let s = Session::from_tokens(tokens(), &KEY, 0.0);
         assert_eq!(Session::restore(&s.to_json()), Some(s.clone()));
-        let old = s.to_json().replace("\"version\":1", "\"version\":0");
-        assert_eq!(Session::restore(&old), None);
+        let old = s.to_json().replace("\"version\":2", "\"version\":1");
+        assert_eq!(
+            Session::restore(&old),
+            None,
+            "version 1 records are dropped"
+        );
         assert_eq!(Session::restore("{not json"), None);
-        assert_eq!(Session::restore("{\"version\":1}"), None);
+        assert_eq!(Session::restore("{\"version\":2}"), None);
+        let key_text = URL_SAFE_NO_PAD.encode(KEY);
+        for bad_key in ["", "c2hvcnQ", "not base64!"] {
+            let keyless = s.to_json().replace(&key_text, bad_key);
+            assert_eq!(Session::restore(&keyless), None, "key {bad_key:?}");
+        }
+        assert_eq!(s.handover_key.bytes(), Some(KEY));
+        assert_eq!(format!("{:?}", s.handover_key), "HandoverKey(…)");
         assert!(!format!("{s:?}").contains("r1"), "Debug never shows tokens");
     }
 
     #[test]
     fn stored_record_keeps_its_field_names_and_reads_older_float_times() {
-        let s = Session::from_tokens(tokens(), 1_000.0);
+        let s = Session::from_tokens(tokens(), &KEY, 1_000.0);
         let text = s.to_json();
         assert!(
-            text.starts_with(r#"{"version":1,"access_token":""#),
+            text.starts_with(r#"{"version":2,"access_token":""#),
             "{text}"
         );
         assert!(
-            text.ends_with(r#""scope":"openid API.call","expires_at_ms":61000,"obtained_at_ms":1000,"refreshed_at_ms":null}"#),
+            text.ends_with(r#""scope":"openid API.call","expires_at_ms":61000,"obtained_at_ms":1000,"refreshed_at_ms":null,"handover_key":"BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc"}"#),
             "{text}"
         );
         // Records written by earlier builds carry times as floats (`61000.0`).

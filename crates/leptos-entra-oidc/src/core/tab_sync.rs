@@ -4,6 +4,11 @@
 //! and the winner hands its new tokens to every tab that held the same refresh token, over a
 //! same-origin BroadcastChannel. Tabs are matched by a fingerprint of the refresh token, so no
 //! tab adopts a session that was never its own.
+//!
+//! Every page of the origin can listen on the channel, so nothing crosses it in clear: a
+//! message travels in an [`Envelope`], sealed (AES-256-GCM, by `browser::seal`) with the
+//! session's `handover_key`, which only the tabs holding a copy of that session have, and bound
+//! to the fingerprint it is addressed to.
 
 use super::session::Session;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -89,6 +94,13 @@ impl TabMessage {
         }
     }
 
+    /// The [`fingerprint`] of the session the message is about.
+    pub fn previous(&self) -> &str {
+        match self {
+            TabMessage::Refreshed { previous, .. } | TabMessage::SignedOut { previous } => previous,
+        }
+    }
+
     /// What a tab holding `current` should do with this message.
     pub fn action_for(self, current: Option<&Session>) -> TabAction {
         let Some(current) = current else {
@@ -119,6 +131,49 @@ pub enum TabAction {
     Ignore,
 }
 
+/// A [`TabMessage`] as it crosses the channel: `{"to": fingerprint, "iv": …, "sealed": …}`.
+/// Only `to` is in clear, so a tab can tell whether the message concerns it without opening it;
+/// `sealed` is the message's JSON sealed with the session's hand-over key and `to` as additional
+/// data, `iv` the nonce (both base64url).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    /// The fingerprint of the session the message is about ([`TabMessage::previous`]).
+    pub to: String,
+    /// The AES-GCM nonce.
+    pub iv: String,
+    /// The sealed message, tag included.
+    pub sealed: String,
+}
+
+impl Envelope {
+    /// The envelope for `message`, once sealed: `iv` and `sealed` are raw bytes.
+    pub fn new(message: &TabMessage, iv: &[u8], sealed: &[u8]) -> Envelope {
+        Envelope {
+            to: message.previous().to_string(),
+            iv: URL_SAFE_NO_PAD.encode(iv),
+            sealed: URL_SAFE_NO_PAD.encode(sealed),
+        }
+    }
+
+    /// The wire form.
+    pub fn to_json(&self) -> String {
+        // Strings only: always serialises.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads an envelope addressed to the session `mine` (a [`fingerprint`]): its nonce and sealed
+    /// bytes. `None` for anything else on the channel, and for envelopes for other sessions.
+    pub fn open_for(text: &str, mine: &str) -> Option<(Vec<u8>, Vec<u8>)> {
+        let envelope: Envelope = serde_json::from_str(text).ok()?;
+        if envelope.to != mine {
+            return None;
+        }
+        let iv = URL_SAFE_NO_PAD.decode(&envelope.iv).ok()?;
+        let sealed = URL_SAFE_NO_PAD.decode(&envelope.sealed).ok()?;
+        Some((iv, sealed))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +188,7 @@ mod tests {
                 id_token: None,
                 scope: None,
             },
+            &[9; 32],
             0.0,
         )
     }
@@ -150,7 +206,7 @@ mod tests {
             text.starts_with(r#"{"kind":"refreshed","previous":""#),
             "{text}"
         );
-        assert!(text.contains(r#","session":{"version":1,"#), "{text}");
+        assert!(text.contains(r#","session":{"version":2,"#), "{text}");
         let parsed = TabMessage::parse(&text).unwrap();
         assert_eq!(
             parsed.action_for(Some(&old)),
@@ -200,5 +256,37 @@ mod tests {
             None
         );
         assert_eq!(TabMessage::parse("not json"), None);
+    }
+
+    #[test]
+    fn an_envelope_shows_only_whom_it_is_for() {
+        let s = session("r1");
+        let message = TabMessage::SignedOut {
+            previous: fingerprint(&s),
+        };
+        let text = Envelope::new(&message, &[1; 12], b"sealed bytes").to_json();
+        assert_eq!(
+            text,
+            format!(
+                r#"{{"to":"{}","iv":"AQEBAQEBAQEBAQEB","sealed":"c2VhbGVkIGJ5dGVz"}}"#,
+                fingerprint(&s)
+            )
+        );
+        assert_eq!(
+            Envelope::open_for(&text, &fingerprint(&s)),
+            Some((vec![1; 12], b"sealed bytes".to_vec()))
+        );
+        assert_eq!(
+            Envelope::open_for(&text, &fingerprint(&session("r2"))),
+            None
+        );
+        for junk in [
+            "",
+            "not json",
+            &message.to_json(),
+            r#"{"to":"x","iv":"!!","sealed":""}"#,
+        ] {
+            assert_eq!(Envelope::open_for(junk, "x"), None, "{junk}");
+        }
     }
 }
