@@ -150,3 +150,34 @@ export async function redeem(idp, { code, verifier }, headers) {
   }, headers);
 }
 
+/**
+ * Signs `user` of registration `reg` in from a fresh browser, asking for `scope`, and redeems the
+ * code. Returns the browser (holding the session) and the token response body.
+ */
+export async function signInTo(idp, reg, user, scope, params = {}) {
+  const browser = new Browser();
+  const r = await signIn(idp, browser, {
+    username: user.username,
+    password: user.password,
+    params: { client_id: reg.clientId, scope, ...params },
+  });
+  const { res, body } = await token(idp, {
+    grant_type: 'authorization_code',
+    client_id: reg.clientId,
+    code: r.code,
+    redirect_uri: REDIRECT_URI,
+    code_verifier: r.verifier,
+  });
+  assert.equal(res.status, 200, `${user.username}: ${JSON.stringify(body)}`);
+  return { browser, body };
+}
+
+/** A refresh-token grant for `reg`'s client, asking for `scope` when given. */
+export function refresh(idp, reg, refreshToken, scope, headers = {}) {
+  return token(idp, {
+    grant_type: 'refresh_token',
+    client_id: reg.clientId,
+    refresh_token: refreshToken,
+    ...(scope === undefined ? {} : { scope }),
+  }, headers);
+}
