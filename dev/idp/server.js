@@ -20,6 +20,7 @@ import { pathToFileURL } from 'node:url';
 import Provider, { errors, interactionPolicy } from 'oidc-provider';
 
 import { ConsentStore, SILENT_CONSENT_REQUIRED } from './consent.js';
+import { createGraph } from './graph.js';
 import { entraRefreshGrant } from './refresh.js';
 import {
   DEFAULT_TENANT,
@@ -250,6 +251,15 @@ export async function startIdp(options = {}) {
   const discoveryUrl = `${issuer}/.well-known/openid-configuration`;
 
   const signingKey = generateSigningKey();
+  const graph = createGraph({
+    origin,
+    tenant,
+    appOrigins,
+    publicKey: crypto.createPublicKey(crypto.createPrivateKey({ key: signingKey, format: 'jwk' })),
+    kid: signingKey.kid,
+    findUser: findUserAnywhere,
+    authorizeUrl: `${origin}${mount}/oauth2/v2.0/authorize`,
+  });
 
   const clients = regs.map((r) => ({
     client_id: r.clientId,
@@ -649,6 +659,10 @@ ${rows}
         res.end(JSON.stringify({ status: 'ok', issuer }));
         return;
       }
+      if (path.startsWith('/graph/')) {
+        graph.handle(req, res, url);
+        return;
+      }
       const loginMatch = loginPath.exec(path);
       if (loginMatch) {
         await handleInteraction(req, res, loginMatch[1]);
@@ -694,7 +708,9 @@ ${rows}
 
   if (!options.quiet) {
     console.log(`IdP ready: ${issuer}`);
-    console.log(describe({ issuer, tenant, appOrigins, ttl, regs }));
+    console.log(describe({
+      issuer, tenant, appOrigins, ttl, regs, graphUrl: graph.baseUrl,
+    }));
   }
 
   return {
@@ -702,6 +718,7 @@ ${rows}
     port,
     tenant,
     discoveryUrl,
+    graphUrl: graph.baseUrl,
     appOrigins,
     ttl,
     registrations: regs,
@@ -710,11 +727,14 @@ ${rows}
   };
 }
 
-function describe({ issuer, tenant, appOrigins, ttl, regs }) {
+function describe({
+  issuer, tenant, appOrigins, ttl, regs, graphUrl,
+}) {
   const lines = [
     `  discovery: ${issuer}/.well-known/openid-configuration`,
     `  tenant:    ${tenant}`,
     `  origins:   ${appOrigins.join(', ')}`,
+    `  graph:     ${graphUrl} (tokens for User.Read, aud ${GRAPH.appId})`,
     `  ttl (s):   access ${ttl.accessToken}, id ${ttl.idToken}, refresh ${ttl.refreshToken}, session ${ttl.session}`,
   ];
   for (const r of regs) {
