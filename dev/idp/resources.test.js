@@ -3,6 +3,7 @@
 // Run: node --test dev/idp/
 import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
 import {
@@ -251,6 +252,14 @@ describe('registration data', () => {
       mutate(list);
       assert.throws(() => normaliseRegistrations(list), error, what);
     }
+  });
+
+  test("the dev API's default TRE_WORKSPACES names these workspaces", () => {
+    const rust = readFileSync(new URL('../api/src/workspaces.rs', import.meta.url), 'utf8');
+    const fallback = /DEFAULT_TRE_WORKSPACES: &str =\s*"([^"]+)"/.exec(rust)?.[1];
+    assert.equal(fallback, `alpha=${TRE_WORKSPACE_ALPHA},beta=${TRE_WORKSPACE_BETA}`);
+    const workspaces = tre(normaliseRegistrations()).apis.map((a) => a.appId);
+    assert.deepEqual(workspaces, [TRE_WORKSPACE_ALPHA, TRE_WORKSPACE_BETA]);
   });
 
   test('a registration may not declare Graph as one of its APIs', async () => {
