@@ -193,6 +193,13 @@ describe('consent missing for one API', () => {
     assert.equal(beta.aud, TRE_WORKSPACE_BETA);
     assert.deepEqual(beta.roles, ['WorkspaceOwner']);
 
+    // Now a silent request for beta succeeds as well.
+    const again = await signIn(idp, browser, {
+      expectLogin: false,
+      params: { client_id: TRE.clientId, prompt: 'none', scope: `openid offline_access ${BETA}/user_impersonation` },
+    });
+    assert.ok(again.code, 'silent request answered with a code');
+
     // From now on the earlier refresh token (and its successors) get beta tokens too.
     const later = await refresh(idp, TRE, refreshToken, `${BETA}/user_impersonation`);
     assert.equal(later.res.status, 200, JSON.stringify(later.body));
