@@ -1,18 +1,35 @@
 // Entra ID app registrations served by the development identity provider.
 //
-// Each entry models one pair of Entra app registrations:
-//   * the single-page application (public client, `clientId`), and
-//   * the API it calls (`apiAppId`, exposed as `apiAppIdUri`, default `api://<apiAppId>`),
-//     with its delegated scopes (`scopes`) and the app-role assignments of each test user.
+// Each entry models one Entra single-page application registration (public client, `clientId`)
+// and the APIs it holds delegated permissions on:
+//   * its own API (`apiAppId`, exposed as `apiAppIdUri`, default `api://<apiAppId>`), with its
+//     delegated scopes (`scopes`) and the app roles of each test user (`users[].roles`);
+//   * optionally further APIs (`apis`), e.g. Azure TRE's one registration per workspace, whose
+//     tokens the app obtains with the same sign-in (refresh-token grant, one API per request);
+//   * Microsoft Graph (`User.Read`), which every registration may call, as in Entra.
 //
 // Add another system by appending an entry to `registrations`. Passwords are deliberately
 // simple and public: this provider is for local development and tests only.
 //
 // User fields: username (UPN, becomes preferred_username), password, name (display name),
-// email, oid (stable object id GUID), roles (app roles assigned on the API app; an empty list
-// means the `roles` claim is omitted, as Entra does).
+// email, oid (stable object id GUID), roles (app roles assigned on the registration's own API; an
+// empty list means the `roles` claim is omitted, as Entra does), jobTitle (Graph's `jobTitle`;
+// null when absent) and photo (whether Graph has a profile photo for the user).
+//
+// Extra API fields (`apis[]`): name, appId (GUID, the tokens' `aud`), appIdUri (default
+// `api://<appId>`), scopes (delegated scope names), roles (app-role assignments on that API, by
+// username; users not listed hold none) and unconsented (usernames that have not consented to
+// this API for this app: a refresh-token grant for it fails with AADSTS65001 until they sign in
+// interactively asking for one of its scopes).
+//
+// `graph.unconsented` lists the users who have not consented to Microsoft Graph for this app.
+// Every other user/API pair counts as admin-consented.
 
 export const DEFAULT_TENANT = '7f3c9b2e-4d1a-4c8e-9b6f-2a5d8e1c0f43';
+
+/** App ids (`aud`) of the Azure TRE workspace registrations; the dev API's TRE_WORKSPACES uses them. */
+export const TRE_WORKSPACE_ALPHA = '43d6845f-d5ad-4150-ad74-8c24f34f2b4b';
+export const TRE_WORKSPACE_BETA = '5df32cf4-488f-47c8-8ca0-21ec69108b8f';
 
 export const registrations = [
   {
@@ -29,6 +46,8 @@ export const registrations = [
         email: 'reader@studybuilder.test',
         oid: '0b7c1f8e-2a4d-4e6b-9c1a-5d3f7e9b2c01',
         roles: ['Study.Read', 'Library.Read'],
+        jobTitle: 'Clinical Data Reviewer',
+        photo: true,
       },
       {
         username: 'librarian@studybuilder.test',
@@ -37,6 +56,8 @@ export const registrations = [
         email: 'librarian@studybuilder.test',
         oid: '1c8d2a9f-3b5e-4f7c-8d2b-6e4a8f0c3d12',
         roles: ['Study.Read', 'Library.Write', 'Library.Read'],
+        jobTitle: 'Standards Librarian',
+        photo: false,
       },
       {
         username: 'author@studybuilder.test',
@@ -45,6 +66,8 @@ export const registrations = [
         email: 'author@studybuilder.test',
         oid: '2d9e3b0a-4c6f-4a8d-9e3c-7f5b9a1d4e23',
         roles: ['Study.Write', 'Study.Read', 'Library.Read'],
+        jobTitle: 'Study Designer',
+        photo: false,
       },
       {
         username: 'super@studybuilder.test',
@@ -53,6 +76,8 @@ export const registrations = [
         email: 'super@studybuilder.test',
         oid: '3e0f4c1b-5d7a-4b9e-8f4d-8a6c0b2e5f34',
         roles: ['Study.Write', 'Library.Write', 'Study.Read', 'Library.Read'],
+        jobTitle: 'StudyBuilder Administrator',
+        photo: false,
       },
       {
         username: 'norole@studybuilder.test',
@@ -61,6 +86,8 @@ export const registrations = [
         email: 'norole@studybuilder.test',
         oid: '4f1a5d2c-6e8b-4c0f-9a5e-9b7d1c3f6a45',
         roles: [],
+        jobTitle: null,
+        photo: false,
       },
     ],
   },
@@ -71,6 +98,34 @@ export const registrations = [
     clientId: 'af08e0e9-df58-4879-a561-23f33139a170',
     apiAppId: 'cde51ab4-1208-48fa-b32b-c2f6311ae8d4',
     scopes: ['user_impersonation'],
+    // Each TRE workspace has its own app registration exposing `user_impersonation`, with the app
+    // roles WorkspaceOwner and WorkspaceResearcher. The TRE UI calls
+    // /api/workspaces/{id}/... on the TRE API with a token for the workspace's scope
+    // (`api://<workspace app id>/user_impersonation`), so `aud` is the workspace's app id.
+    apis: [
+      {
+        name: 'TRE workspace alpha',
+        appId: TRE_WORKSPACE_ALPHA,
+        scopes: ['user_impersonation'],
+        roles: {
+          'admin@tre.test': ['WorkspaceOwner'],
+          'user@tre.test': ['WorkspaceResearcher'],
+        },
+      },
+      {
+        // Ursula (user@tre.test) can get a token for beta but holds no role there; Tomas
+        // (admin@tre.test) owns beta but has not consented to it yet.
+        name: 'TRE workspace beta',
+        appId: TRE_WORKSPACE_BETA,
+        scopes: ['user_impersonation'],
+        roles: {
+          'admin@tre.test': ['WorkspaceOwner'],
+        },
+        unconsented: ['admin@tre.test'],
+      },
+    ],
+    // Nils (norole@tre.test) has not consented to Microsoft Graph.
+    graph: { unconsented: ['norole@tre.test'] },
     users: [
       {
         username: 'admin@tre.test',
@@ -79,6 +134,8 @@ export const registrations = [
         email: 'admin@tre.test',
         oid: 'fef3f726-ffa1-4e82-b509-af3fd0ae06e3',
         roles: ['TREAdmin'],
+        jobTitle: 'TRE Administrator',
+        photo: true,
       },
       {
         username: 'user@tre.test',
@@ -87,6 +144,8 @@ export const registrations = [
         email: 'user@tre.test',
         oid: '3fd4b8d5-cbea-4c45-9765-3938c9cc4c51',
         roles: ['TREUser'],
+        jobTitle: 'Research Scientist',
+        photo: false,
       },
       {
         username: 'norole@tre.test',
@@ -95,6 +154,8 @@ export const registrations = [
         email: 'norole@tre.test',
         oid: '130f0284-ecae-4c21-8c7e-3ad3349440a5',
         roles: [],
+        jobTitle: null,
+        photo: false,
       },
     ],
   },
@@ -113,6 +174,8 @@ export const registrations = [
         email: 'user@influxion.test',
         oid: '2ccd0d84-4d08-48c8-8839-77182510f9ae',
         roles: [],
+        jobTitle: 'Data Engineer',
+        photo: true,
       },
     ],
   },
@@ -134,6 +197,8 @@ export const registrations = [
         email: 'reader@destiny.test',
         oid: '146360a1-2c10-451e-b54b-687004c784ff',
         roles: ['reference.reader'],
+        jobTitle: 'Evidence Synthesis Researcher',
+        photo: true,
       },
       {
         username: 'importer@destiny.test',
@@ -142,6 +207,8 @@ export const registrations = [
         email: 'importer@destiny.test',
         oid: 'cd02f489-264d-4b5b-bf18-c0f7bce1fee3',
         roles: ['reference.reader', 'import.writer'],
+        jobTitle: 'Data Importer',
+        photo: false,
       },
       {
         username: 'norole@destiny.test',
@@ -150,6 +217,8 @@ export const registrations = [
         email: 'norole@destiny.test',
         oid: 'a14f0a89-0a3a-4270-8e72-c58c34207e3e',
         roles: [],
+        jobTitle: null,
+        photo: false,
       },
     ],
   },
@@ -159,15 +228,18 @@ export const registrations = [
 export function normaliseRegistrations(list = registrations) {
   const seenClients = new Set();
   const seenUris = new Set();
+  const claimUri = (uri, what) => {
+    if (seenUris.has(uri)) throw new Error(`duplicate app ID URI ${uri} (${what})`);
+    seenUris.add(uri);
+  };
   return list.map((r) => {
     for (const key of ['name', 'clientId', 'apiAppId']) {
       if (!r[key]) throw new Error(`registration is missing ${key}: ${JSON.stringify(r)}`);
     }
     const apiAppIdUri = r.apiAppIdUri || `api://${r.apiAppId}`;
     if (seenClients.has(r.clientId)) throw new Error(`duplicate clientId ${r.clientId}`);
-    if (seenUris.has(apiAppIdUri)) throw new Error(`duplicate apiAppIdUri ${apiAppIdUri}`);
     seenClients.add(r.clientId);
-    seenUris.add(apiAppIdUri);
+    claimUri(apiAppIdUri, r.name);
     const usernames = new Set();
     const users = (r.users || []).map((u) => {
       for (const key of ['username', 'password', 'name', 'oid']) {
@@ -176,8 +248,37 @@ export function normaliseRegistrations(list = registrations) {
       const lower = u.username.toLowerCase();
       if (usernames.has(lower)) throw new Error(`duplicate username ${u.username} in ${r.name}`);
       usernames.add(lower);
-      return { email: u.username, roles: [], ...u };
+      return {
+        email: u.username, roles: [], jobTitle: null, photo: false, ...u,
+      };
     });
-    return { ...r, apiAppIdUri, scopes: [...(r.scopes || [])], users };
+    // Usernames in role maps and consent lists must name users of this registration: a typo
+    // would otherwise silently drop a role or a missing consent.
+    const known = (username, where) => {
+      if (!usernames.has(String(username).toLowerCase())) {
+        throw new Error(`${where} in ${r.name} names unknown user ${username}`);
+      }
+      return username;
+    };
+    const apis = (r.apis || []).map((a) => {
+      for (const key of ['name', 'appId']) {
+        if (!a[key]) throw new Error(`API in ${r.name} is missing ${key}: ${JSON.stringify(a)}`);
+      }
+      if (!a.scopes?.length) throw new Error(`API ${a.name} in ${r.name} has no scopes`);
+      const appIdUri = a.appIdUri || `api://${a.appId}`;
+      claimUri(appIdUri, `${r.name}: ${a.name}`);
+      const roles = Object.fromEntries(Object.entries(a.roles || {})
+        .map(([username, list]) => [known(username, `roles of ${a.name}`), [...list]]));
+      const unconsented = (a.unconsented || []).map((n) => known(n, `unconsented of ${a.name}`));
+      return {
+        name: a.name, appId: a.appId, appIdUri, scopes: [...a.scopes], roles, unconsented,
+      };
+    });
+    const graph = {
+      unconsented: (r.graph?.unconsented || []).map((n) => known(n, 'graph.unconsented')),
+    };
+    return {
+      ...r, apiAppIdUri, scopes: [...(r.scopes || [])], users, apis, graph,
+    };
   });
 }

@@ -17,13 +17,17 @@ import * as crypto from 'node:crypto';
 import * as http from 'node:http';
 import { pathToFileURL } from 'node:url';
 
-import Provider, { errors } from 'oidc-provider';
+import Provider, { errors, interactionPolicy } from 'oidc-provider';
 
+import { ConsentStore, SILENT_CONSENT_REQUIRED } from './consent.js';
+import { createGraph } from './graph.js';
+import { entraRefreshGrant } from './refresh.js';
 import {
   DEFAULT_TENANT,
   normaliseRegistrations,
   registrations as defaultRegistrations,
 } from './registrations.js';
+import { buildCatalogue, GRAPH, graphIssuer } from './resources.js';
 
 const DEFAULT_PORT = 8090;
 const DEFAULT_HOST = '127.0.0.1';
@@ -147,6 +151,51 @@ ${body}
 }
 
 /**
+ * Shapes a Microsoft Graph access token as Entra issues it, also from its v2.0 endpoint: a v1.0
+ * token with `aud` Graph's app id, the sts.windows.net issuer, `appid` instead of `azp`, and
+ * `upn`/`unique_name` instead of `preferred_username`. Only the Graph emulation reads it.
+ */
+function shapeGraphToken(payload, {
+  clientId, clientName, scp, user,
+}) {
+  payload.aud = GRAPH.appId;
+  payload.iss = graphIssuer(payload.tid);
+  payload.ver = '1.0';
+  payload.appid = clientId;
+  payload.appidacr = '0';
+  if (clientName) payload.app_displayname = clientName;
+  payload.idtyp = 'user';
+  if (scp.length) payload.scp = scp.join(' ');
+  if (user) {
+    payload.oid = user.oid;
+    payload.name = user.name;
+    payload.upn = user.username;
+    payload.unique_name = user.username;
+  }
+}
+
+/**
+ * oidc-provider's default interaction policy, with Entra's words for a silent authorization
+ * request that asks for an API the user has not consented to (error=consent_required).
+ */
+function entraInteractionPolicy() {
+  const policy = interactionPolicy.base();
+  policy.get('consent').checks.get('rs_scopes_missing').description = SILENT_CONSENT_REQUIRED;
+  return policy;
+}
+
+/** The login page's roles column: the roles on the registration's API, then on its other APIs. */
+function roleSummary(reg, user) {
+  const parts = [user.roles.length ? user.roles.join(', ') : '(no roles)'];
+  for (const api of reg?.apis ?? []) {
+    const roles = Object.entries(api.roles)
+      .find(([username]) => username.toLowerCase() === user.username.toLowerCase())?.[1] ?? [];
+    if (roles.length) parts.push(`${api.name}: ${roles.join(', ')}`);
+  }
+  return parts.join('; ');
+}
+
+/**
  * Start the identity provider.
  *
  * @param {object} [options]
@@ -175,7 +224,8 @@ export async function startIdp(options = {}) {
   }
   const regs = normaliseRegistrations(options.registrations ?? defaultRegistrations);
   const byClientId = new Map(regs.map((r) => [r.clientId, r]));
-  const byApiUri = new Map(regs.map((r) => [r.apiAppIdUri, r]));
+  const catalogue = buildCatalogue(regs);
+  const consent = new ConsentStore(regs);
 
   const findUser = (reg, oid) => reg?.users.find((u) => u.oid === oid);
   const findUserAnywhere = (oid) => {
@@ -184,18 +234,6 @@ export async function startIdp(options = {}) {
       if (u) return u;
     }
     return undefined;
-  };
-
-  // Which API registration do the requested scopes point at (Entra derives the resource from
-  // the scope prefix, e.g. "api://<apiAppId>/API.call" or "api://<apiAppId>/.default")?
-  const resourcesForScope = (scope) => {
-    const found = new Set();
-    for (const s of String(scope ?? '').split(' ')) {
-      for (const r of regs) {
-        if (s.startsWith(`${r.apiAppIdUri}/`)) found.add(r.apiAppIdUri);
-      }
-    }
-    return [...found];
   };
 
   const server = http.createServer();
@@ -211,6 +249,17 @@ export async function startIdp(options = {}) {
   const mount = `/${tenant}`;
   const issuer = `${origin}${mount}/v2.0`;
   const discoveryUrl = `${issuer}/.well-known/openid-configuration`;
+
+  const signingKey = generateSigningKey();
+  const graph = createGraph({
+    origin,
+    tenant,
+    appOrigins,
+    publicKey: crypto.createPublicKey(crypto.createPrivateKey({ key: signingKey, format: 'jwk' })),
+    kid: signingKey.kid,
+    findUser: findUserAnywhere,
+    authorizeUrl: `${origin}${mount}/oauth2/v2.0/authorize`,
+  });
 
   const clients = regs.map((r) => ({
     client_id: r.clientId,
@@ -229,7 +278,7 @@ export async function startIdp(options = {}) {
     const users = reg?.users ?? [];
     const rows = users.map((u) => `<tr><td><code>${escapeHtml(u.username)}</code></td>`
       + `<td><code>${escapeHtml(u.password)}</code></td><td>${escapeHtml(u.name)}</td>`
-      + `<td>${escapeHtml(u.roles.length ? u.roles.join(', ') : '(no roles)')}</td></tr>`).join('\n');
+      + `<td>${escapeHtml(roleSummary(reg, u))}</td></tr>`).join('\n');
     const body = `
 <p class="tenant">Gatehouse dev tenant ${escapeHtml(tenant)}</p>
 <h1>Sign in to ${escapeHtml(reg?.name ?? 'the application')}</h1>
@@ -267,7 +316,7 @@ ${rows}
       response_types: ['code'],
       token_endpoint_auth_method: 'none',
     },
-    jwks: { keys: [generateSigningKey()] },
+    jwks: { keys: [signingKey] },
     cookies: {
       keys: [crypto.randomBytes(32).toString('base64url')],
       long: { httpOnly: true, sameSite: 'lax', secure: false },
@@ -357,9 +406,18 @@ ${rows}
       }
       const oidcScopes = [...oidc.requestParamOIDCScopes];
       if (oidcScopes.length) grant.addOIDCScope(oidcScopes.join(' '));
+      // An interactive request stands for the user's consent to the APIs it asks for (this
+      // provider shows no consent page); a silent one (prompt=none) leaves an API the user has
+      // not consented to out of the grant, so that it fails with consent_required, as in Entra.
+      const interactive = !oidc.prompts.has('none');
       for (const [indicator, resourceServer] of Object.entries(oidc.resourceServers)) {
         const wanted = [...oidc.requestParamScopes].filter((s) => resourceServer.scopes.has(s));
-        if (wanted.length) grant.addResourceScope(indicator, wanted.join(' '));
+        if (!wanted.length) continue;
+        if (!consent.has(oidc.client.clientId, accountId, indicator)) {
+          if (!interactive) continue;
+          consent.record(oidc.client.clientId, accountId, indicator);
+        }
+        grant.addResourceScope(indicator, wanted.join(' '));
       }
       await grant.save();
       return grant;
@@ -372,8 +430,11 @@ ${rows}
       resourceIndicators: {
         enabled: true,
         async defaultResource(ctx, client, oneOf) {
+          // A refresh token widened to several APIs (see refresh.js) and redeemed without a
+          // `scope` serves the API it was first issued for.
+          if (Array.isArray(oneOf)) return oneOf[0];
           if (oneOf) return oneOf;
-          const found = resourcesForScope(ctx.oidc.params.scope);
+          const found = catalogue.urisInScope(ctx.oidc.params.scope);
           if (found.length > 1) {
             throw new errors.InvalidScope(
               'scopes for more than one resource (API) were requested; request one API at a time',
@@ -383,13 +444,17 @@ ${rows}
           return found[0];
         },
         useGrantedResource: async () => true,
-        async getResourceServerInfo(ctx, resourceIndicator) {
-          const reg = byApiUri.get(resourceIndicator);
-          if (!reg) throw new errors.InvalidTarget(`unknown resource ${resourceIndicator}`);
-          const scope = [...reg.scopes, '.default'].map((s) => `${reg.apiAppIdUri}/${s}`).join(' ');
+        async getResourceServerInfo(ctx, resourceIndicator, client) {
+          const resource = catalogue.get(resourceIndicator);
+          if (!resource) throw new errors.InvalidTarget(`unknown resource ${resourceIndicator}`);
+          if (!catalogue.allowedFor(byClientId.get(client?.clientId), resource)) {
+            throw new errors.InvalidTarget(
+              `the application has no permission on ${resource.name} (${resourceIndicator})`,
+            );
+          }
           return {
-            scope,
-            audience: reg.apiAppId,
+            scope: catalogue.resourceServerScope(resource),
+            audience: resource.appId,
             accessTokenTTL: ttl.accessToken,
             accessTokenFormat: 'jwt',
             jwt: { sign: { alg: 'RS256' } },
@@ -418,41 +483,43 @@ ${rows}
     },
     formats: {
       customizers: {
-        // Shape access tokens like Entra v2 tokens for an API with accessTokenAcceptedVersion 2.
+        // Shape access tokens like Entra's: v2 tokens for the registrations' APIs (whose
+        // accessTokenAcceptedVersion is 2), v1 tokens for Microsoft Graph.
         async jwt(ctx, token, jwt) {
-          const reg = byApiUri.get(token.resourceServer?.identifier());
+          const resource = catalogue.get(token.resourceServer?.identifier());
           const { payload } = jwt;
           jwt.header = { typ: 'JWT' };
           const granted = String(payload.scope ?? '').split(' ').filter(Boolean);
           delete payload.scope;
           delete payload.client_id;
           payload.nbf = payload.iat;
+          payload.tid = tenant;
+          const user = token.accountId ? findUserAnywhere(token.accountId) : undefined;
+          if (resource?.kind === 'graph') {
+            shapeGraphToken(payload, {
+              clientId: token.clientId,
+              clientName: byClientId.get(token.clientId)?.name,
+              scp: catalogue.scpOf(resource, granted),
+              user,
+            });
+            return;
+          }
           payload.azp = token.clientId;
           payload.azpacr = '0';
-          payload.tid = tenant;
           payload.ver = '2.0';
-          if (!reg) return;
-          payload.aud = reg.apiAppId;
-          const scp = new Set();
-          for (const s of granted) {
-            const name = s.startsWith(`${reg.apiAppIdUri}/`) ? s.slice(reg.apiAppIdUri.length + 1) : s;
-            if (name === '.default') reg.scopes.forEach((x) => scp.add(x));
-            else scp.add(name);
-          }
-          if (scp.size) payload.scp = [...scp].join(' ');
-          const user = token.accountId ? findUser(reg, token.accountId) : undefined;
-          if (user) {
-            payload.oid = user.oid;
-            payload.name = user.name;
-            payload.preferred_username = user.username;
-            if (user.roles.length) payload.roles = [...user.roles];
-          } else if (token.accountId) {
-            const other = findUserAnywhere(token.accountId);
+          if (!resource) return;
+          payload.aud = resource.appId;
+          const scp = catalogue.scpOf(resource, granted);
+          if (scp.length) payload.scp = scp.join(' ');
+          if (token.accountId) {
             payload.oid = token.accountId;
-            if (other) {
-              payload.name = other.name;
-              payload.preferred_username = other.username;
+            if (user) {
+              payload.name = user.name;
+              payload.preferred_username = user.username;
             }
+            // The app roles the user holds on this very API; Entra omits the claim when none.
+            const roles = catalogue.rolesOf(resource, token.accountId);
+            if (roles.length) payload.roles = roles;
           }
         },
       },
@@ -466,11 +533,22 @@ ${rows}
 <div class="error">${rows}</div>`);
     },
     interactions: {
+      policy: entraInteractionPolicy(),
       url: (ctx, interaction) => `${mount}/login/${interaction.uid}`,
     },
   };
 
-  const provider = new Provider(issuer, configuration);
+  // oidc-provider registers its grant handlers while it is constructed; this subclass wraps the
+  // refresh_token one with Entra's multi-resource rules as it is registered.
+  class EntraProvider extends Provider {
+    registerGrantType(name, handler, ...rest) {
+      const wrapped = name === 'refresh_token'
+        ? entraRefreshGrant(handler, { byClientId, catalogue, consent })
+        : handler;
+      super.registerGrantType(name, wrapped, ...rest);
+    }
+  }
+  const provider = new EntraProvider(issuer, configuration);
   // Entra always puts `sid` in ID tokens; oidc-provider only does so for clients registered
   // for back-channel logout with backchannel_logout_session_required.
   provider.Client.prototype.includeSid = function includeSid() { return true; };
@@ -505,6 +583,7 @@ ${rows}
       const { missingOIDCScope, missingResourceScopes } = details.prompt.details;
       if (missingOIDCScope) grant.addOIDCScope(missingOIDCScope.join(' '));
       for (const [indicator, scopes] of Object.entries(missingResourceScopes ?? {})) {
+        consent.record(details.params.client_id, details.session.accountId, indicator);
         grant.addResourceScope(indicator, scopes.join(' '));
       }
       const grantId = await grant.save();
@@ -580,6 +659,10 @@ ${rows}
         res.end(JSON.stringify({ status: 'ok', issuer }));
         return;
       }
+      if (path.startsWith('/graph/')) {
+        graph.handle(req, res, url);
+        return;
+      }
       const loginMatch = loginPath.exec(path);
       if (loginMatch) {
         await handleInteraction(req, res, loginMatch[1]);
@@ -625,7 +708,9 @@ ${rows}
 
   if (!options.quiet) {
     console.log(`IdP ready: ${issuer}`);
-    console.log(describe({ issuer, tenant, appOrigins, ttl, regs }));
+    console.log(describe({
+      issuer, tenant, appOrigins, ttl, regs, graphUrl: graph.baseUrl,
+    }));
   }
 
   return {
@@ -633,6 +718,7 @@ ${rows}
     port,
     tenant,
     discoveryUrl,
+    graphUrl: graph.baseUrl,
     appOrigins,
     ttl,
     registrations: regs,
@@ -641,18 +727,28 @@ ${rows}
   };
 }
 
-function describe({ issuer, tenant, appOrigins, ttl, regs }) {
+function describe({
+  issuer, tenant, appOrigins, ttl, regs, graphUrl,
+}) {
   const lines = [
     `  discovery: ${issuer}/.well-known/openid-configuration`,
     `  tenant:    ${tenant}`,
     `  origins:   ${appOrigins.join(', ')}`,
+    `  graph:     ${graphUrl} (tokens for User.Read, aud ${GRAPH.appId})`,
     `  ttl (s):   access ${ttl.accessToken}, id ${ttl.idToken}, refresh ${ttl.refreshToken}, session ${ttl.session}`,
   ];
   for (const r of regs) {
     lines.push('', `  ${r.name}: client ${r.clientId}, API ${r.apiAppIdUri} (aud ${r.apiAppId}), scopes ${r.scopes.join(' ')}`);
+    for (const a of r.apis) {
+      const missing = a.unconsented.length ? `; not consented by ${a.unconsented.join(', ')}` : '';
+      lines.push(`    + ${a.name}: API ${a.appIdUri} (aud ${a.appId}), scopes ${a.scopes.join(' ')}${missing}`);
+    }
+    if (r.graph.unconsented.length) {
+      lines.push(`    + Microsoft Graph: not consented by ${r.graph.unconsented.join(', ')}`);
+    }
     const rows = [['username', 'password', 'name', 'roles']];
     for (const u of r.users) {
-      rows.push([u.username, u.password, u.name, u.roles.length ? u.roles.join(', ') : '(none)']);
+      rows.push([u.username, u.password, u.name, roleSummary(r, u)]);
     }
     const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
     for (const row of rows) {

@@ -7,9 +7,12 @@
 //! [`TokenValidator::LEEWAY_SECS`] of clock skew.
 //!
 //! The axum extractors [`Caller`] (any authenticated caller) and
-//! [`Authorized<R>`] (a caller holding role `R`) apply it to requests. With
-//! `OAUTH_ENABLED` off every caller is an anonymous superuser, as in
-//! clinical-mdr-api (whose `X-Test-User-Id` header names the fake user).
+//! [`Authorized<R>`] (a caller holding one of `R`'s roles) apply it to
+//! requests. Endpoints that take tokens for *another* API (an Azure TRE
+//! workspace's registration) name that API's [`Audience`] and use
+//! [`Auth::caller`] and [`Auth::permit`] directly. With `OAUTH_ENABLED` off
+//! every caller is an anonymous superuser, as in clinical-mdr-api (whose
+//! `X-Test-User-Id` header names the fake user).
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -26,7 +29,7 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::jwks::{KeyCache, KeyLookupError};
-use crate::roles::{RequiredRole, Role};
+use crate::roles::{satisfies_any, RequiredRole, Role};
 use crate::AppState;
 
 /// The header clinical-mdr-api reads the fake user id from when auth is off.
@@ -62,10 +65,58 @@ pub struct Claims {
     pub upn: Option<String>,
 }
 
-/// Validates bearer tokens against the IdP's keys and this API's audience.
+/// Who a token must be issued for: an API's application id, accepted as `aud`
+/// bare or as its `api://` URI, and how to name that API when it is not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Audience {
+    app_id: String,
+    accepted: [String; 2],
+    /// `None` for this API itself ("this API" in messages).
+    name: Option<String>,
+}
+
+impl Audience {
+    /// This API's own audience.
+    pub fn this_api(app_id: &str) -> Self {
+        Self::build(app_id, None)
+    }
+
+    /// The audience of another API this one accepts tokens for, e.g. `workspace alpha`.
+    pub fn named(app_id: &str, name: impl Into<String>) -> Self {
+        Self::build(app_id, Some(name.into()))
+    }
+
+    fn build(app_id: &str, name: Option<String>) -> Self {
+        let id = app_id.strip_prefix("api://").unwrap_or(app_id).to_owned();
+        Self {
+            accepted: [id.clone(), format!("api://{id}")],
+            app_id: id,
+            name,
+        }
+    }
+
+    /// The application id (GUID), without `api://`.
+    pub fn app_id(&self) -> &str {
+        &self.app_id
+    }
+
+    /// Why a token with another `aud` is refused.
+    fn mismatch(&self) -> String {
+        match &self.name {
+            None => "token audience is not this API".to_owned(),
+            Some(name) => format!(
+                "token audience is not {name}: expected aud {id} (a token for a scope of api://{id})",
+                id = self.app_id
+            ),
+        }
+    }
+}
+
+/// Validates bearer tokens against the IdP's keys and an audience (by
+/// default this API's).
 pub struct TokenValidator {
     keys: Arc<KeyCache>,
-    audiences: Vec<String>,
+    audience: Audience,
 }
 
 /// The JWT header members looked at before verification.
@@ -82,10 +133,9 @@ impl TokenValidator {
 
     /// A validator accepting tokens for `api_app_id` (or `api://<api_app_id>`).
     pub fn new(keys: Arc<KeyCache>, api_app_id: &str) -> Self {
-        let id = api_app_id.strip_prefix("api://").unwrap_or(api_app_id);
         Self {
             keys,
-            audiences: vec![id.to_owned(), format!("api://{id}")],
+            audience: Audience::this_api(api_app_id),
         }
     }
 
@@ -94,8 +144,13 @@ impl TokenValidator {
         &self.keys
     }
 
-    /// Validates `token` and returns its claims.
+    /// Validates `token` for this API and returns its claims.
     pub async fn validate(&self, token: &str) -> Result<Claims, ApiError> {
+        self.validate_for(token, &self.audience).await
+    }
+
+    /// Validates `token` for `audience` (same issuer and keys) and returns its claims.
+    pub async fn validate_for(&self, token: &str, audience: &Audience) -> Result<Claims, ApiError> {
         let header = parse_header(token)?;
         if header.alg != "RS256" {
             return Err(invalid(format!(
@@ -115,10 +170,13 @@ impl TokenValidator {
         validation.leeway = Self::LEEWAY_SECS;
         validation.validate_exp = true;
         validation.validate_nbf = true;
-        validation.set_audience(&self.audiences);
+        validation.set_audience(&audience.accepted);
         validation.set_required_spec_claims(&["exp", "aud", "iss"]);
         let claims = jsonwebtoken::decode::<Claims>(token, &key.key, &validation)
-            .map_err(|e| invalid(describe(e.kind())))?
+            .map_err(|e| match e.kind() {
+                ErrorKind::InvalidAudience => invalid(audience.mismatch()),
+                kind => invalid(describe(kind)),
+            })?
             .claims;
 
         if !issuer_matches(&key.issuer, &claims) {
@@ -212,6 +270,45 @@ impl Auth {
             }
         )
     }
+
+    /// The caller of a request, whose bearer token must be for `audience`
+    /// (`None`: this API). Rejects with 401 (or 503 without keys).
+    pub async fn caller(
+        &self,
+        parts: &Parts,
+        audience: Option<&Audience>,
+    ) -> Result<Caller, ApiError> {
+        match self {
+            Auth::Disabled => {
+                let user_id = parts
+                    .headers
+                    .get(TEST_USER_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or("anonymous")
+                    .to_owned();
+                Ok(Caller::Anonymous { user_id })
+            }
+            Auth::Enabled { validator, .. } => {
+                let token = bearer_token(parts)?;
+                let claims = match audience {
+                    Some(audience) => validator.validate_for(token, audience).await?,
+                    None => validator.validate(token).await?,
+                };
+                Ok(Caller::Token(Box::new(claims)))
+            }
+        }
+    }
+
+    /// Checks that `caller` holds one of `any_of` (always true with RBAC
+    /// off). Rejects with 403.
+    pub fn permit(&self, caller: &Caller, any_of: &'static [Role]) -> Result<(), ApiError> {
+        if self.rbac_enabled() && !caller.has_any_role(any_of) {
+            return Err(ApiError::Forbidden { required: any_of });
+        }
+        Ok(())
+    }
 }
 
 /// The authenticated caller of a request.
@@ -241,8 +338,13 @@ impl Caller {
 
     /// Whether the caller may act with `role`.
     pub fn has_role(&self, role: Role) -> bool {
+        self.has_any_role(&[role])
+    }
+
+    /// Whether the caller may act with at least one of `any_of`.
+    pub fn has_any_role(&self, any_of: &[Role]) -> bool {
         match self {
-            Caller::Token(c) => role.is_satisfied_by(&c.roles),
+            Caller::Token(c) => satisfies_any(any_of, &c.roles),
             Caller::Anonymous { .. } => true,
         }
     }
@@ -256,7 +358,7 @@ impl Caller {
                 "preferred_username": user_id,
                 "oid": null,
                 "tid": null,
-                "roles": Role::ALL.map(Role::as_str),
+                "roles": Role::STUDYBUILDER.map(Role::as_str),
                 "scp": null,
                 "aud": null,
                 "iss": null,
@@ -297,28 +399,12 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        match &*state.auth {
-            Auth::Disabled => {
-                let user_id = parts
-                    .headers
-                    .get(TEST_USER_HEADER)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::trim)
-                    .filter(|v| !v.is_empty())
-                    .unwrap_or("anonymous")
-                    .to_owned();
-                Ok(Caller::Anonymous { user_id })
-            }
-            Auth::Enabled { validator, .. } => {
-                let token = bearer_token(parts)?;
-                Ok(Caller::Token(Box::new(validator.validate(token).await?)))
-            }
-        }
+        state.auth.caller(parts, None).await
     }
 }
 
-/// An authenticated caller that holds role `R::ROLE` (or the write role that
-/// implies it). Rejects with 401 or 403.
+/// An authenticated caller (token for this API) that holds one of
+/// `R::ANY_OF` (or a write role that implies it). Rejects with 401 or 403.
 pub struct Authorized<R> {
     pub caller: Caller,
     role: PhantomData<R>,
@@ -329,9 +415,7 @@ impl<R: RequiredRole> FromRequestParts<AppState> for Authorized<R> {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let caller = Caller::from_request_parts(parts, state).await?;
-        if state.auth.rbac_enabled() && !caller.has_role(R::ROLE) {
-            return Err(ApiError::Forbidden { required: R::ROLE });
-        }
+        state.auth.permit(&caller, R::ANY_OF)?;
         Ok(Self {
             caller,
             role: PhantomData,
@@ -388,6 +472,19 @@ mod tests {
         assert_eq!(
             parse_header(&none).ok().map(|h| h.alg).as_deref(),
             Some("none")
+        );
+    }
+
+    #[test]
+    fn audience_accepts_the_id_and_its_uri_and_names_itself() {
+        let own = Audience::this_api("api://abc");
+        assert_eq!(own.app_id(), "abc");
+        assert_eq!(own.accepted, ["abc".to_owned(), "api://abc".to_owned()]);
+        assert_eq!(own.mismatch(), "token audience is not this API");
+        let ws = Audience::named("w-1", "workspace alpha");
+        assert_eq!(
+            ws.mismatch(),
+            "token audience is not workspace alpha: expected aud w-1 (a token for a scope of api://w-1)"
         );
     }
 

@@ -6,6 +6,8 @@
 
 use axum::http::HeaderValue;
 
+use crate::workspaces::{Workspaces, DEFAULT_TRE_WORKSPACES};
+
 /// Default port when `API_PORT` is unset.
 pub const DEFAULT_PORT: u16 = 8091;
 /// Default `API_CORS_ORIGINS`: the Gatehouse dev server.
@@ -22,6 +24,8 @@ pub struct Config {
     pub port: u16,
     /// `API_CORS_ORIGINS`: origins allowed to call the API from a browser.
     pub cors_origins: Vec<HeaderValue>,
+    /// `TRE_WORKSPACES`: the Azure TRE workspaces and their app ids.
+    pub workspaces: Workspaces,
 }
 
 /// Settings needed to validate bearer tokens.
@@ -42,6 +46,8 @@ pub enum ConfigError {
     BadPort(String),
     #[error("API_CORS_ORIGINS entry {0:?} is not an origin like http://localhost:8080")]
     BadOrigin(String),
+    #[error("TRE_WORKSPACES: {0} (expected id=app-id,id=app-id,...)")]
+    BadWorkspaces(String),
 }
 
 impl Config {
@@ -77,11 +83,16 @@ impl Config {
         let cors_origins = parse_origins(
             &get("API_CORS_ORIGINS").unwrap_or_else(|| DEFAULT_CORS_ORIGINS.to_owned()),
         )?;
+        let workspaces = Workspaces::parse(
+            &get("TRE_WORKSPACES").unwrap_or_else(|| DEFAULT_TRE_WORKSPACES.to_owned()),
+        )
+        .map_err(ConfigError::BadWorkspaces)?;
         Ok(Self {
             oauth,
             rbac_enabled,
             port,
             cors_origins,
+            workspaces,
         })
     }
 }
@@ -175,6 +186,26 @@ mod tests {
         let mut vars = REQUIRED.to_vec();
         vars.push(("OAUTH_RBAC_ENABLED", "off"));
         assert!(!config(&vars).unwrap().rbac_enabled);
+    }
+
+    #[test]
+    fn tre_workspaces_default_to_the_dev_idp_and_are_checked() {
+        let c = config(&REQUIRED).unwrap();
+        let ids: Vec<_> = c.workspaces.iter().map(|w| w.id()).collect();
+        assert_eq!(ids, ["alpha", "beta"]);
+
+        let mut vars = REQUIRED.to_vec();
+        vars.push(("TRE_WORKSPACES", "ws1=app-1"));
+        let c = config(&vars).unwrap();
+        assert_eq!(
+            c.workspaces.get("ws1").unwrap().audience().app_id(),
+            "app-1"
+        );
+        assert!(c.workspaces.get("alpha").is_none());
+
+        let mut bad = REQUIRED.to_vec();
+        bad.push(("TRE_WORKSPACES", "alpha"));
+        assert!(matches!(config(&bad), Err(ConfigError::BadWorkspaces(_))));
     }
 
     #[test]

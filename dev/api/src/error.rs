@@ -22,9 +22,9 @@ pub enum ApiError {
     /// another audience or issuer, ...
     #[error("{0}")]
     InvalidToken(String),
-    /// The token is valid but lacks the role this endpoint requires.
-    #[error("requires role {required}")]
-    Forbidden { required: Role },
+    /// The token is valid but holds none of the roles this endpoint accepts.
+    #[error("{}", requirement(required))]
+    Forbidden { required: &'static [Role] },
     /// The signing keys could not be loaded from the identity provider, so no
     /// token can be checked right now.
     #[error("{0}")]
@@ -75,10 +75,20 @@ impl ApiError {
                 quoted_string_safe(detail)
             )),
             Self::Forbidden { required } => Some(format!(
-                "Bearer error=\"insufficient_scope\", error_description=\"requires role {required}\""
+                "Bearer error=\"insufficient_scope\", error_description=\"{}\"",
+                requirement(required)
             )),
             _ => None,
         }
+    }
+}
+
+/// "requires role X", or "requires one of the roles X, Y" when several are accepted.
+fn requirement(any_of: &[Role]) -> String {
+    let names: Vec<&str> = any_of.iter().map(|r| r.as_str()).collect();
+    match names.as_slice() {
+        [one] => format!("requires role {one}"),
+        _ => format!("requires one of the roles {}", names.join(", ")),
     }
 }
 
@@ -102,7 +112,7 @@ impl IntoResponse for ApiError {
             Self::Forbidden { required } => json!({
                 "error": self.code(),
                 "detail": self.to_string(),
-                "required_roles": [required.as_str()],
+                "required_roles": required.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
             }),
             _ => json!({ "error": self.code(), "detail": self.to_string() }),
         };
@@ -131,5 +141,17 @@ mod tests {
     #[test]
     fn description_is_sanitised_for_the_header() {
         assert_eq!(quoted_string_safe("a \"b\" \\c\n"), "a 'b' /c?");
+    }
+
+    #[test]
+    fn one_role_or_a_choice_of_roles() {
+        assert_eq!(
+            requirement(&[Role::StudyWrite]),
+            "requires role Study.Write"
+        );
+        assert_eq!(
+            requirement(&[Role::TreUser, Role::TreAdmin]),
+            "requires one of the roles TREUser, TREAdmin"
+        );
     }
 }

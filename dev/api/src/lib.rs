@@ -2,9 +2,10 @@
 //!
 //! It validates Entra ID (OpenID Connect) bearer tokens the way StudyBuilder's
 //! clinical-mdr-api does and serves a small in-memory set of studies and
-//! library items guarded by app roles. [`router`] builds the whole
-//! application so tests can drive it without a socket; `main.rs` only reads
-//! the configuration and listens.
+//! library items guarded by app roles, plus an Azure TRE-like workspace API
+//! whose workspaces each take tokens for their own app registration.
+//! [`router`] builds the whole application so tests can drive it without a
+//! socket; `main.rs` only reads the configuration and listens.
 
 pub mod auth;
 pub mod config;
@@ -14,6 +15,8 @@ pub mod jwks;
 pub mod roles;
 pub mod routes;
 pub mod store;
+pub mod tre;
+pub mod workspaces;
 
 use std::sync::Arc;
 
@@ -24,6 +27,7 @@ use crate::auth::{Auth, TokenValidator};
 use crate::config::Config;
 use crate::jwks::{DiscoverySource, KeyCache};
 use crate::store::Store;
+use crate::workspaces::Workspaces;
 
 /// Shared state of the application.
 #[derive(Clone)]
@@ -31,14 +35,26 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     pub store: Arc<Store>,
     pub cors_origins: Arc<[HeaderValue]>,
+    /// The Azure TRE workspaces served under `/api/workspaces`.
+    pub workspaces: Arc<Workspaces>,
 }
 
 impl AppState {
+    /// A state without TRE workspaces (see [`AppState::with_workspaces`]).
     pub fn new(auth: Auth, store: Store, cors_origins: Vec<HeaderValue>) -> Self {
         Self {
             auth: Arc::new(auth),
             store: Arc::new(store),
             cors_origins: cors_origins.into(),
+            workspaces: Arc::new(Workspaces::default()),
+        }
+    }
+
+    /// The same state serving `workspaces`.
+    pub fn with_workspaces(self, workspaces: Workspaces) -> Self {
+        Self {
+            workspaces: Arc::new(workspaces),
+            ..self
         }
     }
 
@@ -63,7 +79,8 @@ impl AppState {
             }
         };
         (
-            Self::new(auth, Store::seeded(), config.cors_origins.clone()),
+            Self::new(auth, Store::seeded(), config.cors_origins.clone())
+                .with_workspaces(config.workspaces.clone()),
             keys,
         )
     }

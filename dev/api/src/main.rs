@@ -28,6 +28,15 @@ async fn main() -> ExitCode {
         }
     }
 
+    if !config.workspaces.is_empty() {
+        let list: Vec<String> = config
+            .workspaces
+            .iter()
+            .map(|w| format!("{} (aud {})", w.id(), w.audience().app_id()))
+            .collect();
+        eprintln!("gatehouse-api: TRE workspaces {}", list.join(", "));
+    }
+
     let (state, keys) = AppState::from_config(&config);
     if let Some(keys) = keys {
         tokio::spawn(keys.warm_up());

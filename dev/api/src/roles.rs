@@ -4,6 +4,10 @@
 //! claim. Like clinical-mdr-api, a *write* grant on a resource implies *read*
 //! of the same resource: `Study.Write` satisfies `Study.Read`, and
 //! `Library.Write` satisfies `Library.Read`.
+//!
+//! The Azure TRE-like endpoints use TRE's roles: `TREAdmin` / `TREUser` on the
+//! TRE API's own registration, `WorkspaceOwner` / `WorkspaceResearcher` on each
+//! workspace's registration (so they arrive in tokens for that workspace).
 
 use std::fmt;
 
@@ -14,11 +18,17 @@ pub enum Role {
     StudyWrite,
     LibraryRead,
     LibraryWrite,
+    TreAdmin,
+    TreUser,
+    WorkspaceOwner,
+    WorkspaceResearcher,
 }
 
 impl Role {
-    /// Every role; an anonymous superuser (auth disabled) holds all of them.
-    pub const ALL: [Role; 4] = [
+    /// The StudyBuilder roles: what `GET /me` reports for the anonymous
+    /// superuser (auth disabled), as clinical-mdr-api does. The anonymous
+    /// superuser passes every role check, TRE ones included.
+    pub const STUDYBUILDER: [Role; 4] = [
         Role::StudyRead,
         Role::StudyWrite,
         Role::LibraryRead,
@@ -32,6 +42,10 @@ impl Role {
             Role::StudyWrite => "Study.Write",
             Role::LibraryRead => "Library.Read",
             Role::LibraryWrite => "Library.Write",
+            Role::TreAdmin => "TREAdmin",
+            Role::TreUser => "TREUser",
+            Role::WorkspaceOwner => "WorkspaceOwner",
+            Role::WorkspaceResearcher => "WorkspaceResearcher",
         }
     }
 
@@ -40,7 +54,7 @@ impl Role {
         match self {
             Role::StudyRead => Some(Role::StudyWrite),
             Role::LibraryRead => Some(Role::LibraryWrite),
-            Role::StudyWrite | Role::LibraryWrite => None,
+            _ => None,
         }
     }
 
@@ -58,11 +72,19 @@ impl fmt::Display for Role {
     }
 }
 
+/// Whether a caller holding `granted` satisfies at least one of `any_of`.
+pub fn satisfies_any<S: AsRef<str>>(any_of: &[Role], granted: &[S]) -> bool {
+    any_of.iter().any(|role| role.is_satisfied_by(granted))
+}
+
+/// The roles that give access to a TRE workspace (on the workspace's own registration).
+pub const WORKSPACE_ROLES: &[Role] = &[Role::WorkspaceOwner, Role::WorkspaceResearcher];
+
 /// A compile-time role requirement, used as the type parameter of
-/// [`crate::auth::Authorized`] so each handler states the role it needs in
-/// its signature.
+/// [`crate::auth::Authorized`] so each handler states the roles it accepts
+/// in its signature. Holding any one of them is enough.
 pub trait RequiredRole: Send + Sync + 'static {
-    const ROLE: Role;
+    const ANY_OF: &'static [Role];
 }
 
 /// Requires `Study.Read` (or `Study.Write`).
@@ -73,18 +95,28 @@ pub struct StudyWrite;
 pub struct LibraryRead;
 /// Requires `Library.Write`.
 pub struct LibraryWrite;
+/// Requires `TREUser` or `TREAdmin` (on the TRE API).
+pub struct TreMember;
+/// Requires `TREAdmin` (on the TRE API).
+pub struct TreAdmin;
 
 impl RequiredRole for StudyRead {
-    const ROLE: Role = Role::StudyRead;
+    const ANY_OF: &'static [Role] = &[Role::StudyRead];
 }
 impl RequiredRole for StudyWrite {
-    const ROLE: Role = Role::StudyWrite;
+    const ANY_OF: &'static [Role] = &[Role::StudyWrite];
 }
 impl RequiredRole for LibraryRead {
-    const ROLE: Role = Role::LibraryRead;
+    const ANY_OF: &'static [Role] = &[Role::LibraryRead];
 }
 impl RequiredRole for LibraryWrite {
-    const ROLE: Role = Role::LibraryWrite;
+    const ANY_OF: &'static [Role] = &[Role::LibraryWrite];
+}
+impl RequiredRole for TreMember {
+    const ANY_OF: &'static [Role] = &[Role::TreUser, Role::TreAdmin];
+}
+impl RequiredRole for TreAdmin {
+    const ANY_OF: &'static [Role] = &[Role::TreAdmin];
 }
 
 #[cfg(test)]
@@ -103,6 +135,19 @@ mod tests {
         assert!(Role::LibraryRead.is_satisfied_by(&["Library.Write"]));
         assert!(!Role::LibraryRead.is_satisfied_by(&["Study.Write"]));
         assert!(!Role::StudyRead.is_satisfied_by(&["Library.Write"]));
+    }
+
+    #[test]
+    fn any_of_needs_one_and_tre_roles_imply_nothing() {
+        assert!(satisfies_any(WORKSPACE_ROLES, &["WorkspaceResearcher"]));
+        assert!(satisfies_any(
+            WORKSPACE_ROLES,
+            &["TREUser", "WorkspaceOwner"]
+        ));
+        assert!(!satisfies_any(WORKSPACE_ROLES, &["TREAdmin"]));
+        assert!(!satisfies_any::<&str>(&[], &["TREAdmin"]));
+        assert!(!Role::TreAdmin.is_satisfied_by(&["TREUser"]));
+        assert!(!Role::TreUser.is_satisfied_by(&["TREAdmin"]));
     }
 
     #[test]

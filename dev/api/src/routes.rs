@@ -9,6 +9,8 @@
 //! | `GET /library/items`, `GET /library/items/{uid}` | `Library.Read` (or `Library.Write`) |
 //! | `POST /library/items`        | `Library.Write` |
 //!
+//! plus the Azure TRE-like `/api/workspaces...` routes of [`crate::tre`].
+//!
 //! Authentication and role checks run in the extractors, before the body is
 //! read, so an unauthorised POST gets 401/403 rather than 422.
 
@@ -38,6 +40,7 @@ pub fn routes() -> Router<AppState> {
             get(list_library_items).post(create_library_item),
         )
         .route("/library/items/{uid}", get(get_library_item))
+        .merge(crate::tre::routes())
         .fallback(not_found)
 }
 

@@ -17,6 +17,7 @@ fn clean_command() -> Command {
         "OAUTH_API_APP_ID",
         "API_PORT",
         "API_CORS_ORIGINS",
+        "TRE_WORKSPACES",
     ] {
         cmd.env_remove(var);
     }
@@ -69,6 +70,18 @@ fn prints_ready_line_and_serves_health() {
     let response = result.expect("no ready line within 20 s");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains(r#"{"status":"ok"}"#), "{response}");
+}
+
+#[test]
+fn bad_tre_workspaces_exit_with_code_2() {
+    let output = clean_command()
+        .env("OAUTH_ENABLED", "false")
+        .env("API_PORT", "0")
+        .env("TRE_WORKSPACES", "alpha")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("TRE_WORKSPACES"));
 }
 
 #[test]

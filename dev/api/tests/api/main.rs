@@ -3,7 +3,8 @@
 //! Tokens are signed with the throwaway keys in `tests/keys/` (test-only).
 //! Most tests drive `gatehouse_api::router` with `tower::ServiceExt::oneshot`
 //! and a static key set; `idp` serves discovery + JWKS from an in-process
-//! server on 127.0.0.1:0; `binary` starts the real executable.
+//! server on 127.0.0.1:0; `binary` starts the real executable; `tre` covers
+//! the Azure TRE-like workspace routes and their per-workspace audiences.
 
 mod auth;
 mod binary;
@@ -12,3 +13,4 @@ mod idp;
 mod keys;
 mod resources;
 mod support;
+mod tre;

@@ -11,6 +11,7 @@ use base64::Engine;
 use gatehouse_api::auth::{Auth, TokenValidator};
 use gatehouse_api::jwks::{Jwk, JwkSet, KeyCache, KeyMaterial, KeySource, StaticSource};
 use gatehouse_api::store::Store;
+use gatehouse_api::workspaces::Workspaces;
 use gatehouse_api::{router, AppState};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
@@ -20,6 +21,9 @@ pub const ISSUER: &str = "http://127.0.0.1:9/test-tenant/v2.0";
 pub const APP_ID: &str = "11111111-2222-3333-4444-555555555555";
 pub const TENANT: &str = "test-tenant";
 pub const APP_ORIGIN: &str = "http://127.0.0.1:8080";
+/// App ids of the two TRE workspaces every test app serves (`alpha`, `beta`).
+pub const WS_ALPHA: &str = "aaaaaaaa-1111-4111-8111-00000000000a";
+pub const WS_BETA: &str = "bbbbbbbb-2222-4222-8222-00000000000b";
 
 pub const KEY_A_PEM: &str = include_str!("../keys/test_rsa_a.pem");
 pub const KEY_A_JWK: &str = include_str!("../keys/test_rsa_a.jwk.json");
@@ -76,6 +80,19 @@ pub fn token(roles: &[&str]) -> String {
     sign(&claims(roles), KID_A, KEY_A_PEM)
 }
 
+/// A valid token (key A) for the API `aud` (e.g. a workspace), with `roles`.
+pub fn token_for(aud: &str, roles: &[&str]) -> String {
+    let mut c = claims(roles);
+    c["aud"] = json!(aud);
+    c["scp"] = json!("user_impersonation");
+    sign(&c, KID_A, KEY_A_PEM)
+}
+
+/// The TRE workspaces of the test apps: alpha and beta.
+pub fn workspaces() -> Workspaces {
+    Workspaces::parse(&format!("alpha={WS_ALPHA},beta={WS_BETA}")).unwrap()
+}
+
 /// An unsigned token with an arbitrary JOSE header.
 pub fn unsigned(header: &Value, claims: &Value, signature: &str) -> String {
     format!(
@@ -105,7 +122,7 @@ pub fn app_with_keys(keys: Arc<KeyCache>, rbac_enabled: bool) -> Router {
         validator: TokenValidator::new(keys, APP_ID),
         rbac_enabled,
     };
-    router(AppState::new(auth, Store::seeded(), origins()))
+    router(AppState::new(auth, Store::seeded(), origins()).with_workspaces(workspaces()))
 }
 
 /// The app with OAuth and RBAC on and key A as the IdP's only key.
@@ -118,7 +135,7 @@ pub fn app_without_rbac() -> Router {
 }
 
 pub fn app_without_auth() -> Router {
-    router(AppState::new(Auth::Disabled, Store::seeded(), origins()))
+    router(AppState::new(Auth::Disabled, Store::seeded(), origins()).with_workspaces(workspaces()))
 }
 
 /// A key source that counts loads and serves a key set the test can change.
