@@ -307,6 +307,36 @@ BEGIN {
         if (!ok || P <= N) fail("VIEWS", "must be a JSON array such as [\"studies\"], got " show(views))
     }
 
+    # Other APIs: a JSON array, checked in full by the app; their base URLs join connect-src.
+    resources = get("RESOURCES")
+    if (resources != "") {
+        S = resources; N = length(S); P = 1; DEPTH = 0
+        jv_ws()
+        ok = substr(S, P, 1) == "[" && jv_value()
+        jv_ws()
+        if (!ok || P <= N) fail("RESOURCES", "must be a JSON array such as [{\"id\": \"workspace-alpha\", \"base_url\": \"https://...\", ...}], got " show(resources))
+        rest = resources
+        while (match(rest, /"base_url"[ \t\r\n]*:[ \t\r\n]*"[^"]*"/)) {
+            found = substr(rest, RSTART, RLENGTH)
+            rest = substr(rest, RSTART + RLENGTH)
+            sub(/^"base_url"[ \t\r\n]*:[ \t\r\n]*"/, "", found)
+            sub(/"$/, "", found)
+            if (substr(found, 1, 1) == "/" && substr(found, 1, 2) != "//") continue
+            if (origin(found) == "") fail("RESOURCES", "base_url must be an absolute http(s) URL or a path starting with /, got " show(found))
+            resource_origins = resource_origins " " origin(found)
+        }
+    }
+
+    graph_text = get("GRAPH_PROFILE")
+    flag = tolower(graph_text)
+    if (flag == "" || flag == "false" || flag == "off" || flag == "0" || flag == "no") graph = 0
+    else if (flag == "true" || flag == "on" || flag == "1" || flag == "yes") graph = 1
+    else fail("GRAPH_PROFILE", "must be true or false (also on/off, 1/0, yes/no), got " show(graph_text))
+    graph_base = get("GRAPH_BASE_URL")
+    if (graph_base != "" && (origin(graph_base) == "" || has_control_or_space(graph_base)))
+        fail("GRAPH_BASE_URL", "must be an absolute http:// or https:// URL, got " show(graph_base))
+    if (graph_base == "") graph_base = "https://graph.microsoft.com/v1.0"
+
     body = ""
     add_text("OAUTH_ENABLED")
     add_text("OAUTH_METADATA_URL")
@@ -323,20 +353,30 @@ BEGIN {
     add_text("API_BASE_URL")
     add_text("API_NAME")
     if (views != "") add("VIEWS", views)
+    if (resources != "") add("RESOURCES", resources)
+    add_text("GRAPH_PROFILE")
+    add_text("GRAPH_BASE_URL")
     printf "{%s%s%s}\n", (body == "" ? "" : "\n"), body, (body == "" ? "" : "\n") > out
     close(out)
 
     if (enabled && metadata != "") print "idp " origin(metadata)
     if (api != "" && substr(api, 1, 1) != "/") print "api " origin(api)
+    n = split(resource_origins, list, " ")
+    for (i = 1; i <= n; i++) print "resource " list[i]
+    if (enabled && graph) print "graph " origin(graph_base)
 }
 ' >"$work/origins" || exit 1
 
 idp_origin=
 api_origin=
+other_origins=
+graph_origin=
 while read -r kind value; do
     case "$kind" in
         idp) idp_origin=$value ;;
         api) api_origin=$value ;;
+        resource) other_origins="$other_origins $value" ;;
+        graph) graph_origin=$value ;;
     esac
 done <"$work/origins"
 
@@ -426,7 +466,8 @@ script_hashes=$(inline_hashes script)
 style_hashes=$(inline_hashes style)
 
 # connect-src: this origin, the IdP (discovery, JWKS, token endpoints: Entra serves them all
-# from the metadata URL's host), the API and any extra sources from CSP_CONNECT_SRC.
+# from the metadata URL's host), the API, the other APIs (RESOURCES), Microsoft Graph
+# (GRAPH_PROFILE) and any extra sources from CSP_CONNECT_SRC.
 connect_src="'self'"
 add_connect() {
     case " $connect_src " in
@@ -436,6 +477,12 @@ add_connect() {
 }
 [ -z "$idp_origin" ] || add_connect "$idp_origin"
 [ -z "$api_origin" ] || add_connect "$api_origin"
+for source in $other_origins $graph_origin; do
+    add_connect "$source"
+done
+# The profile shows the Graph photo as a blob: URL.
+img_src="'self' data:"
+[ -z "$graph_origin" ] || img_src="$img_src blob:"
 for source in $CSP_CONNECT_SRC; do
     case "$source" in
         "'self'" | "'none'") ;;
@@ -451,7 +498,7 @@ done
 form_action="'self'"
 [ -z "$idp_origin" ] || form_action="$form_action $idp_origin"
 
-csp="default-src 'none'; script-src 'self'$script_hashes 'wasm-unsafe-eval'; style-src 'self'$style_hashes; img-src 'self' data:; font-src 'self'; connect-src $connect_src; manifest-src 'self'; form-action $form_action; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+csp="default-src 'none'; script-src 'self'$script_hashes 'wasm-unsafe-eval'; style-src 'self'$style_hashes; img-src $img_src; font-src 'self'; connect-src $connect_src; manifest-src 'self'; form-action $form_action; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 
 # ---------------------------------------------------------------------------------------------
 # 3. nginx configuration.

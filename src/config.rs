@@ -5,11 +5,12 @@
 //! error names the key and says what a valid value looks like, and a key Gatehouse does not know
 //! (a typo such as `OAUTH_SCOPE`) is reported rather than ignored.
 
+use crate::resources::{self, full_scope, ApiResource, GRAPH};
 use crate::views::{self, ApiView};
 use leptos_entra_oidc::core::discovery::is_secure_endpoint;
 use leptos_entra_oidc::core::error::quoted;
 use leptos_entra_oidc::core::provider_cache::CachedDocument;
-use leptos_entra_oidc::{OidcConfig, ResponseMode, RolesToken};
+use leptos_entra_oidc::{OidcConfig, Resource, ResponseMode, RolesToken};
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -28,6 +29,31 @@ pub struct AppConfig {
     pub api_name: String,
     /// API views declared under `VIEWS`.
     pub views: Vec<ApiView>,
+    /// Other APIs declared under `RESOURCES`.
+    pub resources: Vec<ApiResource>,
+    /// Microsoft Graph's base URL when `GRAPH_PROFILE` is on: the profile shows the person's
+    /// photo and job title from it.
+    pub graph_base_url: Option<String>,
+}
+
+impl AppConfig {
+    /// The base URL of the API `resource` names (`None`: the main API).
+    pub fn base_url_of(&self, resource: Option<&str>) -> Option<&str> {
+        match resource {
+            None => Some(&self.api_base_url),
+            Some(id) => (self.resources.iter().find(|r| r.id == id)).map(|r| r.base_url.as_str()),
+        }
+    }
+
+    /// How the UI names the API `resource` names.
+    pub fn api_name_of<'a>(&'a self, resource: Option<&'a str>) -> &'a str {
+        match resource {
+            None => &self.api_name,
+            Some(id) => (self.resources.iter().find(|r| r.id == id))
+                .map(|r| r.name.as_str())
+                .unwrap_or(id),
+        }
+    }
 }
 
 /// Why the configuration cannot be used. Each variant names the offending key.
@@ -61,6 +87,9 @@ pub enum ConfigError {
     /// `VIEWS` is not a valid list of API views.
     #[error("VIEWS in /config.json is invalid: {0}.")]
     BadViews(String),
+    /// `RESOURCES` is not a list of usable APIs; says which entry and why.
+    #[error("RESOURCES in /config.json is invalid: {0}.")]
+    BadResources(String),
 }
 
 impl ConfigError {
@@ -70,6 +99,7 @@ impl ConfigError {
             ConfigError::Missing(key) | ConfigError::Invalid { key, .. } => Some(key),
             ConfigError::Unknown(key) | ConfigError::WrongType { key, .. } => Some(key),
             ConfigError::BadViews(_) => Some("VIEWS"),
+            ConfigError::BadResources(_) => Some("RESOURCES"),
             ConfigError::Unavailable(_) | ConfigError::NotAnObject(_) => None,
         }
     }
@@ -80,7 +110,7 @@ impl ConfigError {
 pub const STORAGE_PREFIX: &str = "gatehouse";
 
 /// Every key `config.json` may hold, in the order the README lists them.
-pub const KEYS: [&str; 15] = [
+pub const KEYS: [&str; 18] = [
     "OAUTH_ENABLED",
     "OAUTH_METADATA_URL",
     "OAUTH_UI_APP_ID",
@@ -96,7 +126,16 @@ pub const KEYS: [&str; 15] = [
     "API_BASE_URL",
     "API_NAME",
     "VIEWS",
+    "RESOURCES",
+    "GRAPH_PROFILE",
+    "GRAPH_BASE_URL",
 ];
+
+/// Microsoft Graph v1.0, where `GRAPH_PROFILE` reads the person's photo and job title.
+pub const GRAPH_BASE_URL: &str = "https://graph.microsoft.com/v1.0";
+
+/// The delegated permission the profile needs from Graph.
+pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/User.Read";
 
 /// One setting as text. Absent, null and empty count as unset, like clinical-mdr-api's
 /// environment variables; strings are trimmed; numbers and booleans count as their text.
@@ -168,6 +207,10 @@ struct Settings {
     /// A list of views, or the same list as JSON text (an environment variable copied verbatim);
     /// read by `views::parse`.
     views: Option<Box<RawValue>>,
+    /// Likewise a list or its JSON text; read by `resources::parse`.
+    resources: Option<Box<RawValue>>,
+    graph_profile: Setting,
+    graph_base_url: Setting,
 }
 
 /// Parses the text of `config.json`.
@@ -255,35 +298,28 @@ fn url(key: &'static str, value: String) -> Result<String, ConfigError> {
     }
 }
 
-/// Prefixes a relative scope with the API's application ID URI; full scopes (containing `://`
-/// or starting with `api:`) pass through.
-fn full_scope(uri: &str, scope: &str) -> String {
-    if scope.contains("://") || scope.starts_with("api:") || scope.starts_with("urn:") {
-        scope.to_string()
-    } else {
-        format!("{}/{}", uri.trim_end_matches('/'), scope)
-    }
-}
-
 fn required(setting: Setting, key: &'static str) -> Result<String, ConfigError> {
     setting.0.ok_or(ConfigError::Missing(key))
 }
 
-fn parse_views(raw: Option<Box<RawValue>>) -> Result<Vec<ApiView>, ConfigError> {
+/// A list setting (`VIEWS`, `RESOURCES`): a JSON list, or the same list as JSON text (an
+/// environment variable copied verbatim); absent, null or blank is an empty list.
+fn parse_list<T>(
+    raw: Option<Box<RawValue>>,
+    read: impl Fn(Value) -> Result<Vec<T>, String>,
+) -> Result<Vec<T>, String> {
     let Some(raw) = raw else {
         return Ok(Vec::new());
     };
-    let value: Value =
-        serde_json::from_str(raw.get()).map_err(|e| ConfigError::BadViews(e.to_string()))?;
+    let value: Value = serde_json::from_str(raw.get()).map_err(|e| e.to_string())?;
     match value {
         Value::Null => Ok(Vec::new()),
         Value::String(s) if s.trim().is_empty() => Ok(Vec::new()),
         Value::String(s) => serde_json::from_str(&s)
             .map_err(|e| e.to_string())
-            .and_then(views::parse),
-        other => views::parse(other),
+            .and_then(read),
+        other => read(other),
     }
-    .map_err(ConfigError::BadViews)
 }
 
 fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
@@ -313,7 +349,33 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
         }
     };
     let api_name = s.api_name.0.unwrap_or_else(|| "the API".to_string());
-    let views = parse_views(s.views)?;
+    let views = parse_list(s.views, views::parse).map_err(ConfigError::BadViews)?;
+    let resources = parse_list(s.resources, resources::parse).map_err(ConfigError::BadResources)?;
+    for view in &views {
+        if let Some(id) = view.resource.as_deref() {
+            if !resources.iter().any(|r| r.id == id) {
+                return Err(ConfigError::BadViews(format!(
+                    "view {}: resource {} is not declared in RESOURCES",
+                    quoted(&view.id),
+                    quoted(id)
+                )));
+            }
+        }
+    }
+    let graph = match s.graph_profile.0 {
+        None => false,
+        Some(v) => parse_flag(&v).ok_or(ConfigError::Invalid {
+            key: "GRAPH_PROFILE",
+            value: v,
+            expected: "true/false (also on/off, 1/0, yes/no)",
+        })?,
+    };
+    let graph_base_url = match s.graph_base_url.0 {
+        Some(v) => url("GRAPH_BASE_URL", v)?,
+        None => GRAPH_BASE_URL.to_string(),
+    };
+    let graph_base_url =
+        (graph && enabled).then(|| graph_base_url.trim_end_matches('/').to_string());
 
     if !enabled {
         return Ok(AppConfig {
@@ -321,6 +383,8 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
             api_base_url,
             api_name,
             views,
+            resources,
+            graph_base_url,
         });
     }
 
@@ -403,10 +467,18 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
             prompt: s.oauth_prompt.0,
             domain_hint: s.oauth_domain_hint.0,
             storage_prefix: STORAGE_PREFIX.into(),
+            resources: (resources.iter().map(ApiResource::to_oidc))
+                .chain(graph_base_url.as_ref().map(|_| Resource {
+                    roles_claim: None,
+                    ..Resource::new(GRAPH, "Microsoft Graph", [GRAPH_SCOPE])
+                }))
+                .collect(),
         }),
         api_base_url,
         api_name,
         views,
+        resources,
+        graph_base_url,
     })
 }
 
@@ -603,7 +675,64 @@ mod tests {
             err.to_string(),
             "API_NAME in /config.json is invalid: invalid type: map, expected a string."
         );
-        assert_eq!(KEYS.len(), 15);
+        assert_eq!(KEYS.len(), 18);
+    }
+
+    #[test]
+    fn resources_and_graph_become_the_clients_resources() {
+        let text = r#"{
+            "OAUTH_METADATA_URL": "https://login.microsoftonline.com/t/v2.0/.well-known/openid-configuration",
+            "OAUTH_UI_APP_ID": "ui", "OAUTH_API_APP_ID": "core",
+            "RESOURCES": "[{\"id\":\"alpha\",\"name\":\"TRE workspace alpha\",\"app_id_uri\":\"api://ws-a\",\"scopes\":\"user_impersonation\",\"base_url\":\"https://tre.example/api/workspaces/alpha\"}]",
+            "VIEWS": [{"id": "ws", "title": "Workspace", "path": "/", "resource": "alpha", "roles": ["WorkspaceOwner"]}],
+            "GRAPH_PROFILE": "on"
+        }"#;
+        let config = parse(text).unwrap();
+        assert_eq!(config.resources.len(), 1);
+        assert_eq!(config.graph_base_url.as_deref(), Some(GRAPH_BASE_URL));
+        assert_eq!(
+            config.base_url_of(Some("alpha")),
+            Some("https://tre.example/api/workspaces/alpha")
+        );
+        assert_eq!(config.base_url_of(None), Some(""));
+        assert_eq!(config.api_name_of(Some("alpha")), "TRE workspace alpha");
+        let oidc = config.oauth.unwrap();
+        let ids: Vec<&str> = oidc.resources.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, vec!["alpha", "graph"]);
+        assert_eq!(
+            oidc.resources[0].scopes,
+            vec!["api://ws-a/user_impersonation"]
+        );
+        assert_eq!(oidc.resources[1].scopes, vec![GRAPH_SCOPE]);
+        assert_eq!(
+            oidc.resources[1].roles_claim, None,
+            "Graph has no roles to show"
+        );
+        assert_eq!(
+            oauth(MINIMAL).resources,
+            vec![],
+            "no RESOURCES and no GRAPH_PROFILE: the main API only"
+        );
+
+        let unknown = parse(&text.replace(r#""resource": "alpha""#, r#""resource": "beta""#));
+        assert_eq!(
+            unknown.unwrap_err().to_string(),
+            "VIEWS in /config.json is invalid: view \"ws\": resource \"beta\" is not declared in RESOURCES."
+        );
+        let bad = parse(&text.replace("https://tre.example", "http://tre.example"));
+        let err = bad.unwrap_err();
+        assert_eq!(err.key(), Some("RESOURCES"));
+        assert!(
+            err.to_string().contains("resource 1 (\"alpha\"): base_url"),
+            "{err}"
+        );
+        let bad = parse(&text.replace(r#""on""#, r#""maybe""#)).unwrap_err();
+        assert_eq!(bad.key(), Some("GRAPH_PROFILE"));
+        let bad = parse(&text.replace(
+            r#""GRAPH_PROFILE""#,
+            r#""GRAPH_BASE_URL": "ftp://x", "GRAPH_PROFILE""#,
+        ));
+        assert_eq!(bad.unwrap_err().key(), Some("GRAPH_BASE_URL"));
     }
 
     #[test]

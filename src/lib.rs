@@ -3,12 +3,15 @@
 //!
 //! The OpenID Connect client is the `leptos_entra_oidc` crate (`crates/leptos-entra-oidc`). This
 //! crate is the app around it: `config` reads `/config.json`, `views` the API views it declares,
+//! `resources` the other APIs it calls under the same sign-in,
 //! `api` what an API response means for the person (all plain Rust, tested natively); `app`,
 //! `components` and `pages` render them.
 
 pub mod api;
 pub mod config;
 pub mod duration;
+pub mod graph;
+pub mod resources;
 pub mod views;
 
 #[cfg(target_arch = "wasm32")]

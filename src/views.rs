@@ -16,9 +16,13 @@ pub struct ApiView {
     /// `GET` unless given.
     #[serde(default = "get")]
     pub method: String,
-    /// Path below `API_BASE_URL`, starting with `/`.
+    /// Path below `API_BASE_URL` (or the resource's `base_url`), starting with `/`.
     pub path: String,
-    /// The view is available with any one of these roles (empty: any signed-in user).
+    /// The `RESOURCES` id of the API it calls; `None`: the main API.
+    #[serde(default)]
+    pub resource: Option<String>,
+    /// The view is available with any one of these roles on its API (empty: any signed-in
+    /// user).
     #[serde(default)]
     pub roles: Vec<String>,
     /// JSON body template for POST/PUT/PATCH, editable before sending.
@@ -51,6 +55,17 @@ const EXAMPLE: &str =
 impl ApiView {
     pub fn sends_body(&self) -> bool {
         matches!(self.method.as_str(), "POST" | "PUT" | "PATCH")
+    }
+
+    /// The roles as a gate names them: on another API, with its name (`TRE workspace alpha:
+    /// WorkspaceOwner`), so nobody mistakes them for the main API's.
+    pub fn role_labels(&self, api_name: &str) -> Vec<String> {
+        match self.resource {
+            None => self.roles.clone(),
+            Some(_) => (self.roles.iter())
+                .map(|role| format!("{api_name}: {role}"))
+                .collect(),
+        }
     }
 
     /// The body template, pretty-printed for editing.
@@ -131,6 +146,25 @@ mod tests {
         assert!(!views[0].sends_body());
         assert!(views[1].sends_body());
         assert!(views[1].body_text().contains("\"acronym\": \"X\""));
+        assert_eq!(views[0].resource, None);
+        assert_eq!(views[0].role_labels("StudyBuilder"), vec!["Study.Read"]);
+    }
+
+    #[test]
+    fn a_view_on_another_api_names_it_in_its_roles() {
+        let views = parse(&json!([
+            {"id": "ws", "title": "Workspace", "path": "/", "resource": "alpha",
+             "roles": ["WorkspaceOwner", "WorkspaceResearcher"]}
+        ]))
+        .unwrap();
+        assert_eq!(views[0].resource.as_deref(), Some("alpha"));
+        assert_eq!(
+            views[0].role_labels("TRE workspace alpha"),
+            vec![
+                "TRE workspace alpha: WorkspaceOwner",
+                "TRE workspace alpha: WorkspaceResearcher"
+            ]
+        );
     }
 
     #[test]

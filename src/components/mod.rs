@@ -1,12 +1,14 @@
 //! Reusable view pieces. They render `Auth` state and dispatch its intents; no protocol logic.
 
 pub mod auth_error;
+pub mod graph_card;
 pub mod header;
 pub mod json_tree;
 pub mod not_permitted;
 pub mod profile_panel;
 pub mod progress;
 pub mod user_menu;
+pub mod view_access;
 pub mod views_nav;
 
 use leptos::prelude::*;

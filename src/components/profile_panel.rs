@@ -1,11 +1,15 @@
-//! The profile panel (`profile-panel`): who is signed in, their roles (`profile-role`), the API
-//! scopes granted, a live countdown to the access token's expiry, the last refresh, and the
-//! "refresh now" and `sign-out` actions. Closes with Escape or a click outside.
+//! The profile panel (`profile-panel`): who is signed in (with their photo and job title from
+//! Microsoft Graph when `GRAPH_PROFILE` is on), their roles grouped by API (`profile-role` for the
+//! main API, `profile-resource-role` for the others), the API scopes granted, a live countdown to
+//! the access token's expiry, the last refresh, and the "refresh now" and `sign-out` actions.
+//! Closes with Escape or a click outside.
 
+use crate::app::use_config;
+use crate::components::graph_card::GraphCard;
 use crate::duration::countdown;
 use leptos::prelude::*;
 use leptos_entra_oidc::browser::clock;
-use leptos_entra_oidc::{use_auth, AuthState};
+use leptos_entra_oidc::{use_auth, AuthState, ResourceRoles};
 use std::time::Duration;
 use wasm_bindgen::JsCast;
 
@@ -33,6 +37,10 @@ pub fn ProfilePanel(
         }
     });
     on_cleanup(move || escape.remove());
+    // The other APIs' roles are in their tokens: get the ones not held yet.
+    auth.load_resource_roles();
+    let (api_name, graph) =
+        use_config().with_value(|c| (c.api_name.clone(), c.graph_base_url.clone()));
 
     // One reactive closure for the whole content: it re-renders in place (same DOM nodes, so
     // focus stays) on every tick and auth change, and each extra closure would cost wasm size.
@@ -57,6 +65,11 @@ pub fn ProfilePanel(
             .map(local_time)
             .unwrap_or_else(|| "not yet".into());
         let none = p.roles.is_empty();
+        let others = p
+            .resource_roles
+            .into_iter()
+            .map(resource_roles)
+            .collect_view();
         Some(view! {
             <h2 class="profile-name">{p.name}</h2>
             <dl class="facts">
@@ -66,10 +79,12 @@ pub fn ProfilePanel(
                 <dt>"API scopes"</dt><dd class="mono" data-testid="profile-scopes">{scopes}</dd>
             </dl>
             <h3>"Roles"</h3>
+            <h4 class="roles-api">{api_name.clone()}</h4>
             {none.then(|| view! { <p class="muted" data-testid="profile-no-roles">"No roles assigned. Ask your administrator for access."</p> })}
             <ul class="roles" hidden=none>
                 {p.roles.into_iter().map(|r| view! { <li class="role" data-testid="profile-role">{r}</li> }).collect_view()}
             </ul>
+            {others}
             <dl class="facts">
                 <dt>"Access token"</dt><dd data-testid="token-expiry">{expiry}</dd>
                 <dt>"Last refreshed"</dt><dd data-testid="token-refreshed">{refreshed}</dd>
@@ -87,7 +102,29 @@ pub fn ProfilePanel(
     view! {
         <div class="backdrop" on:click=move |_| open.set(false) aria-hidden="true"></div>
         <section id="profile-panel" class="profile-panel" role="dialog" aria-label="Your profile" data-testid="profile-panel">
+            {graph.map(|base| view! { <GraphCard base/> })}
             {move || content().into_any()}
         </section>
+    }
+}
+
+/// One other API's roles: listed, "none", or not known yet (no token for it so far: it may
+/// need consent, or be unreachable).
+fn resource_roles(api: ResourceRoles) -> impl IntoView {
+    let list = match api.roles {
+        None => view! { <p class="muted">"Not known yet."</p> }.into_any(),
+        Some(roles) if roles.is_empty() => view! { <p class="muted">"No roles assigned."</p> }.into_any(),
+        Some(roles) => view! {
+            <ul class="roles">
+                {roles.into_iter().map(|r| view! { <li class="role" data-testid="profile-resource-role">{r}</li> }).collect_view()}
+            </ul>
+        }
+        .into_any(),
+    };
+    view! {
+        <div data-testid="profile-resource" data-resource=api.id>
+            <h4 class="roles-api">{api.name}</h4>
+            {list}
+        </div>
     }
 }

@@ -34,7 +34,8 @@ pub fn UserMenu() -> impl IntoView {
     }
 }
 
-fn initials(name: &str) -> String {
+/// Up to two initials of `name`, for an avatar.
+pub fn initials(name: &str) -> String {
     name.split_whitespace()
         .filter_map(|w| w.chars().next())
         .take(2)

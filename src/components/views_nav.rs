@@ -3,6 +3,7 @@
 //! what to ask for.
 
 use crate::app::use_config;
+use crate::components::view_access::{role_labels, view_access};
 use leptos::prelude::*;
 use leptos_entra_oidc::missing_role_reason;
 use leptos_entra_oidc::use_auth;
@@ -20,12 +21,13 @@ pub fn ViewsNav() -> impl IntoView {
         .map(|v| {
             let testid = format!("view-{}", v.id);
             let href = format!("/views/{}", v.id);
-            let roles = v.roles.clone();
+            let roles = role_labels(&v);
             let (title, method) = (v.title.clone(), v.method.clone());
             let entry = move || {
                 let (title, method) = (title.clone(), method.clone());
-                // Re-runs on every auth change; the same arm then updates in place.
-                if auth.has_any_role(&roles) {
+                // Re-runs on every auth change; the same arm then updates in place. A view on
+                // another API whose roles are not known yet is offered: its call tells.
+                if view_access(auth, &v) != Some(false) {
                     view! {
                         <li><A href=href.clone() attr:class="nav-item" attr:data-testid=testid.clone()>
                             <span class="method">{method}</span>{title}

@@ -1,32 +1,51 @@
 //! One API view (`/views/:id`): calls its endpoint with the bearer token and shows the status
 //! (`api-status`) and the JSON result (`api-result`). GET views load on open; views that send a
-//! body show an editor and a Send button. Gated by the view's roles.
+//! body show an editor and a Send button. Gated by the view's roles on the API it calls; a view
+//! on another API whose consent is missing offers to sign in again for it (`api-consent`).
 
 use crate::api::{self, ApiResult, Outcome};
 use crate::app::use_config;
 use crate::components::json_tree::JsonTree;
 use crate::components::not_permitted::NotPermitted;
 use crate::components::progress::Progress;
+use crate::components::view_access::{role_labels, view_access};
 use crate::pages::not_found::NotFoundPage;
 use crate::views::ApiView;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_entra_oidc::{use_api_client, ApiClient, RequireRole};
-use leptos_router::hooks::use_params_map;
+use leptos_entra_oidc::{use_api_client, use_auth, ApiClient, CallError};
+use leptos_router::hooks::{use_location, use_params_map};
 
-/// Calls the view's endpoint below `API_BASE_URL` with the bearer token (the client refreshes
-/// once on a 401 and retries) and works out what the response means.
+/// Calls the view's endpoint below its API's base URL with that API's bearer token (the main
+/// API's client refreshes once on a 401 and retries; another API's redeems a new token for it
+/// alone) and works out what the response means.
 async fn call_api(
     api: ApiClient,
+    resource: Option<&str>,
     base: &str,
     method: &str,
     path: &str,
     body: Option<String>,
-) -> ApiResult {
+) -> Call {
     let url = api::url(base, path);
-    match api.send(method, &url, body).await {
-        Ok(reply) => api::response(reply.status, reply.body, reply.www_authenticate.as_deref()),
-        Err(why) => ApiResult::Network(format!("{url}: {why}")),
+    let reply = match resource {
+        None => api
+            .send(method, &url, body)
+            .await
+            .map_err(CallError::Network),
+        Some(resource) => api.send_to(resource, method, &url, body).await,
+    };
+    match reply {
+        Ok(reply) => Call::Done(api::response(
+            reply.status,
+            reply.body,
+            reply.www_authenticate.as_deref(),
+        )),
+        Err(CallError::ConsentRequired { resource, message }) => {
+            Call::Consent { resource, message }
+        }
+        Err(CallError::Network(why)) => Call::Done(ApiResult::Network(format!("{url}: {why}"))),
+        Err(no_token) => Call::Done(ApiResult::Network(no_token.to_string())),
     }
 }
 
@@ -45,25 +64,30 @@ pub fn ViewPage() -> impl IntoView {
     }
 }
 
-/// The console when the person's roles allow the view, else "not permitted".
+/// The console when the person's roles allow the view (or are not known yet: the call tells),
+/// else "not permitted".
 #[component]
 fn GatedConsole(api_view: ApiView) -> impl IntoView {
-    let required = api_view.roles.clone();
+    let auth = use_auth();
+    let required = role_labels(&api_view);
+    let gate = api_view.clone();
+    let allowed = Memo::new(move |_| view_access(auth, &gate) != Some(false));
     view! {
-        <RequireRole any=api_view.roles.clone() fallback=move || view! { <NotPermitted any=required.clone()/> }>
+        <Show when=move || allowed.get() fallback=move || view! { <NotPermitted any=required.clone()/> }>
             <ApiConsole api_view=api_view.clone()/>
-        </RequireRole>
+        </Show>
     }
 }
 
-/// Where the console is: nothing sent yet, a call in flight, its result, or a body that is not
-/// JSON (then nothing was sent).
+/// Where the console is: nothing sent yet, a call in flight, its result, a body that is not
+/// JSON (then nothing was sent), or an API the person has not consented to.
 #[derive(Clone, Debug)]
 enum Call {
     Idle,
     Busy,
     Done(ApiResult),
     BadBody(String),
+    Consent { resource: String, message: String },
 }
 
 #[component]
@@ -75,7 +99,9 @@ fn ApiConsole(api_view: ApiView) -> impl IntoView {
     let sends_body = api_view.sends_body();
     let method = api_view.method.clone();
     let path = api_view.path.clone();
-    let base = use_config().with_value(|c| c.api_base_url.clone());
+    let resource = api_view.resource.clone();
+    let base = use_config()
+        .with_value(|c| (c.base_url_of(resource.as_deref()).unwrap_or_default()).to_string());
 
     let run = Callback::new(move |()| {
         let body = sends_body.then(|| {
@@ -93,10 +119,10 @@ fn ApiConsole(api_view: ApiView) -> impl IntoView {
         }
         call.set(Call::Busy);
         let (base, method, path) = (base.clone(), method.clone(), path.clone());
+        let resource = resource.clone();
         spawn_local(async move {
-            call.set(Call::Done(
-                call_api(api_client, &base, &method, &path, body).await,
-            ));
+            let result = call_api(api_client, resource.as_deref(), &base, &method, &path, body);
+            call.set(result.await);
         });
     });
     if !sends_body {
@@ -131,8 +157,32 @@ fn ApiConsole(api_view: ApiView) -> impl IntoView {
                 Call::Busy => view! { <Progress label="Calling the API…"/> }.into_any(),
                 Call::BadBody(e) => view! { <p class="warning" role="alert" data-testid="api-body-error">{e}</p> }.into_any(),
                 Call::Done(result) => view! { <CallResult result retry=run/> }.into_any(),
+                Call::Consent { resource, message } => view! { <ConsentNeeded resource message/> }.into_any(),
             }}
         </section>
+    }
+}
+
+/// Another API needs the person's consent: say so, and offer to sign in again for it, coming
+/// back here. The session and the other APIs stay as they are.
+#[component]
+fn ConsentNeeded(resource: String, message: String) -> impl IntoView {
+    let auth = use_auth();
+    let location = use_location();
+    let name = use_config().with_value(|c| c.api_name_of(Some(&resource)).to_string());
+    let consent = move |_| {
+        let here = location.pathname.get_untracked();
+        auth.consent_to(&resource, here);
+    };
+    view! {
+        <div class="warning" role="alert" data-testid="api-consent-needed">
+            <p><strong>{name.clone()} " needs your consent."</strong>
+                " Gatehouse may not call it for you until you allow it. You stay signed in to everything else."</p>
+            <p class="muted">{message}</p>
+            <button class="button primary" data-testid="api-consent" on:click=consent>
+                "Give consent for " {name}
+            </button>
+        </div>
     }
 }
 

@@ -1,5 +1,5 @@
 // The size budget as a test: the first load of the signed-in app (index.html with its inline
-// stylesheet and icon, its js and wasm, and config.json) is at most 250 KB gzip. Bytes, not time: the same
+// stylesheet and icon, its js and wasm, and config.json) is at most 280 KB gzip. Bytes, not time: the same
 // build always gives the same answer. scripts/bench reports the same figures per file.
 
 import assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ import { FIRST_LOAD_BUDGET, firstLoad } from '../../scripts/bundle.js';
 
 const DIST = process.env.GATEHOUSE_DIST ?? join(resolve(import.meta.dirname, '../..'), 'dist');
 
-test('the first load fits the 250 KB gzip budget', () => {
+test('the first load fits the 280 KB gzip budget', () => {
   const first = firstLoad(DIST);
   const names = first.files.map((r) => r.file.replace(/-[0-9a-f]{1,16}(?=(_bg)?\.)/, ''));
   assert.deepEqual(names.sort(), ['config.json', 'gatehouse.js', 'gatehouse_bg.wasm', 'index.html'],

@@ -35,8 +35,12 @@ const reason = (any) => (any.length === 1 ? `requires ${any[0]}` : `requires one
 
 const decodeJwt = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
 
-/** The preset pointed at the local stack: ids from the registration, the stack's IdP and API. */
-function localConfig(p, reg) {
+/**
+ * The preset pointed at the local stack: ids from the registration, the stack's IdP, API and
+ * Graph. A preset's other API (`RESOURCES`) is the registration's first extra API, served by the
+ * local API under /api; `<workspace-id>` in view paths is that API's name's last word.
+ */
+function localConfig(p, reg, { idp, apiUrl }) {
   const {
     OAUTH_METADATA_URL: _metadata, API_BASE_URL: _api, OAUTH_UI_APP_ID: _ui, OAUTH_API_APP_ID: apiAppId,
     ...rest
@@ -45,8 +49,18 @@ function localConfig(p, reg) {
   if (rest.OAUTH_API_APP_ID_URI) {
     config.OAUTH_API_APP_ID_URI = rest.OAUTH_API_APP_ID_URI.replace(apiAppId, reg.apiAppId);
   }
+  if (rest.RESOURCES) {
+    const api = reg.apis[0];
+    config.RESOURCES = rest.RESOURCES.map((r) => ({ ...r, app_id_uri: `api://${api.appId}`, base_url: `${apiUrl}/api` }));
+    const workspace = api.name.split(' ').at(-1);
+    config.VIEWS = rest.VIEWS.map((v) => ({ ...v, path: v.path.replace('<workspace-id>', workspace) }));
+  }
+  if (rest.GRAPH_PROFILE) config.GRAPH_BASE_URL = idp.graphUrl;
   return config;
 }
+
+/** The roles `user` holds on the API a view calls (the main API, or the registration's extra API). */
+const rolesFor = (reg, user, view) => (view.resource ? reg.apis[0].roles[user.username] ?? [] : user.roles);
 
 describe('presets are complete configurations', () => {
   for (const { system } of SYSTEMS) {
@@ -70,7 +84,7 @@ describe('presets are complete configurations', () => {
         assert.ok(Array.isArray(v.roles), `${system}: ${v.id} roles`);
         assert.ok(v.title && v.description, `${system}: ${v.id} title and description`);
         for (const k of Object.keys(v)) {
-          assert.ok(['id', 'title', 'method', 'path', 'roles', 'description', 'body'].includes(k), `${system}: ${v.id}.${k}`);
+          assert.ok(['id', 'title', 'method', 'path', 'roles', 'description', 'body', 'resource'].includes(k), `${system}: ${v.id}.${k}`);
         }
       }
       const me = p.VIEWS.find((v) => v.id === 'me');
@@ -90,7 +104,7 @@ for (const { system, registration: regName, scp, meUser } of SYSTEMS) {
     const p = preset(system);
     const ctx = useStack({
       registration: { clientId: reg.clientId, apiAppId: reg.apiAppId },
-      config: localConfig(p, reg),
+      config: (stack) => localConfig(p, reg, stack),
     });
 
     test(`${meUser} is a ${regName} user`, () => {
@@ -116,16 +130,25 @@ for (const { system, registration: regName, scp, meUser } of SYSTEMS) {
         assert.deepEqual((await app.roles()).sort(), roles);
         if (roles.length === 0) await app.testId('profile-no-roles').waitFor();
         assert.equal(await app.testId('profile-scopes').innerText(), scp);
+        // Opening the profile fetches the other APIs' tokens; wait until their roles are known.
+        for (const resource of p.RESOURCES ?? []) {
+          const group = page.locator(`[data-testid=profile-resource][data-resource=${resource.id}]`);
+          await group.filter({ hasNotText: 'Not known yet' }).waitFor();
+          const held = [...(reg.apis[0].roles[user.username] ?? [])].sort();
+          assert.deepEqual((await group.getByTestId('profile-resource-role').allInnerTexts()).sort(), held);
+        }
         await page.keyboard.press('Escape');
         await app.testId('profile-panel').waitFor({ state: 'detached' });
 
+        const names = Object.fromEntries((p.RESOURCES ?? []).map((r) => [r.id, r.name]));
         for (const view of p.VIEWS) {
           const entry = app.testId(`view-${view.id}`);
-          if (grantsAny(user.roles, view.roles)) {
+          if (grantsAny(rolesFor(reg, user, view), view.roles)) {
             assert.equal(await entry.evaluate((e) => e.tagName), 'A', `${view.id} is a link`);
           } else {
+            const labels = view.resource ? view.roles.map((r) => `${names[view.resource]}: ${r}`) : view.roles;
             assert.equal(await entry.getAttribute('aria-disabled'), 'true', `${view.id} is disabled`);
-            assert.equal(await entry.getAttribute('data-reason'), reason(view.roles), `${view.id} reason`);
+            assert.equal(await entry.getAttribute('data-reason'), reason(labels), `${view.id} reason`);
           }
         }
 

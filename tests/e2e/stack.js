@@ -54,7 +54,8 @@ function startApi(env) {
 
 /**
  * Starts the stack. `ttl` sets IdP token lifetimes in seconds; `config` overrides config.json keys
- * (passed to the entrypoint as environment variables, as an operator would); `registration`
+ * (passed to the entrypoint as environment variables, as an operator would), or is a function of
+ * `{ idp, apiUrl }` returning them (for keys that name the running servers); `registration`
  * ({ clientId, apiAppId }) picks the IdP's app registration the app and API are configured for.
  * Returns URLs, the IdP handle, the effective `config` and `stop()`.
  */
@@ -87,7 +88,7 @@ export async function startStack({ ttl = {}, config = {}, registration = STUDYBU
       API_NAME: 'the StudyBuilder API (test)',
       // The StudyBuilder views of the default configuration.
       VIEWS: JSON.parse(readFileSync(join(ROOT, 'public/config.json'), 'utf8')).VIEWS,
-      ...config,
+      ...(typeof config === 'function' ? config({ idp, apiUrl: api.url }) : config),
     };
     const env = Object.fromEntries(
       Object.entries(effective).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),

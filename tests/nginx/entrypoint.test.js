@@ -155,6 +155,30 @@ describe('config.json', () => {
     assert.deepEqual(r.config.VIEWS, JSON.parse(views));
   });
 
+  test('RESOURCES and GRAPH_PROFILE: passed through, their origins join connect-src, blob: images for the photo', async () => {
+    const resources = JSON.stringify([
+      { id: 'alpha', app_id_uri: 'api://ws-a', scopes: ['user_impersonation'], base_url: 'https://TRE.example.org:8443/api' },
+      { id: 'beta', app_id_uri: 'api://ws-b', scopes: 'user_impersonation', base_url: '/api/workspaces/beta' },
+      { id: 'gamma', app_id_uri: 'api://ws-c', scopes: ['s'], base_url: 'https://api.example.com:8443/other' },
+    ]);
+    const r = await configure({ ...GOOD, RESOURCES: resources, GRAPH_PROFILE: 'on' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.config.RESOURCES, JSON.parse(resources));
+    assert.equal(r.config.GRAPH_PROFILE, 'on');
+    assert.deepEqual(directive(r.csp, 'connect-src'), ["'self'", 'https://login.microsoftonline.com',
+      'https://api.example.com:8443', 'https://tre.example.org:8443', 'https://graph.microsoft.com']);
+    assert.deepEqual(directive(r.csp, 'img-src'), ["'self'", 'data:', 'blob:']);
+
+    const local = await configure({ ...GOOD, GRAPH_PROFILE: 'true', GRAPH_BASE_URL: 'http://127.0.0.1:8090/graph/v1.0' });
+    assert.equal(local.code, 0, local.stderr);
+    assert.equal(local.config.GRAPH_BASE_URL, 'http://127.0.0.1:8090/graph/v1.0');
+    assert.ok(directive(local.csp, 'connect-src').includes('http://127.0.0.1:8090'));
+
+    const off = await configure({ ...GOOD, GRAPH_PROFILE: 'false' });
+    assert.deepEqual(directive(off.csp, 'img-src'), ["'self'", 'data:'], 'no blob: without the photo');
+    assert.ok(!directive(off.csp, 'connect-src').includes('https://graph.microsoft.com'));
+  });
+
   test('API_BASE_URL may be a path on this site', async () => {
     const r = await configure({ ...GOOD, API_BASE_URL: '/api/v1' });
     assert.equal(r.code, 0, r.stderr);
@@ -186,6 +210,11 @@ describe('invalid values stop the start, naming the variable', () => {
     ['VIEWS', 'trailing comma', bad({ VIEWS: '["studies",]' })],
     ['VIEWS', 'trailing text', bad({ VIEWS: '["studies"] trailing' })],
     ['VIEWS', 'unterminated string', bad({ VIEWS: '["unterminated]' })],
+    ['RESOURCES', 'object', bad({ RESOURCES: '{"id": "alpha"}' })],
+    ['RESOURCES', 'base_url not a URL', bad({ RESOURCES: '[{"id": "a", "base_url": "javascript:alert(1)"}]' })],
+    ['RESOURCES', 'base_url CSP injection', bad({ RESOURCES: '[{"id": "a", "base_url": "https://x; script-src *"}]' })],
+    ['GRAPH_PROFILE', 'unknown', bad({ GRAPH_PROFILE: 'sometimes' })],
+    ['GRAPH_BASE_URL', 'not a URL', bad({ GRAPH_BASE_URL: 'graph.microsoft.com' })],
     ['CSP_CONNECT_SRC', 'injection', bad({ CSP_CONNECT_SRC: 'https://ok.example.com https://x;script-src' })],
     ['PORT', 'not a number', bad({ PORT: 'http' })],
     ['HSTS', 'unknown', bad({ HSTS: 'sometimes' })],

@@ -8,7 +8,7 @@ use crate::browser::{clock, location, tab_sync};
 use crate::client::OidcClient;
 use crate::core::authorize::RequestExtras;
 use crate::core::config::{OidcConfig, ResponseMode};
-use crate::core::machine::{AuthState, Effect, Event, Machine, Now};
+use crate::core::machine::{AuthState, Effect, Event, Machine, Now, ResourceOutcome};
 use crate::core::query;
 use crate::core::roles;
 use crate::core::session::UserProfile;
@@ -110,6 +110,8 @@ struct Driver {
     channel: Option<web_sys::BroadcastChannel>,
     /// Callers waiting for the refresh in flight (API calls that got a 401).
     waiters: Vec<futures_channel::oneshot::Sender<bool>>,
+    /// Callers waiting for a resource's token, with the resource's id.
+    resource_waiters: Vec<(String, futures_channel::oneshot::Sender<ResourceOutcome>)>,
 }
 
 /// The handle components use; `Copy`, so closures capture it freely. Its signals are read-only:
@@ -184,6 +186,7 @@ impl Auth {
             machine: Machine::new(config),
             timer: None,
             waiters: Vec::new(),
+            resource_waiters: Vec::new(),
         });
         let auth = Auth {
             state,
@@ -258,14 +261,16 @@ impl Auth {
             Effect::BeginSignIn {
                 return_to,
                 login_hint,
+                resource,
             } => {
                 let Some(client) = self.client() else { return };
                 spawn_local(async move {
                     let extras = RequestExtras {
                         login_hint,
-                        prompt: None,
+                        ..RequestExtras::default()
                     };
-                    if let Err(error) = client.begin_sign_in(&return_to, extras).await {
+                    let started = client.begin_sign_in(&return_to, extras, resource.as_deref());
+                    if let Err(error) = started.await {
                         auth.dispatch(Event::SignInFailed(error));
                     }
                 });
@@ -297,21 +302,35 @@ impl Auth {
                 let lock = client.config().channel_name();
                 spawn_local(async move {
                     tab_sync::with_refresh_lock(&lock, move || async move {
-                        let effects = auth.dispatch(Event::RefreshLockHeld);
-                        let redeem = effects.into_iter().find_map(|e| match e {
-                            Effect::Redeem(session) => Some(session),
-                            _ => None,
-                        });
-                        if let Some(session) = redeem {
-                            let result = client.refresh(&session).await;
-                            auth.dispatch(Event::RefreshFinished(result));
+                        // Everything due is redeemed in turn while the lock is held: each grant
+                        // rotates the refresh token the next one uses.
+                        let mut effects = auth.dispatch(Event::RefreshLockHeld);
+                        loop {
+                            let next = effects.into_iter().find_map(|e| match e {
+                                Effect::Redeem(session) => Some((session, None)),
+                                Effect::RedeemFor { session, resource } => {
+                                    Some((session, Some(resource)))
+                                }
+                                _ => None,
+                            });
+                            effects = match next {
+                                Some((session, None)) => {
+                                    let result = client.refresh(&session).await;
+                                    auth.dispatch(Event::RefreshFinished(result))
+                                }
+                                Some((session, Some(resource))) => {
+                                    let result = client.redeem_for(&session, &resource).await;
+                                    auth.dispatch(Event::ResourceFinished { resource, result })
+                                }
+                                None => break,
+                            };
                         }
                     })
                     .await
                 });
             }
             // Performed by the lock holder above, which must keep the lock until it is done.
-            Effect::Redeem(_) => {}
+            Effect::Redeem(_) | Effect::RedeemFor { .. } => {}
             Effect::Persist(session) => {
                 let Some(client) = self.client() else { return };
                 if let Err(why) = client.store().save_session(&session) {
@@ -348,6 +367,24 @@ impl Auth {
                     .unwrap_or_default();
                 for waiter in waiters {
                     let _ = waiter.send(refreshed);
+                }
+            }
+            Effect::ReleaseResourceWaiters { resource, outcome } => {
+                let waiters = self
+                    .driver
+                    .try_update_value(|d| {
+                        d.as_mut().map(|d| {
+                            let (theirs, others) = std::mem::take(&mut d.resource_waiters)
+                                .into_iter()
+                                .partition(|(id, _)| *id == resource);
+                            d.resource_waiters = others;
+                            theirs
+                        })
+                    })
+                    .flatten()
+                    .unwrap_or_else(Vec::new);
+                for (_, waiter) in waiters {
+                    let _ = waiter.send(outcome.clone());
                 }
             }
             Effect::Navigate { to, replace } => self.navigate.run((to, replace)),
@@ -468,6 +505,81 @@ impl Auth {
     /// The API refused the session even after a refresh: it is over.
     pub fn api_rejected_session(&self) {
         self.dispatch(Event::ApiRejected);
+    }
+
+    /// An access token for the resource `id` (one of `OidcConfig::resources`): the session's
+    /// if still fresh, else redeemed with the refresh token (in turn with any other grant) and
+    /// kept. `Err` says why there is none: consent needed, or a failure.
+    pub async fn resource_token(&self, id: &str) -> Result<String, ResourceOutcome> {
+        let (tx, rx) = futures_channel::oneshot::channel();
+        let registered = self
+            .driver
+            .try_update_value(|d| d.as_mut().map(|d| d.resource_waiters.push((id.into(), tx))))
+            .flatten()
+            .is_some();
+        if !registered {
+            return Err(ResourceOutcome::Failed("sign-in is switched off".into()));
+        }
+        self.dispatch(Event::ResourceWanted {
+            resource: id.to_string(),
+        });
+        let outcome = rx
+            .await
+            .unwrap_or_else(|_| ResourceOutcome::Failed("the page is closing".into()));
+        if outcome != ResourceOutcome::Ready {
+            return Err(outcome);
+        }
+        let now = clock::now_ms();
+        self.driver
+            .with_value(|d| {
+                let session = d.as_ref()?.machine.session()?;
+                session.resource_token(id, now).map(str::to_string)
+            })
+            .ok_or_else(|| ResourceOutcome::Failed("the token expired at once".into()))
+    }
+
+    /// The resource's API refused its token (401): it is dropped, and the next
+    /// [`Auth::resource_token`] redeems a new one.
+    pub fn resource_rejected(&self, id: &str) {
+        self.dispatch(Event::ResourceRejected {
+            resource: id.to_string(),
+        });
+    }
+
+    /// Gets tokens for every configured resource not yet held, in the background (so their
+    /// roles can be shown); consent problems are left for the calls that need them.
+    pub fn load_resource_roles(&self) {
+        let ids: Vec<String> = self
+            .config()
+            .map(|c| c.resources.iter().map(|r| r.id.clone()).collect())
+            .unwrap_or_default();
+        for resource in ids {
+            self.dispatch(Event::ResourceWanted { resource });
+        }
+    }
+
+    /// Signs in again for the resource's scopes, so the provider asks for the missing consent,
+    /// and comes back to `return_to`. The person stays signed in to the other APIs.
+    pub fn consent_to(&self, id: &str, return_to: String) {
+        self.dispatch(Event::ConsentRequested {
+            resource: id.to_string(),
+            return_to,
+        });
+    }
+
+    /// Whether the person holds `role` on the resource `id`, counting write roles as their read
+    /// role (reactive). `None` while no token for it has been obtained (nothing is known yet).
+    /// With sign-in switched off every gate is open.
+    pub fn has_role_at(&self, id: &str, role: &str) -> Option<bool> {
+        match self.phase.get() {
+            Phase::Disabled => Some(true),
+            Phase::SignedIn => self.profile.with(|p| {
+                let roles = p.as_ref()?.resource_roles.iter().find(|r| r.id == id)?;
+                let held = roles.roles.as_ref()?;
+                Some(roles::grants_any(held, &[role.to_string()]))
+            }),
+            _ => Some(false),
+        }
     }
 
     /// The current access token, for the `Authorization` header (not reactive).

@@ -14,12 +14,12 @@ use crate::core::id_token::{self, Expectations, IdTokenError};
 use crate::core::jwks::{self, RsaKey};
 use crate::core::jwt::Jwt;
 use crate::core::logout::{self, LogoutHint};
-use crate::core::machine::RefreshError;
+use crate::core::machine::{RefreshError, ResourceError};
 use crate::core::pkce::{self, CodeVerifier};
 use crate::core::provider_cache::CachedDocument;
-use crate::core::refresh::{self, RefreshFailure};
+use crate::core::refresh::{self, RefreshFailure, ResourceFailure};
 use crate::core::session::Session;
-use crate::core::token::{self, TokenError};
+use crate::core::token::{self, TokenError, TokenSet};
 use futures_util::lock::Mutex;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -223,12 +223,21 @@ impl OidcClient {
         Ok(jwt)
     }
 
-    /// Records a new single-use login state and sends the browser to the provider.
+    /// Records a new single-use login state and sends the browser to the provider; with a
+    /// `resource`, for that API's scopes (to consent to it).
     pub async fn begin_sign_in(
         &self,
         return_to: &str,
-        extras: RequestExtras,
+        mut extras: RequestExtras,
+        resource: Option<&str>,
     ) -> Result<(), AuthError> {
+        if let Some(id) = resource {
+            let resource =
+                self.0.config.resource(id).ok_or_else(|| {
+                    AuthError::Browser(format!("no API named {id} is configured"))
+                })?;
+            extras.scope = Some(resource.scope());
+        }
         let metadata = self.metadata().await?;
         // Kept for the tab before leaving, so the callback page needs only the token endpoint.
         self.prefetch().await;
@@ -245,6 +254,7 @@ impl OidcClient {
             redirect_uri: self.redirect_uri(),
             return_to: authorize::safe_return_path(return_to, &self.0.config.redirect_path),
             created_at_ms: now,
+            resource: resource.map(str::to_string),
         };
         self.0
             .store
@@ -307,10 +317,23 @@ impl OidcClient {
                     .ok_or(TokenError::MissingIdToken)?;
                 self.verify_id_token(id_token, Some(&login.nonce)).await?;
                 let handover_key = clock::random_bytes().map_err(AuthError::Browser)?;
-                Ok((
-                    Session::from_tokens(tokens, &handover_key, clock::now_ms()),
-                    login.return_to,
-                ))
+                let now = clock::now_ms();
+                let session = match &login.resource {
+                    None => Session::from_tokens(tokens, &handover_key, now),
+                    // A sign-in to consent to another API: the code brought that API's token;
+                    // the session's own comes from the new refresh token.
+                    Some(resource) => {
+                        let own = self.redeem_session_scope(&tokens, &metadata).await?;
+                        // The code's refresh token is spent: the grant above rotated it.
+                        let spent = TokenSet {
+                            refresh_token: None,
+                            ..tokens
+                        };
+                        Session::from_tokens(own, &handover_key, now)
+                            .with_resource_token(resource, spent, now)
+                    }
+                };
+                Ok((session, login.return_to))
             }
         }
     }
@@ -324,6 +347,80 @@ impl OidcClient {
             .and_then(|state| self.0.store.take_pending_login(state))
             .filter(|login| !login.is_expired(now))
             .ok_or(CallbackError::UnknownState)
+    }
+
+    /// After a sign-in for another API's scopes: the session's own tokens, from the refresh
+    /// token that sign-in brought.
+    async fn redeem_session_scope(
+        &self,
+        tokens: &TokenSet,
+        metadata: &ProviderMetadata,
+    ) -> Result<TokenSet, AuthError> {
+        let refresh_token =
+            tokens
+                .refresh_token
+                .as_deref()
+                .ok_or_else(|| AuthError::SessionEnded {
+                    detail: "the provider issued no refresh token".into(),
+                })?;
+        let url = &metadata.token_endpoint;
+        let body = token::refresh_request_body(
+            refresh_token,
+            &self.0.config.client_id,
+            &self.0.config.scope(),
+        );
+        let reply = http::post_form(url, body)
+            .await
+            .map_err(|e| network("redeeming the authorization code", url, e))?;
+        let own = token::parse_response(reply.ok, &reply.body, false)?;
+        // Keep the newest refresh token: the grant above rotated it.
+        Ok(TokenSet {
+            refresh_token: own.refresh_token.clone().or(tokens.refresh_token.clone()),
+            id_token: tokens.id_token.clone(),
+            ..own
+        })
+    }
+
+    /// Exchanges the refresh token for an access token for the resource `id` (one of
+    /// `OidcConfig::resources`): the session with that token and the rotated refresh token.
+    pub async fn redeem_for(&self, session: &Session, id: &str) -> Result<Session, ResourceError> {
+        let failed = |failure, error| ResourceError { failure, error };
+        let Some(resource) = self.0.config.resource(id) else {
+            let error = AuthError::Browser(format!("no API named {id} is configured"));
+            return Err(failed(ResourceFailure::Refused, error));
+        };
+        let Some(refresh_token) = session.refresh_token.as_deref() else {
+            let error = AuthError::SessionEnded {
+                detail: "the provider issued no refresh token".into(),
+            };
+            return Err(failed(ResourceFailure::SessionEnded, error));
+        };
+        let metadata = (self.metadata().await).map_err(|e| failed(ResourceFailure::Retry, e))?;
+        let url = &metadata.token_endpoint;
+        let body =
+            token::refresh_request_body(refresh_token, &self.0.config.client_id, &resource.scope());
+        let during = "getting a token for another API";
+        let reply = http::post_form(url, body)
+            .await
+            .map_err(|e| failed(ResourceFailure::Retry, network(during, url, e)))?;
+        match token::parse_response(reply.ok, &reply.body, false) {
+            Ok(tokens) => Ok(session.with_resource_token(id, tokens, clock::now_ms())),
+            Err(e) => {
+                let failure = if reply.status >= 500 {
+                    ResourceFailure::Retry
+                } else {
+                    refresh::classify_resource(e.oauth_error(), e.oauth_description())
+                };
+                let error = match failure {
+                    ResourceFailure::ConsentRequired => AuthError::ConsentRequired {
+                        api: resource.name.clone(),
+                        detail: e.to_string(),
+                    },
+                    _ => e.into(),
+                };
+                Err(failed(failure, error))
+            }
+        }
     }
 
     /// Exchanges the refresh token for new tokens, checking a new ID token against the old one.

@@ -42,12 +42,12 @@ pub mod browser;
 mod client;
 mod components;
 
-pub use api::{use_api_client, ApiClient};
+pub use api::{use_api_client, ApiClient, CallError};
 pub use auth::{use_auth, Auth, AuthProvider, AuthProviderProps, BootUrl, Phase};
 pub use browser::http::Reply;
 pub use client::OidcClient;
 pub use components::{missing_role_reason, RequireRole, RequireRoleProps};
-pub use core::config::{OidcConfig, ResponseMode, RolesToken};
+pub use core::config::{OidcConfig, Resource, ResponseMode, RolesToken};
 pub use core::error::AuthError;
-pub use core::machine::{AuthState, SignedIn};
-pub use core::session::UserProfile;
+pub use core::machine::{AuthState, ResourceOutcome, SignedIn};
+pub use core::session::{ResourceRoles, UserProfile};

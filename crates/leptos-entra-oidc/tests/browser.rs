@@ -181,6 +181,7 @@ fn a_login_state_can_be_taken_once() {
         redirect_uri: "http://x/cb".into(),
         return_to: "/".into(),
         created_at_ms: 0.0,
+        resource: None,
     };
     store().save_pending_login(&login).unwrap();
     assert_eq!(

@@ -95,3 +95,31 @@ pub async fn api(
     }
     send(request, json_body).await
 }
+
+/// A completed HTTP exchange whose body is bytes (an image).
+#[derive(Debug)]
+pub struct BinaryReply {
+    /// The HTTP status code.
+    pub status: u16,
+    /// The `Content-Type` header, if any.
+    pub content_type: Option<String>,
+    /// The whole body.
+    pub bytes: Vec<u8>,
+}
+
+/// GETs `url` with a bearer token and reads the body as bytes.
+pub async fn get_binary(url: &str, bearer: &str) -> Result<BinaryReply, String> {
+    let timeout = web_sys::AbortSignal::timeout_with_u32(TIMEOUT.as_millis() as u32);
+    let response = RequestBuilder::new(url)
+        .header("Authorization", &format!("Bearer {bearer}"))
+        .abort_signal(Some(&timeout))
+        .send()
+        .await
+        .map_err(network_error)?;
+    let bytes = response.binary().await.map_err(network_error)?;
+    Ok(BinaryReply {
+        status: response.status(),
+        content_type: response.headers().get("content-type"),
+        bytes,
+    })
+}

@@ -27,6 +27,10 @@ pub struct PendingLogin {
     /// When the sign-in started, in milliseconds since the epoch.
     #[serde(serialize_with = "whole_ms")]
     pub created_at_ms: f64,
+    /// Set when the sign-in asks for another API's scopes, to consent to it
+    /// (`OidcConfig::resources`): the code then redeems that API's token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
 }
 
 impl PendingLogin {
@@ -55,6 +59,9 @@ pub struct RequestExtras {
     pub login_hint: Option<String>,
     /// `prompt` for this request, in place of [`OidcConfig::prompt`].
     pub prompt: Option<String>,
+    /// `scope` for this request, in place of [`OidcConfig::scope`] (another API's, to consent
+    /// to it).
+    pub scope: Option<String>,
 }
 
 /// The URL to send the browser to for `login`.
@@ -65,7 +72,7 @@ pub fn authorization_url(
     extras: &RequestExtras,
 ) -> String {
     let challenge = login.verifier.challenge();
-    let scope = config.scope();
+    let scope = extras.scope.clone().unwrap_or_else(|| config.scope());
     let mut params: Vec<(&str, &str)> = vec![
         ("client_id", &config.client_id),
         ("response_type", "code"),
@@ -178,6 +185,7 @@ mod tests {
             redirect_uri: "http://127.0.0.1:8080/oauth-callback".into(),
             return_to: "/studies?x=1".into(),
             created_at_ms: 1_000.0,
+            resource: None,
         }
     }
 
@@ -221,6 +229,7 @@ mod tests {
         let extras = RequestExtras {
             login_hint: Some("rita@studybuilder.test".into()),
             prompt: Some("login".into()),
+            scope: None,
         };
         let url = authorization_url("https://idp/authorize?p=B2C_1", &cfg(), &login(), &extras);
         assert!(url.starts_with("https://idp/authorize?p=B2C_1&client_id=ui"));

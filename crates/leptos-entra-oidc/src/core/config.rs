@@ -34,6 +34,48 @@ pub enum RolesToken {
     IdToken,
 }
 
+/// Another API the app calls under the same sign-in. Entra issues an access token for one API
+/// at a time, so each resource gets its own, redeemed with the session's refresh token on first
+/// use and kept beside the session's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resource {
+    /// What views, role gates and the API client name it by (`workspace-alpha`).
+    pub id: String,
+    /// How the UI names it (`TRE workspace alpha`).
+    pub name: String,
+    /// Its scopes, in full (`api://<app-id>/user_impersonation`, `User.Read`).
+    pub scopes: Vec<String>,
+    /// Dotted path to the roles claim in its access tokens, split into segments; `None` for an
+    /// API without app roles (Microsoft Graph), which the profile does not list.
+    pub roles_claim: Option<Vec<String>>,
+}
+
+impl Resource {
+    /// A resource whose roles are in its access tokens' `roles` claim.
+    pub fn new<S: Into<String>>(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        scopes: impl IntoIterator<Item = S>,
+    ) -> Resource {
+        Resource {
+            id: id.into(),
+            name: name.into(),
+            scopes: scopes.into_iter().map(Into::into).collect(),
+            roles_claim: Some(vec!["roles".into()]),
+        }
+    }
+
+    /// The `scope` of a refresh grant for this resource: the OIDC scopes and its own.
+    pub fn scope(&self) -> String {
+        OIDC_SCOPES
+            .iter()
+            .map(|s| s.to_string())
+            .chain(self.scopes.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
 /// The OpenID Connect client's configuration.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OidcConfig {
@@ -62,6 +104,8 @@ pub struct OidcConfig {
     /// the Web Lock and BroadcastChannel `<prefix>.session` shared by the origin's tabs. Two apps
     /// on one origin need different prefixes.
     pub storage_prefix: String,
+    /// The other APIs the app calls, each with its own access token.
+    pub resources: Vec<Resource>,
 }
 
 impl OidcConfig {
@@ -79,7 +123,13 @@ impl OidcConfig {
             prompt: None,
             domain_hint: None,
             storage_prefix: "oidc".into(),
+            resources: Vec::new(),
         }
+    }
+
+    /// The resource named `id`, if configured.
+    pub fn resource(&self, id: &str) -> Option<&Resource> {
+        self.resources.iter().find(|r| r.id == id)
     }
 
     /// The sessionStorage key of the session record.
@@ -139,5 +189,22 @@ mod tests {
         assert_eq!(c.session_key(), "oidc.session");
         assert_eq!(c.login_key_prefix(), "oidc.login.");
         assert_eq!(c.channel_name(), "oidc.session");
+        assert!(c.resources.is_empty());
+    }
+
+    #[test]
+    fn a_resource_asks_for_its_own_scopes_only() {
+        let alpha = Resource::new("alpha", "Workspace alpha", ["api://ws/user_impersonation"]);
+        assert_eq!(
+            alpha.scope(),
+            "openid profile email offline_access api://ws/user_impersonation"
+        );
+        assert_eq!(alpha.roles_claim, Some(vec!["roles".to_string()]));
+        let c = OidcConfig {
+            resources: vec![alpha.clone()],
+            ..OidcConfig::new("https://idp/x", "ui")
+        };
+        assert_eq!(c.resource("alpha"), Some(&alpha));
+        assert_eq!(c.resource("beta"), None);
     }
 }

@@ -54,6 +54,15 @@ pub enum AuthError {
         /// Why: the provider's refusal (e.g. `invalid_grant: AADSTS700084: …`) or another cause.
         detail: String,
     },
+    /// The person has not consented to one of the other APIs; signing in again for its scopes
+    /// asks them. The session itself is fine.
+    #[error("{api} needs your consent before this app can call it for you. ({detail})")]
+    ConsentRequired {
+        /// The API's name (`OidcConfig::resources`).
+        api: String,
+        /// The provider's refusal.
+        detail: String,
+    },
     /// The browser lacks something sign-in needs (sessionStorage, WebCrypto).
     #[error("{0}")]
     Browser(String),
@@ -80,6 +89,7 @@ impl AuthError {
             AuthError::Token(_) => "The identity provider did not issue tokens",
             AuthError::IdToken(_) => "The identity token failed validation",
             AuthError::SessionEnded { .. } => "Your session has ended",
+            AuthError::ConsentRequired { .. } => "This API needs your consent",
             AuthError::Browser(_) => "This browser cannot keep you signed in",
         }
     }

@@ -3,15 +3,17 @@
 //! Everything that decides what happens to a sign-in lives here: start-up (restore or complete a
 //! callback), when to refresh (lead time, jitter, catch-up after sleep or a background tab,
 //! backoff while the provider is unreachable), one refresh at a time with the callers waiting for
-//! it, the twin-tab hand-over, the API's 401 → one refresh → one retry, and the end of a session
+//! it, access tokens for the other APIs (one refresh grant per API, in turn with the session's
+//! own, since each one rotates the shared refresh token), the twin-tab hand-over, the API's 401 → one refresh → one retry, and the end of a session
 //! the provider will not renew. The browser layer performs the `Effect`s (storage, fetch, timers,
 //! history, Web Locks, BroadcastChannel) and reports back with `Event`s; it decides nothing.
 
 use super::config::OidcConfig;
 use super::error::AuthError;
-use super::refresh::{self, RefreshFailure};
+use super::refresh::{self, RefreshFailure, ResourceFailure};
 use super::session::{HandoverKey, Session, UserProfile};
 use super::tab_sync::{fingerprint, TabAction, TabMessage};
+use std::collections::BTreeSet;
 
 /// Where the person stands, as the UI shows it. `Starting` is explicit so pages never flash the
 /// signed-out view.
@@ -78,6 +80,27 @@ pub struct RefreshError {
     pub error: AuthError,
 }
 
+/// A failed refresh grant for one of the other APIs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResourceError {
+    /// What it means: consent needed, that API refused, the session is over, or try again.
+    pub failure: ResourceFailure,
+    /// What went wrong, for the message.
+    pub error: AuthError,
+}
+
+/// What the callers waiting for a resource's token learn ([`Effect::ReleaseResourceWaiters`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ResourceOutcome {
+    /// The session holds a fresh token for it.
+    Ready,
+    /// The person has not consented to that API: signing in again for its scopes
+    /// ([`Event::ConsentRequested`]) fixes it. Holds the provider's message.
+    ConsentRequired(String),
+    /// No token now; holds why.
+    Failed(String),
+}
+
 /// What happened: an intent of the person, a timer, the browser, or the end of an effect.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
@@ -113,6 +136,34 @@ pub enum Event {
         /// The caller waits for the outcome, which [`Effect::ReleaseWaiters`] delivers.
         waiter: bool,
     },
+    /// A caller needs a token for the resource `resource` (an id of `OidcConfig::resources`).
+    /// The outcome comes as [`Effect::ReleaseResourceWaiters`] for that resource.
+    ResourceWanted {
+        /// The resource's id.
+        resource: String,
+    },
+    /// The resource's API refused its token (401): drop it, so the next
+    /// [`Event::ResourceWanted`] redeems a new one.
+    ResourceRejected {
+        /// The resource's id.
+        resource: String,
+    },
+    /// The refresh grant for a resource finished: `Ok` holds the session with the resource's
+    /// new token (and the rotated refresh token).
+    ResourceFinished {
+        /// The resource's id.
+        resource: String,
+        /// The new session, or what went wrong.
+        result: Result<Session, ResourceError>,
+    },
+    /// The person asked to consent to a resource: sign in again for its scopes, coming back to
+    /// `return_to`.
+    ConsentRequested {
+        /// The resource's id.
+        resource: String,
+        /// A path (with query) on this site.
+        return_to: String,
+    },
     /// The cross-tab refresh lock is held: refresh unless a twin already did.
     RefreshLockHeld,
     /// The refresh grant finished.
@@ -138,6 +189,8 @@ pub enum Effect {
         return_to: String,
         /// The `login_hint` to send: the username of a session that ended, else `None`.
         login_hint: Option<String>,
+        /// Sign in for this resource's scopes (to consent to it) instead of the session's.
+        resource: Option<String>,
     },
     /// Redeem the authorization response's code; answer with `SignInCompleted`.
     CompleteSignIn {
@@ -155,6 +208,21 @@ pub enum Effect {
     AcquireRefreshLock,
     /// Redeem the refresh token (still holding the lock); answer with `RefreshFinished`.
     Redeem(Session),
+    /// Redeem the refresh token for the resource `resource` (still holding the lock); answer
+    /// with `ResourceFinished`.
+    RedeemFor {
+        /// The session whose refresh token to redeem.
+        session: Session,
+        /// The resource's id.
+        resource: String,
+    },
+    /// Resolve every caller waiting for a token for `resource`.
+    ReleaseResourceWaiters {
+        /// The resource's id.
+        resource: String,
+        /// What they learn.
+        outcome: ResourceOutcome,
+    },
     /// Store the session in sessionStorage; answer `StorageRefused` if the browser will not.
     /// Always the last effect of a step, so a refusal's answer comes after everything else the
     /// step asked for and has the last word.
@@ -208,6 +276,12 @@ pub struct Machine {
     retry_attempt: u32,
     /// Callers waiting for the refresh in flight.
     waiting: usize,
+    /// The session's own refresh is due: it goes first once the lock is held.
+    session_due: bool,
+    /// Resources whose token a caller waits for, redeemed in turn under the lock.
+    wanted: BTreeSet<String>,
+    /// The resource whose grant is at the token endpoint, while `refresh` is `Redeeming`.
+    redeeming_for: Option<String>,
 }
 
 impl Machine {
@@ -220,6 +294,9 @@ impl Machine {
             refresh: Refresh::Idle,
             retry_attempt: 0,
             waiting: 0,
+            session_due: false,
+            wanted: BTreeSet::new(),
+            redeeming_for: None,
         }
     }
 
@@ -256,7 +333,35 @@ impl Machine {
                 effects.push(Effect::BeginSignIn {
                     return_to,
                     login_hint,
+                    resource: None,
                 });
+            }
+            Event::ConsentRequested {
+                resource,
+                return_to,
+            } => {
+                // The same person, so the provider need not ask which account.
+                let login_hint = match &self.state {
+                    AuthState::SignedIn(signed_in) => signed_in.profile.username.clone(),
+                    _ => None,
+                };
+                self.state = AuthState::Redirecting;
+                effects.push(Effect::BeginSignIn {
+                    return_to,
+                    login_hint,
+                    resource: Some(resource),
+                });
+            }
+            Event::ResourceWanted { resource } => self.want(resource, now, &mut effects),
+            Event::ResourceRejected { resource } => {
+                if let Some(session) = &mut self.session {
+                    if session.resources.remove(&resource).is_some() {
+                        effects.push(Effect::Persist(session.clone()));
+                    }
+                }
+            }
+            Event::ResourceFinished { resource, result } => {
+                self.resource_finished(resource, result, now, &mut effects)
             }
             Event::SignInFailed(error) => self.state = AuthState::Failed(error),
             Event::SignInCompleted(Ok((session, return_to))) => {
@@ -285,7 +390,7 @@ impl Machine {
                 }
                 self.start_refresh(&mut effects);
             }
-            Event::RefreshLockHeld => self.lock_held(&mut effects),
+            Event::RefreshLockHeld => self.lock_held(now, &mut effects),
             Event::RefreshFinished(result) => self.refresh_finished(result, now, &mut effects),
             Event::StorageRefused(why) => {
                 // Without storage nobody stays signed in: say why rather than "sign in again".
@@ -398,36 +503,171 @@ impl Machine {
 
     /// Starts a refresh unless one is under way; without a session, waiting callers are told no.
     fn start_refresh(&mut self, effects: &mut Vec<Effect>) {
+        if self.session.is_none() {
+            self.release(false, effects);
+            return;
+        }
+        if self.session_due {
+            return;
+        }
+        self.session_due = true;
+        self.set_refreshing(true, None);
+        self.request_lock(effects);
+    }
+
+    /// A caller needs the resource's token: at once if the session holds a fresh one, else after
+    /// a refresh grant for it under the lock.
+    fn want(&mut self, resource: String, now: Now, effects: &mut Vec<Effect>) {
+        let outcome = match &self.session {
+            None => ResourceOutcome::Failed("you are not signed in".into()),
+            Some(_) if self.config.resource(&resource).is_none() => {
+                ResourceOutcome::Failed(format!("no API named {resource} is configured"))
+            }
+            Some(session) if session.resource_token(&resource, now.ms).is_some() => {
+                ResourceOutcome::Ready
+            }
+            Some(_) => {
+                self.wanted.insert(resource);
+                self.request_lock(effects);
+                return;
+            }
+        };
+        effects.push(Effect::ReleaseResourceWaiters { resource, outcome });
+    }
+
+    /// Asks for the refresh lock unless it is asked for or held already; whoever holds it works
+    /// through everything due ([`Machine::next_grant`]).
+    fn request_lock(&mut self, effects: &mut Vec<Effect>) {
         if self.refresh != Refresh::Idle {
             return;
         }
-        let Some(session) = &self.session else {
-            self.release(false, effects);
-            return;
-        };
-        self.refresh = Refresh::Locking(fingerprint(session));
-        self.set_refreshing(true, None);
-        effects.push(Effect::AcquireRefreshLock);
+        if let Some(session) = &self.session {
+            self.refresh = Refresh::Locking(fingerprint(session));
+            effects.push(Effect::AcquireRefreshLock);
+        }
     }
 
     /// Under the lock: a twin may have renewed (and handed over) the session while this tab
-    /// waited; then there is nothing to do.
-    fn lock_held(&mut self, effects: &mut Vec<Effect>) {
-        let Refresh::Locking(asked_for) = &self.refresh else {
+    /// waited; then the session's own refresh is done.
+    fn lock_held(&mut self, now: Now, effects: &mut Vec<Effect>) {
+        let Refresh::Locking(asked_for) = std::mem::replace(&mut self.refresh, Refresh::Idle)
+        else {
             return;
         };
         match &self.session {
-            Some(session) if &fingerprint(session) == asked_for => {
-                self.refresh = Refresh::Redeeming(asked_for.clone());
-                effects.push(Effect::Redeem(session.clone()));
-            }
+            Some(session) if fingerprint(session) == asked_for => {}
             current => {
                 let renewed = current.is_some();
-                self.refresh = Refresh::Idle;
-                self.set_refreshing(false, None);
-                self.release(renewed, effects);
+                if self.session_due {
+                    self.session_due = false;
+                    self.set_refreshing(false, None);
+                    self.release(renewed, effects);
+                }
             }
         }
+        self.next_grant(now, effects);
+    }
+
+    /// Still holding the lock: the session's own refresh if due, else the next wanted resource
+    /// whose token the session lacks; nothing left means the lock is let go.
+    fn next_grant(&mut self, now: Now, effects: &mut Vec<Effect>) {
+        let Some(session) = &self.session else {
+            self.fail_wanted("you are not signed in", effects);
+            return;
+        };
+        if self.session_due {
+            self.refresh = Refresh::Redeeming(fingerprint(session));
+            effects.push(Effect::Redeem(session.clone()));
+            return;
+        }
+        // A twin may have handed over some of them meanwhile.
+        let ready: Vec<String> = (self.wanted.iter())
+            .filter(|r| session.resource_token(r, now.ms).is_some())
+            .cloned()
+            .collect();
+        for resource in ready {
+            self.wanted.remove(&resource);
+            effects.push(Effect::ReleaseResourceWaiters {
+                resource,
+                outcome: ResourceOutcome::Ready,
+            });
+        }
+        if let Some(resource) = self.wanted.first().cloned() {
+            self.refresh = Refresh::Redeeming(fingerprint(session));
+            self.redeeming_for = Some(resource.clone());
+            effects.push(Effect::RedeemFor {
+                session: session.clone(),
+                resource,
+            });
+        }
+    }
+
+    /// Tells every caller waiting for a resource that there will be no token.
+    fn fail_wanted(&mut self, why: &str, effects: &mut Vec<Effect>) {
+        for resource in std::mem::take(&mut self.wanted) {
+            effects.push(Effect::ReleaseResourceWaiters {
+                resource,
+                outcome: ResourceOutcome::Failed(why.to_string()),
+            });
+        }
+    }
+
+    fn resource_finished(
+        &mut self,
+        resource: String,
+        result: Result<Session, ResourceError>,
+        now: Now,
+        effects: &mut Vec<Effect>,
+    ) {
+        if self.redeeming_for.as_deref() != Some(resource.as_str()) {
+            return;
+        }
+        self.redeeming_for = None;
+        let Refresh::Redeeming(redeemed) = std::mem::replace(&mut self.refresh, Refresh::Idle)
+        else {
+            return;
+        };
+        self.wanted.remove(&resource);
+        let Some(previous) = self.session.clone() else {
+            effects.push(Effect::ReleaseResourceWaiters {
+                resource,
+                outcome: ResourceOutcome::Failed("you signed out".into()),
+            });
+            return;
+        };
+        let outcome = match result {
+            Ok(session) => {
+                effects.push(Effect::Broadcast {
+                    message: TabMessage::Refreshed {
+                        previous: fingerprint(&previous),
+                        session: session.clone(),
+                    },
+                    key: previous.handover_key.clone(),
+                });
+                self.adopt(session.clone(), now, effects);
+                effects.push(Effect::ReleaseResourceWaiters {
+                    resource,
+                    outcome: ResourceOutcome::Ready,
+                });
+                self.next_grant(now, effects);
+                effects.push(Effect::Persist(session));
+                return;
+            }
+            Err(e)
+                if e.failure == ResourceFailure::SessionEnded
+                    && fingerprint(&previous) == redeemed =>
+            {
+                self.end_session(e.error, effects);
+                return;
+            }
+            Err(e) if e.failure == ResourceFailure::ConsentRequired => {
+                ResourceOutcome::ConsentRequired(e.error.to_string())
+            }
+            // Refused, a network failure, or a refresh token a twin has replaced meanwhile.
+            Err(e) => ResourceOutcome::Failed(e.error.to_string()),
+        };
+        effects.push(Effect::ReleaseResourceWaiters { resource, outcome });
+        self.next_grant(now, effects);
     }
 
     fn refresh_finished(
@@ -436,10 +676,14 @@ impl Machine {
         now: Now,
         effects: &mut Vec<Effect>,
     ) {
+        if self.redeeming_for.is_some() {
+            return;
+        }
         let Refresh::Redeeming(redeemed) = std::mem::replace(&mut self.refresh, Refresh::Idle)
         else {
             return;
         };
+        self.session_due = false;
         let Some(previous) = self.session.clone() else {
             // Signed out while the refresh was at the token endpoint: drop its result.
             self.release(false, effects);
@@ -449,6 +693,7 @@ impl Machine {
             // A twin handed over a fresh session meanwhile; this tab's failure no longer matters.
             self.set_refreshing(false, None);
             self.release(true, effects);
+            self.next_grant(now, effects);
             return;
         }
         match result {
@@ -463,6 +708,7 @@ impl Machine {
                 });
                 self.adopt(session.clone(), now, effects);
                 self.release(true, effects);
+                self.next_grant(now, effects);
                 effects.push(Effect::Persist(session));
             }
             Err(e)
@@ -474,6 +720,7 @@ impl Machine {
                 self.set_refreshing(false, Some(e.error.to_string()));
                 effects.push(Effect::SetTimer { delay_ms });
                 self.release(false, effects);
+                self.next_grant(now, effects);
             }
             Err(e) => self.end_session(e.error, effects),
         }
@@ -490,9 +737,11 @@ impl Machine {
     fn forget(&mut self, effects: &mut Vec<Effect>) {
         self.session = None;
         self.retry_attempt = 0;
+        self.session_due = false;
         effects.push(Effect::CancelTimer);
         effects.push(Effect::ClearSession);
         self.release(false, effects);
+        self.fail_wanted("the session ended", effects);
     }
 
     /// The provider (or the API) will not renew the session: drop it, keeping the route so
@@ -516,6 +765,7 @@ impl Machine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::config::Resource;
     use crate::core::jwt::test_token;
     use crate::core::token::TokenSet;
     use serde_json::json;
@@ -532,7 +782,69 @@ mod tests {
     }
 
     fn machine() -> Machine {
-        Machine::new(OidcConfig::new("https://idp/x", "ui").with_scopes(["api://api/API.call"]))
+        Machine::new(OidcConfig {
+            resources: vec![
+                Resource::new(
+                    "alpha",
+                    "Workspace alpha",
+                    ["api://ws-a/user_impersonation"],
+                ),
+                Resource::new("beta", "Workspace beta", ["api://ws-b/user_impersonation"]),
+            ],
+            ..OidcConfig::new("https://idp/x", "ui").with_scopes(["api://api/API.call"])
+        })
+    }
+
+    /// `session` after a grant for `resource` rotated its refresh token to `rotated`.
+    fn with_resource(session: &Session, resource: &str, rotated: &str, ms: f64) -> Session {
+        let tokens = TokenSet {
+            access_token: test_token(
+                &json!({"alg": "RS256"}),
+                &json!({"aud": resource, "roles": ["WorkspaceOwner"]}),
+            ),
+            expires_in_s: 3600.0,
+            refresh_token: Some(rotated.into()),
+            id_token: None,
+            scope: None,
+        };
+        session.with_resource_token(resource, tokens, ms)
+    }
+
+    fn kinds(effects: &[Effect]) -> Vec<&'static str> {
+        effects.iter().map(kind).collect()
+    }
+
+    /// A refresh grant's answer for the session's own API.
+    fn tokens_for_refresh() -> TokenSet {
+        TokenSet {
+            access_token: test_token(&json!({"alg": "RS256"}), &json!({"scp": "API.call"})),
+            expires_in_s: 3600.0,
+            refresh_token: None,
+            id_token: None,
+            scope: None,
+        }
+    }
+
+    fn wanted(resource: &str) -> Event {
+        Event::ResourceWanted {
+            resource: resource.into(),
+        }
+    }
+
+    fn released(resource: &str, outcome: ResourceOutcome) -> Effect {
+        Effect::ReleaseResourceWaiters {
+            resource: resource.into(),
+            outcome,
+        }
+    }
+
+    fn resource_error(failure: ResourceFailure, detail: &str) -> ResourceError {
+        ResourceError {
+            failure,
+            error: AuthError::SessionEnded {
+                detail: detail.into(),
+            },
+        }
     }
 
     /// A one-hour session obtained at `obtained_ms` whose refresh token is `refresh`.
@@ -699,7 +1011,8 @@ mod tests {
             ),
             vec![Effect::BeginSignIn {
                 return_to: "/views/a".into(),
-                login_hint: None
+                login_hint: None,
+                resource: None,
             }]
         );
         assert_eq!(m.state(), &AuthState::Redirecting);
@@ -924,7 +1237,8 @@ mod tests {
                 ),
                 vec![Effect::BeginSignIn {
                     return_to: "/".into(),
-                    login_hint: Some("rita@x".into())
+                    login_hint: Some("rita@x".into()),
+                    resource: None,
                 }]
             );
         }
@@ -1085,6 +1399,8 @@ mod tests {
             Effect::CancelTimer => "CancelTimer",
             Effect::AcquireRefreshLock => "AcquireRefreshLock",
             Effect::Redeem(_) => "Redeem",
+            Effect::RedeemFor { .. } => "RedeemFor",
+            Effect::ReleaseResourceWaiters { .. } => "ReleaseResourceWaiters",
             Effect::Persist(_) => "Persist",
             Effect::ClearSession => "ClearSession",
             Effect::ClearPendingLogins => "ClearPendingLogins",
@@ -1361,5 +1677,313 @@ mod tests {
                 m.state()
             );
         }
+    }
+
+    #[test]
+    fn a_resource_token_is_redeemed_under_the_lock_then_served_from_the_session() {
+        let mut m = signed_in("r1");
+        let s = session("r1", T0.ms);
+        assert_eq!(
+            m.step(wanted("alpha"), T0),
+            vec![Effect::AcquireRefreshLock]
+        );
+        assert_eq!(
+            m.step(Event::RefreshLockHeld, T0),
+            vec![Effect::RedeemFor {
+                session: s.clone(),
+                resource: "alpha".into()
+            }]
+        );
+        let renewed = with_resource(&s, "alpha", "r2", T0.ms);
+        let effects = m.step(
+            Event::ResourceFinished {
+                resource: "alpha".into(),
+                result: Ok(renewed.clone()),
+            },
+            T0,
+        );
+        assert_eq!(
+            effects,
+            vec![
+                Effect::Broadcast {
+                    message: TabMessage::Refreshed {
+                        previous: fingerprint(&s),
+                        session: renewed.clone(),
+                    },
+                    key: s.handover_key.clone(),
+                },
+                Effect::SetTimer {
+                    delay_ms: s.refresh_delay_ms(T0.ms, T0.jitter)
+                },
+                released("alpha", ResourceOutcome::Ready),
+                Effect::Persist(renewed.clone()),
+            ]
+        );
+        assert_eq!(m.session(), Some(&renewed));
+        let AuthState::SignedIn(signed_in) = m.state() else {
+            panic!("still signed in")
+        };
+        assert_eq!(
+            signed_in.profile.resource_roles[0].roles,
+            Some(vec!["WorkspaceOwner".to_string()])
+        );
+        // Fresh: no grant, no lock.
+        assert_eq!(
+            m.step(wanted("alpha"), at(T0.ms + MINUTE)),
+            vec![released("alpha", ResourceOutcome::Ready)]
+        );
+        // Close to its expiry it is redeemed again.
+        assert_eq!(
+            m.step(wanted("alpha"), at(T0.ms + 59.0 * MINUTE)),
+            vec![Effect::AcquireRefreshLock]
+        );
+    }
+
+    #[test]
+    fn grants_take_turns_each_with_the_latest_refresh_token_the_sessions_own_first() {
+        let mut m = signed_in("r1");
+        let s1 = session("r1", T0.ms);
+        m.step(wanted("beta"), T0);
+        m.step(Event::RefreshLockHeld, T0); // beta at the token endpoint
+                                            // Meanwhile: alpha is wanted and the session's own refresh is due. Nothing new starts.
+        assert_eq!(m.step(wanted("alpha"), T0), vec![]);
+        assert_eq!(m.step(Event::RefreshRequested { waiter: true }, T0), vec![]);
+
+        let s2 = with_resource(&s1, "beta", "r2", T0.ms);
+        let effects = m.step(
+            Event::ResourceFinished {
+                resource: "beta".into(),
+                result: Ok(s2.clone()),
+            },
+            T0,
+        );
+        assert_eq!(
+            kinds(&effects),
+            vec![
+                "Broadcast",
+                "SetTimer",
+                "ReleaseResourceWaiters",
+                "Redeem",
+                "Persist"
+            ]
+        );
+        assert!(
+            effects.contains(&Effect::Redeem(s2.clone())),
+            "the session's own refresh, with r2"
+        );
+
+        let s3 = s2.refreshed(
+            TokenSet {
+                refresh_token: Some("r3".into()),
+                ..tokens_for_refresh()
+            },
+            T0.ms,
+        );
+        let effects = m.step(Event::RefreshFinished(Ok(s3.clone())), T0);
+        assert_eq!(
+            kinds(&effects),
+            vec![
+                "Broadcast",
+                "SetTimer",
+                "ReleaseWaiters",
+                "RedeemFor",
+                "Persist"
+            ]
+        );
+        assert!(
+            effects.contains(&Effect::RedeemFor {
+                session: s3.clone(),
+                resource: "alpha".into()
+            }),
+            "then alpha, with r3"
+        );
+
+        let s4 = with_resource(&s3, "alpha", "r4", T0.ms);
+        let effects = m.step(
+            Event::ResourceFinished {
+                resource: "alpha".into(),
+                result: Ok(s4.clone()),
+            },
+            T0,
+        );
+        assert_eq!(
+            kinds(&effects),
+            vec!["Broadcast", "SetTimer", "ReleaseResourceWaiters", "Persist"],
+            "nothing left: the lock goes"
+        );
+        assert_eq!(
+            m.session().and_then(|s| s.refresh_token.as_deref()),
+            Some("r4")
+        );
+        assert!(m.session().is_some_and(|s| s.resources.len() == 2));
+    }
+
+    #[test]
+    fn missing_consent_for_one_api_leaves_the_session_and_the_others_alone() {
+        let mut m = signed_in("r1");
+        let s = session("r1", T0.ms);
+        m.step(wanted("alpha"), T0);
+        m.step(wanted("beta"), T0);
+        m.step(Event::RefreshLockHeld, T0); // alpha first
+        let effects = m.step(
+            Event::ResourceFinished {
+                resource: "alpha".into(),
+                result: Err(resource_error(
+                    ResourceFailure::ConsentRequired,
+                    "AADSTS65001",
+                )),
+            },
+            T0,
+        );
+        assert_eq!(
+            effects,
+            vec![
+                released(
+                    "alpha",
+                    ResourceOutcome::ConsentRequired("Please sign in again. (AADSTS65001)".into())
+                ),
+                Effect::RedeemFor {
+                    session: s.clone(),
+                    resource: "beta".into()
+                },
+            ],
+            "the refresh token is unspent: beta goes on with it"
+        );
+        assert!(matches!(m.state(), AuthState::SignedIn(_)));
+        assert_eq!(m.session(), Some(&s));
+
+        // Consenting signs in again for alpha's scopes, as the same person, back to the route.
+        assert_eq!(
+            m.step(
+                Event::ConsentRequested {
+                    resource: "alpha".into(),
+                    return_to: "/views/ws".into()
+                },
+                T0
+            ),
+            vec![Effect::BeginSignIn {
+                return_to: "/views/ws".into(),
+                login_hint: Some("rita@x".into()),
+                resource: Some("alpha".into()),
+            }]
+        );
+    }
+
+    #[test]
+    fn a_refused_api_fails_alone_but_a_spent_refresh_token_ends_everything() {
+        let mut m = signed_in("r1");
+        m.step(wanted("alpha"), T0);
+        m.step(Event::RefreshLockHeld, T0);
+        let effects = m.step(
+            Event::ResourceFinished {
+                resource: "alpha".into(),
+                result: Err(resource_error(ResourceFailure::Refused, "invalid_scope")),
+            },
+            T0,
+        );
+        assert_eq!(
+            effects,
+            vec![released(
+                "alpha",
+                ResourceOutcome::Failed("Please sign in again. (invalid_scope)".into())
+            )]
+        );
+        assert!(matches!(m.state(), AuthState::SignedIn(_)));
+
+        m.step(wanted("alpha"), T0);
+        m.step(wanted("beta"), T0);
+        m.step(Event::RefreshLockHeld, T0);
+        let effects = m.step(
+            Event::ResourceFinished {
+                resource: "alpha".into(),
+                result: Err(resource_error(
+                    ResourceFailure::SessionEnded,
+                    "invalid_grant",
+                )),
+            },
+            T0,
+        );
+        assert_eq!(
+            kinds(&effects),
+            vec!["CancelTimer", "ClearSession", "ReleaseResourceWaiters"]
+        );
+        assert!(effects.contains(&released(
+            "beta",
+            ResourceOutcome::Failed("the session ended".into())
+        )));
+        assert!(matches!(m.state(), AuthState::SessionEnded { .. }));
+    }
+
+    #[test]
+    fn a_token_the_api_rejects_is_dropped_and_unknown_or_signed_out_fail_at_once() {
+        let mut m = signed_in("r1");
+        let s = with_resource(&session("r1", T0.ms), "alpha", "r1", T0.ms);
+        m.step(
+            Event::Twin(TabMessage::Refreshed {
+                previous: fingerprint(&session("r1", T0.ms)),
+                session: s.clone(),
+            }),
+            T0,
+        );
+        assert_eq!(
+            m.step(wanted("alpha"), T0),
+            vec![released("alpha", ResourceOutcome::Ready)]
+        );
+        let effects = m.step(
+            Event::ResourceRejected {
+                resource: "alpha".into(),
+            },
+            T0,
+        );
+        let Some(Effect::Persist(kept)) = effects.first() else {
+            panic!("the session is stored without it: {effects:?}")
+        };
+        assert!(kept.resources.is_empty());
+        assert_eq!(
+            m.step(wanted("alpha"), T0),
+            vec![Effect::AcquireRefreshLock]
+        );
+
+        assert_eq!(
+            m.step(wanted("gamma"), T0),
+            vec![released(
+                "gamma",
+                ResourceOutcome::Failed("no API named gamma is configured".into())
+            )]
+        );
+        assert_eq!(
+            signed_out().step(wanted("alpha"), T0),
+            vec![released(
+                "alpha",
+                ResourceOutcome::Failed("you are not signed in".into())
+            )]
+        );
+    }
+
+    #[test]
+    fn signing_out_mid_grant_releases_its_callers() {
+        let mut m = signed_in("r1");
+        m.step(wanted("alpha"), T0);
+        m.step(Event::RefreshLockHeld, T0);
+        let effects = m.step(Event::SignOutRequested, T0);
+        assert!(effects.contains(&released(
+            "alpha",
+            ResourceOutcome::Failed("the session ended".into())
+        )));
+        let late = m.step(
+            Event::ResourceFinished {
+                resource: "alpha".into(),
+                result: Ok(with_resource(&session("r1", T0.ms), "alpha", "r2", T0.ms)),
+            },
+            T0,
+        );
+        assert_eq!(
+            late,
+            vec![released(
+                "alpha",
+                ResourceOutcome::Failed("you signed out".into())
+            )]
+        );
+        assert_eq!(m.session(), None);
     }
 }

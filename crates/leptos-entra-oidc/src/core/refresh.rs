@@ -42,6 +42,37 @@ pub fn classify(oauth_error: Option<&str>) -> RefreshFailure {
     }
 }
 
+/// What the failure of a refresh grant for one of the other APIs means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResourceFailure {
+    /// The person has not consented to that API (Entra `AADSTS65001`, OpenID
+    /// `consent_required`/`interaction_required`): an interactive sign-in for its scopes fixes
+    /// it. The refresh token is still good for the others.
+    ConsentRequired,
+    /// The provider will not issue tokens for that API (not permitted, unknown scope): the other
+    /// APIs are unaffected.
+    Refused,
+    /// The refresh token itself is no longer accepted: the whole session is over.
+    SessionEnded,
+    /// Possibly transient (network, server): the next call tries again.
+    Retry,
+}
+
+/// Classifies a failed refresh grant for another API from the token endpoint's OAuth error code
+/// and description (`None` = network or server failure).
+pub fn classify_resource(oauth_error: Option<&str>, description: Option<&str>) -> ResourceFailure {
+    let consent = description.is_some_and(|d| d.starts_with("AADSTS65001"));
+    match oauth_error {
+        None | Some("temporarily_unavailable") => ResourceFailure::Retry,
+        Some("consent_required" | "interaction_required") => ResourceFailure::ConsentRequired,
+        Some(_) if consent => ResourceFailure::ConsentRequired,
+        // The refresh token is spent, revoked or expired (Entra AADSTS700084, 70008, ...).
+        Some("invalid_grant" | "login_required") => ResourceFailure::SessionEnded,
+        // invalid_scope, invalid_target, invalid_resource, unauthorized_client, ...
+        Some(_) => ResourceFailure::Refused,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,5 +121,51 @@ mod tests {
             classify(Some("interaction_required")),
             RefreshFailure::SessionEnded
         );
+    }
+
+    #[test]
+    fn a_resource_grant_failure_ends_only_what_it_must() {
+        let entra_consent = "AADSTS65001: The user or administrator has not consented to use the application with ID 'x'.";
+        for (error, description, expected) in [
+            (
+                Some("invalid_grant"),
+                Some(entra_consent),
+                ResourceFailure::ConsentRequired,
+            ),
+            (
+                Some("consent_required"),
+                None,
+                ResourceFailure::ConsentRequired,
+            ),
+            (
+                Some("interaction_required"),
+                None,
+                ResourceFailure::ConsentRequired,
+            ),
+            (
+                Some("invalid_grant"),
+                Some("AADSTS700084: expired"),
+                ResourceFailure::SessionEnded,
+            ),
+            (Some("invalid_grant"), None, ResourceFailure::SessionEnded),
+            (
+                Some("invalid_scope"),
+                Some("AADSTS65005: no permission"),
+                ResourceFailure::Refused,
+            ),
+            (Some("invalid_target"), None, ResourceFailure::Refused),
+            (
+                Some("temporarily_unavailable"),
+                None,
+                ResourceFailure::Retry,
+            ),
+            (None, None, ResourceFailure::Retry),
+        ] {
+            assert_eq!(
+                classify_resource(error, description),
+                expected,
+                "{error:?} {description:?}"
+            );
+        }
     }
 }

@@ -10,6 +10,7 @@ use super::token::TokenSet;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize, Serializer};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Bumped whenever the record's shape changes; older records are dropped, not migrated.
@@ -49,6 +50,40 @@ pub struct Session {
     /// per sign-in, kept across refreshes, copied with sessionStorage into a duplicated tab,
     /// never sent anywhere.
     pub handover_key: HandoverKey,
+    /// Access tokens for the other configured APIs (`OidcConfig::resources`), by resource id,
+    /// each redeemed with the refresh token on first use.
+    #[serde(default)]
+    pub resources: BTreeMap<String, ResourceToken>,
+}
+
+/// An access token for one of the other APIs.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceToken {
+    /// The access token, sent to that API as `Authorization: Bearer`.
+    pub access_token: String,
+    /// When it expires, in ms since the epoch (this machine's clock).
+    #[serde(serialize_with = "whole_ms")]
+    pub expires_at_ms: f64,
+    /// When it was obtained.
+    #[serde(serialize_with = "whole_ms")]
+    pub obtained_at_ms: f64,
+}
+
+impl ResourceToken {
+    /// Whether it is still worth sending at `now_ms`: not within the refresh lead of its expiry
+    /// (the largest lead `refresh::refresh_delay_ms` allows), so it never expires in flight.
+    pub fn is_fresh(&self, now_ms: f64) -> bool {
+        let lifetime = self.expires_at_ms - self.obtained_at_ms;
+        refresh::refresh_delay_ms(now_ms, self.expires_at_ms, lifetime, 1.0) > 0.0
+    }
+}
+
+impl fmt::Debug for ResourceToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResourceToken")
+            .field("expires_at_ms", &self.expires_at_ms)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An AES-256 key, stored as base64url. Its `Debug` never shows it.
@@ -115,10 +150,24 @@ pub struct UserProfile {
     /// The roles from the configured claim of the configured token, sorted, without
     /// duplicates.
     pub roles: Vec<String>,
+    /// The roles on each other API that has roles (`Resource::roles_claim`), in configuration
+    /// order.
+    pub resource_roles: Vec<ResourceRoles>,
     /// The scopes granted: the access token's `scp` claim, else the token response's `scope`.
     pub scopes: Vec<String>,
     /// Entra's `login_hint` claim, preferred over `id_token_hint` at sign-out.
     pub login_hint_claim: Option<String>,
+}
+
+/// The person's roles on one of the other APIs.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ResourceRoles {
+    /// The resource's id.
+    pub id: String,
+    /// The resource's name, for the UI.
+    pub name: String,
+    /// The roles in its access token, sorted; `None` until a token for it has been obtained.
+    pub roles: Option<Vec<String>>,
 }
 
 impl Session {
@@ -139,6 +188,7 @@ impl Session {
             scope: tokens.scope,
             obtained_at_ms: now_ms,
             refreshed_at_ms: None,
+            resources: BTreeMap::new(),
         }
     }
 
@@ -155,7 +205,35 @@ impl Session {
             obtained_at_ms: now_ms,
             refreshed_at_ms: Some(now_ms),
             handover_key: self.handover_key.clone(),
+            resources: self.resources.clone(),
         }
+    }
+
+    /// The session after a refresh grant for the resource `id`: its new access token is kept
+    /// under `id`, a rotated refresh token replaces the old one, and the session's own access
+    /// and ID tokens stay.
+    pub fn with_resource_token(&self, id: &str, tokens: TokenSet, now_ms: f64) -> Session {
+        let mut session = self.clone();
+        if let Some(rotated) = tokens.refresh_token {
+            session.refresh_token = Some(rotated);
+        }
+        session.resources.insert(
+            id.to_string(),
+            ResourceToken {
+                access_token: tokens.access_token,
+                expires_at_ms: now_ms + tokens.expires_in_s * 1000.0,
+                obtained_at_ms: now_ms,
+            },
+        );
+        session
+    }
+
+    /// The access token for the resource `id`, if there is one still fresh at `now_ms`.
+    pub fn resource_token(&self, id: &str, now_ms: f64) -> Option<&str> {
+        self.resources
+            .get(id)
+            .filter(|t| t.is_fresh(now_ms))
+            .map(|t| t.access_token.as_str())
     }
 
     /// The stored record.
@@ -210,6 +288,23 @@ impl Session {
             .map(|s| s.split_whitespace().map(str::to_string).collect())
             .unwrap_or_default();
         let username = claim("preferred_username");
+        let resource_roles = config
+            .resources
+            .iter()
+            .filter_map(|resource| {
+                let path = resource.roles_claim.as_ref()?;
+                let roles = self.resources.get(&resource.id).map(|token| {
+                    Jwt::decode(&token.access_token)
+                        .map(|jwt| roles_at(&jwt.claims, path))
+                        .unwrap_or_default()
+                });
+                Some(ResourceRoles {
+                    id: resource.id.clone(),
+                    name: resource.name.clone(),
+                    roles,
+                })
+            })
+            .collect();
         UserProfile {
             name: claim("name")
                 .or_else(|| username.clone())
@@ -221,6 +316,7 @@ impl Session {
             tenant: claim("tid"),
             subject: claim("sub"),
             roles,
+            resource_roles,
             scopes,
             login_hint_claim: id
                 .as_ref()
@@ -233,6 +329,7 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::config::Resource;
     use crate::core::jwt::test_token;
     use serde_json::json;
 
@@ -336,7 +433,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.ends_with(r#""scope":"openid API.call","expires_at_ms":61000,"obtained_at_ms":1000,"refreshed_at_ms":null,"handover_key":"BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc"}"#),
+            text.ends_with(r#""scope":"openid API.call","expires_at_ms":61000,"obtained_at_ms":1000,"refreshed_at_ms":null,"handover_key":"BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc","resources":{}}"#),
             "{text}"
         );
         // Records written by earlier builds carry times as floats (`61000.0`).
@@ -344,5 +441,67 @@ mod tests {
             .replace(":61000,", ":61000.0,")
             .replace(":1000,", ":1000.0,");
         assert_eq!(Session::restore(&older), Some(s));
+    }
+
+    #[test]
+    fn a_resource_token_is_kept_beside_the_sessions_own_with_its_roles() {
+        let s = Session::from_tokens(tokens(), &KEY, 0.0);
+        let alpha = TokenSet {
+            access_token: test_token(
+                &json!({"alg":"RS256"}),
+                &json!({"aud":"ws","roles":["WorkspaceOwner"]}),
+            ),
+            expires_in_s: 3600.0,
+            refresh_token: Some("r2".into()),
+            id_token: None,
+            scope: None,
+        };
+        let with = s.with_resource_token("alpha", alpha, 1_000.0);
+        assert_eq!(with.refresh_token.as_deref(), Some("r2"), "rotated");
+        assert_eq!(
+            with.access_token, s.access_token,
+            "the session's own token stays"
+        );
+        assert_eq!(with.id_token, s.id_token);
+        assert!(with.resource_token("alpha", 1_000.0).is_some());
+        // Expires at 3,601,000; the largest lead is two minutes.
+        assert!(with.resource_token("alpha", 3_480_000.0).is_some());
+        assert!(
+            with.resource_token("alpha", 3_482_000.0).is_none(),
+            "within the lead"
+        );
+        assert!(with.resource_token("beta", 1_000.0).is_none());
+        assert_eq!(Session::restore(&with.to_json()), Some(with.clone()));
+        assert!(
+            !format!("{:?}", with.resources).contains("ey"),
+            "Debug hides the token"
+        );
+
+        let mut config = cfg(RolesToken::AccessToken);
+        config.resources = vec![
+            Resource::new("alpha", "Workspace alpha", ["api://ws/user_impersonation"]),
+            Resource::new("beta", "Workspace beta", ["api://wb/user_impersonation"]),
+            Resource {
+                roles_claim: None,
+                ..Resource::new("graph", "Microsoft Graph", ["User.Read"])
+            },
+        ];
+        let roles = with.profile(&config).resource_roles;
+        assert_eq!(
+            roles,
+            vec![
+                ResourceRoles {
+                    id: "alpha".into(),
+                    name: "Workspace alpha".into(),
+                    roles: Some(vec!["WorkspaceOwner".into()]),
+                },
+                ResourceRoles {
+                    id: "beta".into(),
+                    name: "Workspace beta".into(),
+                    roles: None,
+                },
+            ],
+            "graph has no roles to list; beta has no token yet"
+        );
     }
 }

@@ -93,6 +93,14 @@ impl TokenError {
             _ => None,
         }
     }
+
+    /// The provider's `error_description`, if it sent one.
+    pub fn oauth_description(&self) -> Option<&str> {
+        match self {
+            TokenError::Provider { description, .. } => description.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// Body of the authorization code grant for a public client (no secret).
