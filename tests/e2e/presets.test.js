@@ -162,6 +162,15 @@ for (const { system, registration: regName, scp, meUser } of SYSTEMS) {
           assert.ok(result.includes(user.username), `the API saw ${user.username}:\n${result}`);
           assert.ok(result.includes(reg.apiAppId), 'the API reports the audience');
           for (const s of scp.split(' ')) assert.ok(result.includes(s), `the API reports the scope ${s}`);
+
+          // A view on the preset's other API: the same sign-in, that API's own token.
+          for (const view of p.VIEWS.filter((v) => v.resource && grantsAny(rolesFor(reg, user, v), v.roles))) {
+            const other = page.waitForRequest((r) => r.url().startsWith(`${ctx.stack.apiUrl}/api/workspaces/`));
+            await app.testId(`view-${view.id}`).click();
+            const bearer = (await (await other).allHeaders()).authorization.replace(/^Bearer /, '');
+            assert.equal(decodeJwt(bearer).aud, reg.apis[0].appId, `${view.id}: the workspace's token`);
+            await app.testId('api-status').filter({ hasText: '200' }).waitFor();
+          }
         }
         assert.deepEqual(page.problems, []);
         await finish(page);
