@@ -1453,6 +1453,14 @@ mod tests {
         m
     }
 
+    /// Signed in, a grant for the resource `alpha` at the token endpoint.
+    fn fetching_alpha() -> Machine {
+        let mut m = signed_in("r1");
+        m.step(wanted("alpha"), T0);
+        m.step(Event::RefreshLockHeld, T0);
+        m
+    }
+
     /// Every event from the state it matters in: the state after it and the kinds of effects it
     /// asks for, in order. (Boot and wake-up have tables of their own above.)
     #[test]
@@ -1664,6 +1672,102 @@ mod tests {
                 Event::RefreshFinished(Ok(session("r2", T0.ms))),
                 "SignedOut",
                 vec![],
+            ),
+            (
+                "signed in",
+                signed_in_r1,
+                wanted("alpha"),
+                "SignedIn",
+                vec!["AcquireRefreshLock"],
+            ),
+            (
+                "refresh at the token endpoint",
+                redeeming,
+                wanted("alpha"),
+                "SignedIn",
+                vec![],
+            ),
+            (
+                "signed out",
+                signed_out,
+                wanted("alpha"),
+                "SignedOut",
+                vec!["ReleaseResourceWaiters"],
+            ),
+            (
+                "fetching alpha",
+                fetching_alpha,
+                Event::ResourceFinished {
+                    resource: "alpha".into(),
+                    result: Ok(with_resource(&session("r1", T0.ms), "alpha", "r2", T0.ms)),
+                },
+                "SignedIn",
+                vec!["Broadcast", "SetTimer", "ReleaseResourceWaiters", "Persist"],
+            ),
+            (
+                "fetching alpha",
+                fetching_alpha,
+                Event::ResourceFinished {
+                    resource: "alpha".into(),
+                    result: Err(resource_error(
+                        ResourceFailure::ConsentRequired,
+                        "AADSTS65001",
+                    )),
+                },
+                "SignedIn",
+                vec!["ReleaseResourceWaiters"],
+            ),
+            (
+                "fetching alpha",
+                fetching_alpha,
+                Event::ResourceFinished {
+                    resource: "alpha".into(),
+                    result: Err(resource_error(ResourceFailure::Retry, "offline")),
+                },
+                "SignedIn",
+                vec!["ReleaseResourceWaiters"],
+            ),
+            (
+                "fetching alpha",
+                fetching_alpha,
+                Event::ResourceFinished {
+                    resource: "alpha".into(),
+                    result: Err(resource_error(
+                        ResourceFailure::SessionEnded,
+                        "invalid_grant",
+                    )),
+                },
+                "SessionEnded",
+                vec!["CancelTimer", "ClearSession"],
+            ),
+            (
+                "signed out",
+                signed_out,
+                Event::ResourceFinished {
+                    resource: "alpha".into(),
+                    result: Ok(session("r2", T0.ms)),
+                },
+                "SignedOut",
+                vec![],
+            ),
+            (
+                "signed in",
+                signed_in_r1,
+                Event::ResourceRejected {
+                    resource: "alpha".into(),
+                },
+                "SignedIn",
+                vec![],
+            ),
+            (
+                "signed in",
+                signed_in_r1,
+                Event::ConsentRequested {
+                    resource: "alpha".into(),
+                    return_to: "/views/ws".into(),
+                },
+                "Redirecting",
+                vec!["BeginSignIn"],
             ),
         ];
         for (from, start, event, state, effects) in cases {
