@@ -3,6 +3,7 @@
 //! pure checks in `core` and only moves data in and out of the browser; the session's state
 //! machine decides when each runs.
 
+use crate::browser::http::Reply;
 use crate::browser::session_store::{Document, SessionStore};
 use crate::browser::{clock, http, location, signature};
 use crate::core::authorize::{self, PendingLogin, RequestExtras};
@@ -349,6 +350,21 @@ impl OidcClient {
             .ok_or(CallbackError::UnknownState)
     }
 
+    /// Redeems `refresh_token` for `scope` at the token endpoint (RFC 6749 §6); `during` names
+    /// the step for a network error.
+    async fn refresh_grant(
+        &self,
+        token_endpoint: &str,
+        refresh_token: &str,
+        scope: &str,
+        during: &'static str,
+    ) -> Result<Reply, AuthError> {
+        let body = token::refresh_request_body(refresh_token, &self.0.config.client_id, scope);
+        http::post_form(token_endpoint, body)
+            .await
+            .map_err(|e| network(during, token_endpoint, e))
+    }
+
     /// After a sign-in for another API's scopes: the session's own tokens, from the refresh
     /// token that sign-in brought.
     async fn redeem_session_scope(
@@ -363,15 +379,10 @@ impl OidcClient {
                 .ok_or_else(|| AuthError::SessionEnded {
                     detail: "the provider issued no refresh token".into(),
                 })?;
-        let url = &metadata.token_endpoint;
-        let body = token::refresh_request_body(
-            refresh_token,
-            &self.0.config.client_id,
-            &self.0.config.scope(),
-        );
-        let reply = http::post_form(url, body)
-            .await
-            .map_err(|e| network("redeeming the authorization code", url, e))?;
+        let during = "redeeming the authorization code";
+        let scope = self.0.config.scope();
+        let reply =
+            (self.refresh_grant(&metadata.token_endpoint, refresh_token, &scope, during)).await?;
         let own = token::parse_response(reply.ok, &reply.body, false)?;
         // Keep the newest refresh token: the grant above rotated it.
         Ok(TokenSet {
@@ -396,13 +407,15 @@ impl OidcClient {
             return Err(failed(ResourceFailure::SessionEnded, error));
         };
         let metadata = (self.metadata().await).map_err(|e| failed(ResourceFailure::Retry, e))?;
-        let url = &metadata.token_endpoint;
-        let body =
-            token::refresh_request_body(refresh_token, &self.0.config.client_id, &resource.scope());
         let during = "getting a token for another API";
-        let reply = http::post_form(url, body)
-            .await
-            .map_err(|e| failed(ResourceFailure::Retry, network(during, url, e)))?;
+        let reply = (self.refresh_grant(
+            &metadata.token_endpoint,
+            refresh_token,
+            &resource.scope(),
+            during,
+        ))
+        .await
+        .map_err(|e| failed(ResourceFailure::Retry, e))?;
         match token::parse_response(reply.ok, &reply.body, false) {
             Ok(tokens) => Ok(session.with_resource_token(id, tokens, clock::now_ms())),
             Err(e) => {
@@ -437,15 +450,11 @@ impl OidcClient {
             error,
         };
         let metadata = self.metadata().await.map_err(retry)?;
-        let url = &metadata.token_endpoint;
-        let body = token::refresh_request_body(
-            refresh_token,
-            &self.0.config.client_id,
-            &self.0.config.scope(),
-        );
-        let reply = http::post_form(url, body)
+        let scope = self.0.config.scope();
+        let during = "refreshing the session";
+        let reply = (self.refresh_grant(&metadata.token_endpoint, refresh_token, &scope, during))
             .await
-            .map_err(|e| retry(network("refreshing the session", url, e)))?;
+            .map_err(retry)?;
         let tokens = match token::parse_response(reply.ok, &reply.body, false) {
             Ok(t) => t,
             Err(e) => {

@@ -4,6 +4,16 @@
 /// Scopes requested on every sign-in besides the API scopes.
 pub const OIDC_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
 
+/// A `scope` parameter: the OIDC scopes followed by `api_scopes`.
+fn with_oidc_scopes(api_scopes: &[String]) -> String {
+    OIDC_SCOPES
+        .iter()
+        .map(|s| s.to_string())
+        .chain(api_scopes.iter().cloned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Whether the authorization response comes back in the URL fragment or the query.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ResponseMode {
@@ -67,12 +77,7 @@ impl Resource {
 
     /// The `scope` of a refresh grant for this resource: the OIDC scopes and its own.
     pub fn scope(&self) -> String {
-        OIDC_SCOPES
-            .iter()
-            .map(|s| s.to_string())
-            .chain(self.scopes.iter().cloned())
-            .collect::<Vec<_>>()
-            .join(" ")
+        with_oidc_scopes(&self.scopes)
     }
 }
 
@@ -161,12 +166,7 @@ impl OidcConfig {
 
     /// The full `scope` parameter: the OIDC scopes followed by the API scopes.
     pub fn scope(&self) -> String {
-        OIDC_SCOPES
-            .iter()
-            .map(|s| s.to_string())
-            .chain(self.api_scopes.iter().cloned())
-            .collect::<Vec<_>>()
-            .join(" ")
+        with_oidc_scopes(&self.api_scopes)
     }
 }
 
