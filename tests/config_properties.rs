@@ -6,6 +6,9 @@ use gatehouse::config::parse;
 use leptos_entra_oidc::core::discovery::is_secure_endpoint;
 use proptest::prelude::*;
 
+/// How many generated `RESOURCES` configurations were accepted (the property must see some).
+static ACCEPTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 fn value() -> impl Strategy<Value = serde_json::Value> {
     prop_oneof![
         "(https?://|//|/|javascript:)?[/\\\\.:%a-z0-9@-]{0,24}".prop_map(serde_json::Value::from),
@@ -50,9 +53,68 @@ proptest! {
     }
 
     #[test]
+    fn other_apis_never_panic_and_accepted_ones_stay_on_safe_urls(
+        id in prop_oneof!["[a-z]{1,6}", "[a-z_ -]{0,6}"],
+        base in prop_oneof![
+            value(),
+            Just(serde_json::json!("https://tre.example/api")),
+            Just(serde_json::json!("/api/workspaces/alpha")),
+            Just(serde_json::json!("http://127.0.0.1:8091")),
+        ],
+        scopes in prop_oneof![value(), Just(serde_json::json!(["user_impersonation"])), Just(serde_json::json!("a b"))],
+        uri in prop_oneof![value(), Just(serde_json::json!("api://ws"))],
+        graph in prop_oneof![value(), Just(serde_json::json!("true")), Just(serde_json::Value::Null)],
+        view_names_it in any::<bool>(),
+    ) {
+        let view_resource = if view_names_it { serde_json::json!(id) } else { serde_json::Value::Null };
+        let text = serde_json::json!({
+            "OAUTH_METADATA_URL": "https://login.microsoftonline.com/t/v2.0/.well-known/openid-configuration",
+            "OAUTH_UI_APP_ID": "ui",
+            "OAUTH_API_APP_ID": "api",
+            "RESOURCES": [{"id": id, "app_id_uri": uri, "scopes": scopes, "base_url": base}],
+            "VIEWS": [{"id": "v", "title": "V", "path": "/x", "resource": view_resource}],
+            "GRAPH_PROFILE": graph,
+        })
+        .to_string();
+        if let Ok(config) = parse(&text) {
+            for resource in &config.resources {
+                let base = &resource.base_url;
+                prop_assert!(
+                    (base.starts_with('/') && !base.starts_with("//") && !base.contains('\\'))
+                        || is_secure_endpoint(base),
+                    "{base}"
+                );
+                prop_assert!(!resource.scopes.is_empty());
+                prop_assert!(resource.id != "api" && resource.id != "graph");
+            }
+            for view in &config.views {
+                if let Some(id) = &view.resource {
+                    prop_assert!(config.resources.iter().any(|r| &r.id == id), "{id}");
+                }
+            }
+            ACCEPTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let oidc = config.oauth.expect("sign-in is on");
+            prop_assert_eq!(
+                oidc.resources.len(),
+                config.resources.len() + usize::from(config.graph_base_url.is_some())
+            );
+        }
+    }
+
+    #[test]
     fn any_text_is_a_configuration_or_an_error_naming_what_is_wrong(text in any::<String>()) {
         if let Err(error) = parse(&text) {
             prop_assert!(!error.to_string().is_empty());
         }
     }
+}
+
+#[test]
+fn the_resources_property_sees_accepted_configurations() {
+    other_apis_never_panic_and_accepted_ones_stay_on_safe_urls();
+    let accepted = ACCEPTED.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        accepted > 20,
+        "only {accepted} of 2,000 generated configurations were accepted"
+    );
 }
