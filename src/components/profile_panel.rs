@@ -65,10 +65,11 @@ pub fn ProfilePanel(
             .map(local_time)
             .unwrap_or_else(|| "not yet".into());
         let none = p.roles.is_empty();
-        let others = p
-            .resource_roles
-            .into_iter()
-            .map(resource_roles)
+        let others = (p.resource_roles.into_iter())
+            .map(|api| {
+                let consent = auth.needs_consent(&api.id);
+                resource_roles(api, consent)
+            })
             .collect_view();
         Some(view! {
             <h2 class="profile-name">{p.name}</h2>
@@ -108,10 +109,14 @@ pub fn ProfilePanel(
     }
 }
 
-/// One other API's roles: listed, "none", or not known yet (no token for it so far: it may
-/// need consent, or be unreachable).
-fn resource_roles(api: ResourceRoles) -> impl IntoView {
+/// One other API's roles: listed, "none", waiting for the person's consent, or not known yet
+/// (no token for it so far).
+fn resource_roles(api: ResourceRoles, needs_consent: bool) -> impl IntoView {
     let list = match api.roles {
+        None if needs_consent => view! {
+            <p class="muted" data-testid="profile-resource-consent">"Needs your consent: open one of its views to give it."</p>
+        }
+        .into_any(),
         None => view! { <p class="muted">"Not known yet."</p> }.into_any(),
         Some(roles) if roles.is_empty() => view! { <p class="muted">"No roles assigned."</p> }.into_any(),
         Some(roles) => view! {

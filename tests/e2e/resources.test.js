@@ -139,6 +139,12 @@ describe('several APIs under one sign-in', () => {
     assert.match(await needed.innerText(), /TRE workspace beta needs your consent/);
     assert.match(await needed.innerText(), /AADSTS65001/);
     assert.ok(await app.storedSession(), 'still signed in');
+    // The profile says so too, without asking the provider again.
+    const grants = recordTokenRequests(page);
+    await app.openProfile();
+    await page.locator('[data-testid=profile-resource][data-resource=beta]').getByTestId('profile-resource-consent').waitFor();
+    await page.keyboard.press('Escape');
+    assert.equal(grants.filter((g) => g.scope.includes(TRE_WORKSPACE_BETA)).length, 0, 'beta is not asked again');
     // The other APIs still answer.
     await app.open('/views/workspaces');
     await status(app).filter({ hasText: '200' }).waitFor();

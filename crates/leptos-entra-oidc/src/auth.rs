@@ -127,6 +127,8 @@ pub struct Auth {
     /// The signed-in person's roles, sorted; empty unless signed in.
     pub roles: Memo<Vec<String>>,
     writer: WriteSignal<AuthState>,
+    /// The resources whose last grant said the person must consent first.
+    consent_needed: RwSignal<Vec<String>>,
     navigate: Callback<(String, bool)>,
     /// `None` when sign-in is switched off.
     driver: StoredValue<Option<Driver>, LocalStorage>,
@@ -196,6 +198,7 @@ impl Auth {
                 profile.with(|p| p.as_ref().map(|p| p.roles.clone()).unwrap_or_default())
             }),
             writer,
+            consent_needed: RwSignal::new(Vec::new()),
             navigate,
             driver: StoredValue::new_local(driver),
         };
@@ -370,6 +373,19 @@ impl Auth {
                 }
             }
             Effect::ReleaseResourceWaiters { resource, outcome } => {
+                let needs_consent = matches!(outcome, ResourceOutcome::ConsentRequired(_));
+                if needs_consent
+                    != self
+                        .consent_needed
+                        .with_untracked(|c| c.contains(&resource))
+                {
+                    self.consent_needed.update(|c| {
+                        c.retain(|id| *id != resource);
+                        if needs_consent {
+                            c.push(resource.clone());
+                        }
+                    });
+                }
                 let waiters = self
                     .driver
                     .try_update_value(|d| {
@@ -547,15 +563,30 @@ impl Auth {
     }
 
     /// Gets tokens for every configured resource not yet held, in the background (so their
-    /// roles can be shown); consent problems are left for the calls that need them.
+    /// roles can be shown). A resource known to need consent is not asked again: the calls that
+    /// need it say so, with the way to give it.
     pub fn load_resource_roles(&self) {
         let ids: Vec<String> = self
             .config()
             .map(|c| c.resources.iter().map(|r| r.id.clone()).collect())
             .unwrap_or_default();
+        let ids = ids
+            .into_iter()
+            .filter(|id| !self.needs_consent_untracked(id));
         for resource in ids {
             self.dispatch(Event::ResourceWanted { resource });
         }
+    }
+
+    /// Whether the last grant for the resource `id` said the person must consent first
+    /// (reactive).
+    pub fn needs_consent(&self, id: &str) -> bool {
+        self.consent_needed.with(|c| c.iter().any(|r| r == id))
+    }
+
+    fn needs_consent_untracked(&self, id: &str) -> bool {
+        self.consent_needed
+            .with_untracked(|c| c.iter().any(|r| r == id))
     }
 
     /// Signs in again for the resource's scopes, so the provider asks for the missing consent,
