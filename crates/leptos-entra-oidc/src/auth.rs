@@ -566,14 +566,15 @@ impl Auth {
     /// roles can be shown). A resource known to need consent is not asked again: the calls that
     /// need it say so, with the way to give it.
     pub fn load_resource_roles(&self) {
-        let ids: Vec<String> = self
-            .config()
-            .map(|c| c.resources.iter().map(|r| r.id.clone()).collect())
-            .unwrap_or_default();
-        let ids = ids
+        let ids: Vec<String> = self.driver.with_value(|d| {
+            (d.iter().flat_map(|d| &d.machine.config().resources))
+                .map(|r| r.id.clone())
+                .collect()
+        });
+        for resource in ids
             .into_iter()
-            .filter(|id| !self.needs_consent_untracked(id));
-        for resource in ids {
+            .filter(|id| !self.needs_consent_untracked(id))
+        {
             self.dispatch(Event::ResourceWanted { resource });
         }
     }

@@ -115,12 +115,14 @@ impl OidcClient {
     /// The signing keys: from this page's memory or the tab's stored copy unless `refetch`
     /// (a token names a key they lack), else fetched and kept for the tab.
     async fn signing_keys(&self, refetch: bool) -> Result<Vec<RsaKey>, AuthError> {
+        let in_memory = || (!refetch).then(|| self.0.keys.borrow().clone()).flatten();
+        if let Some(keys) = in_memory() {
+            return Ok(keys);
+        }
         let url = self.metadata().await?.jwks_uri;
         let _turn = self.0.fetching.lock().await;
-        if !refetch {
-            if let Some(keys) = self.0.keys.borrow().as_ref() {
-                return Ok(keys.clone());
-            }
+        if let Some(keys) = in_memory() {
+            return Ok(keys); // fetched while this caller waited its turn
         }
         let stored = if refetch {
             None

@@ -261,8 +261,12 @@ enum Refresh {
     Idle,
     /// Waiting for the lock; the fingerprint of the session it was asked for.
     Locking(String),
-    /// The refresh grant is at the token endpoint, for the session with this fingerprint.
-    Redeeming(String),
+    /// A grant is at the token endpoint, for the session with fingerprint `fingerprint`: for
+    /// the other API `resource`, or the session's own refresh (`None`).
+    Redeeming {
+        fingerprint: String,
+        resource: Option<String>,
+    },
 }
 
 /// The session's state machine. `step` is the only way to change it.
@@ -280,8 +284,6 @@ pub struct Machine {
     session_due: bool,
     /// Resources whose token a caller waits for, redeemed in turn under the lock.
     wanted: BTreeSet<String>,
-    /// The resource whose grant is at the token endpoint, while `refresh` is `Redeeming`.
-    redeeming_for: Option<String>,
 }
 
 impl Machine {
@@ -296,7 +298,6 @@ impl Machine {
             waiting: 0,
             session_due: false,
             wanted: BTreeSet::new(),
-            redeeming_for: None,
         }
     }
 
@@ -576,7 +577,10 @@ impl Machine {
             return;
         };
         if self.session_due {
-            self.refresh = Refresh::Redeeming(fingerprint(session));
+            self.refresh = Refresh::Redeeming {
+                fingerprint: fingerprint(session),
+                resource: None,
+            };
             effects.push(Effect::Redeem(session.clone()));
             return;
         }
@@ -593,8 +597,10 @@ impl Machine {
             });
         }
         if let Some(resource) = self.wanted.first().cloned() {
-            self.refresh = Refresh::Redeeming(fingerprint(session));
-            self.redeeming_for = Some(resource.clone());
+            self.refresh = Refresh::Redeeming {
+                fingerprint: fingerprint(session),
+                resource: Some(resource.clone()),
+            };
             effects.push(Effect::RedeemFor {
                 session: session.clone(),
                 resource,
@@ -612,6 +618,22 @@ impl Machine {
         }
     }
 
+    /// Ends the grant at the token endpoint if it is the one for `resource` (`None`: the
+    /// session's own refresh), returning the fingerprint it redeemed; any other answer is stale.
+    fn finish_redeeming(&mut self, resource: Option<&str>) -> Option<String> {
+        match &self.refresh {
+            Refresh::Redeeming {
+                fingerprint,
+                resource: redeeming,
+            } if redeeming.as_deref() == resource => {
+                let redeemed = fingerprint.clone();
+                self.refresh = Refresh::Idle;
+                Some(redeemed)
+            }
+            _ => None,
+        }
+    }
+
     fn resource_finished(
         &mut self,
         resource: String,
@@ -619,12 +641,7 @@ impl Machine {
         now: Now,
         effects: &mut Vec<Effect>,
     ) {
-        if self.redeeming_for.as_deref() != Some(resource.as_str()) {
-            return;
-        }
-        self.redeeming_for = None;
-        let Refresh::Redeeming(redeemed) = std::mem::replace(&mut self.refresh, Refresh::Idle)
-        else {
+        let Some(redeemed) = self.finish_redeeming(Some(&resource)) else {
             return;
         };
         self.wanted.remove(&resource);
@@ -676,11 +693,7 @@ impl Machine {
         now: Now,
         effects: &mut Vec<Effect>,
     ) {
-        if self.redeeming_for.is_some() {
-            return;
-        }
-        let Refresh::Redeeming(redeemed) = std::mem::replace(&mut self.refresh, Refresh::Idle)
-        else {
+        let Some(redeemed) = self.finish_redeeming(None) else {
             return;
         };
         self.session_due = false;
