@@ -322,24 +322,68 @@ fn parse_list<T>(
     }
 }
 
-fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
-    let enabled = match s.oauth_enabled.0 {
-        None => true,
-        Some(v) => parse_flag(&v).ok_or(ConfigError::Invalid {
-            key: "OAUTH_ENABLED",
-            value: v,
+/// Reads each entry of a list setting with `read` (which sees the entries read before it);
+/// an error names the entry by position and id: `view 2 ("studies"): …`.
+pub(crate) fn entries<T>(
+    items: Vec<Value>,
+    noun: &str,
+    example: &str,
+    mut read: impl FnMut(&Value, &[T]) -> Result<T, String>,
+) -> Result<Vec<T>, String> {
+    let mut read_so_far: Vec<T> = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let at = |what: &str| match item.get("id").and_then(Value::as_str) {
+            Some(id) => format!("{noun} {} ({}): {what}", i + 1, quoted(id)),
+            None => format!("{noun} {}: {what}", i + 1),
+        };
+        if !item.is_object() {
+            return Err(at(&format!("expected an object such as {example}")));
+        }
+        let entry = read(&item, &read_so_far).map_err(|e| at(&e))?;
+        read_so_far.push(entry);
+    }
+    Ok(read_so_far)
+}
+
+/// Whether `id` can name a view or an API in routes and test hooks: letters, digits, `-`, `_`.
+pub(crate) fn is_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// A roles claim as path segments (`realm_access.roles`); `None` if a segment is blank.
+pub(crate) fn claim_path(text: &str) -> Option<Vec<String>> {
+    let path: Vec<String> = text.split('.').map(str::to_string).collect();
+    (!path.iter().any(|segment| segment.trim().is_empty())).then_some(path)
+}
+
+/// Whether `url` may be an API's base: a path on this site, or an https URL (http only on
+/// localhost).
+pub(crate) fn is_base_url(url: &str) -> bool {
+    (url.starts_with('/') && !url.starts_with("//") && !url.contains('\\'))
+        || is_secure_endpoint(url)
+}
+
+/// A switch: `default` when unset, else a flag `parse_flag` reads.
+fn flag(setting: Setting, key: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match setting.0 {
+        None => Ok(default),
+        Some(value) => parse_flag(&value).ok_or(ConfigError::Invalid {
+            key,
+            value,
             expected: "true/false (also on/off, 1/0, yes/no)",
-        })?,
-    };
+        }),
+    }
+}
+
+fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
+    let enabled = flag(s.oauth_enabled, "OAUTH_ENABLED", true)?;
 
     let api_base_url = match s.api_base_url.0 {
         None => String::new(),
-        Some(v)
-            if (v.starts_with('/') && !v.starts_with("//") && !v.contains('\\'))
-                || is_secure_endpoint(&v) =>
-        {
-            v.trim_end_matches('/').to_string()
-        }
+        Some(v) if is_base_url(&v) => v.trim_end_matches('/').to_string(),
         Some(v) => {
             return Err(ConfigError::Invalid {
                 key: "API_BASE_URL",
@@ -362,14 +406,7 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
             }
         }
     }
-    let graph = match s.graph_profile.0 {
-        None => false,
-        Some(v) => parse_flag(&v).ok_or(ConfigError::Invalid {
-            key: "GRAPH_PROFILE",
-            value: v,
-            expected: "true/false (also on/off, 1/0, yes/no)",
-        })?,
-    };
+    let graph = flag(s.graph_profile, "GRAPH_PROFILE", false)?;
     let graph_base_url = match s.graph_base_url.0 {
         Some(v) => url("GRAPH_BASE_URL", v)?,
         None => GRAPH_BASE_URL.to_string(),
@@ -434,14 +471,13 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
     };
 
     let roles_claim_text = s.oauth_roles_claim.0.unwrap_or_else(|| "roles".into());
-    let roles_claim: Vec<String> = roles_claim_text.split('.').map(str::to_string).collect();
-    if roles_claim.iter().any(|segment| segment.is_empty()) {
+    let Some(roles_claim) = claim_path(&roles_claim_text) else {
         return Err(ConfigError::Invalid {
             key: "OAUTH_ROLES_CLAIM",
             value: roles_claim_text,
             expected: "a claim name, or a dotted path such as realm_access.roles",
         });
-    }
+    };
 
     let roles_token = match s.oauth_roles_token.0.as_deref() {
         None | Some("access_token") => RolesToken::AccessToken,

@@ -2,7 +2,7 @@
 //! access tokens of their own (an Azure TRE workspace, a second service). Each one names its
 //! Entra application ID URI and scopes, where it is, and where its roles are.
 
-use leptos_entra_oidc::core::discovery::is_secure_endpoint;
+use crate::config;
 use leptos_entra_oidc::core::error::quoted;
 use leptos_entra_oidc::Resource;
 use serde::Deserialize;
@@ -70,9 +70,7 @@ const EXAMPLE: &str = r#"{"id":"workspace-alpha","name":"TRE workspace alpha","a
 impl Entry {
     /// The entry checked, or the first rule it breaks.
     fn check(self, earlier: &[ApiResource]) -> Result<ApiResource, String> {
-        let id_ok = !self.id.is_empty()
-            && (self.id.bytes()).all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !id_ok {
+        if !config::is_id(&self.id) {
             return Err("id must be letters, digits, - or _".into());
         }
         if self.id == MAIN_API || self.id == GRAPH {
@@ -101,22 +99,19 @@ impl Entry {
             .filter(|s| !s.is_empty() && s.iter().all(|s| !s.trim().is_empty() && !s.contains(' ')))
             .ok_or("scopes must name at least one scope, e.g. [\"user_impersonation\"]")?;
         let base_url = self.base_url.trim().trim_end_matches('/').to_string();
-        let on_this_site =
-            base_url.starts_with('/') && !base_url.starts_with("//") && !base_url.contains('\\');
-        if !on_this_site && !is_secure_endpoint(&base_url) {
+        if !config::is_base_url(&base_url) {
             return Err(format!(
                 "base_url {} is not an https:// URL (http:// only on localhost) or a path starting with /",
                 quoted(&self.base_url)
             ));
         }
         let claim = self.roles_claim.unwrap_or_else(|| "roles".into());
-        let roles_claim: Vec<String> = claim.split('.').map(str::to_string).collect();
-        if roles_claim.iter().any(|segment| segment.trim().is_empty()) {
-            return Err(format!(
+        let roles_claim = config::claim_path(&claim).ok_or_else(|| {
+            format!(
                 "roles_claim {} must be a claim name or a dotted path such as realm_access.roles",
                 quoted(&claim)
-            ));
-        }
+            )
+        })?;
         Ok(ApiResource {
             name: (self.name.map(|n| n.trim().to_string()))
                 .filter(|n| !n.is_empty())
@@ -134,20 +129,10 @@ pub fn parse(value: Value) -> Result<Vec<ApiResource>, String> {
     let Value::Array(items) = value else {
         return Err(format!("it must be a list such as [{EXAMPLE}]"));
     };
-    let mut resources: Vec<ApiResource> = Vec::with_capacity(items.len());
-    for (i, item) in items.into_iter().enumerate() {
-        let at = |what: &str| match item.get("id").and_then(Value::as_str) {
-            Some(id) => format!("resource {} ({}): {what}", i + 1, quoted(id)),
-            None => format!("resource {}: {what}", i + 1),
-        };
-        if !item.is_object() {
-            return Err(at(&format!("expected an object such as {EXAMPLE}")));
-        }
-        let entry = Entry::deserialize(&item).map_err(|e| at(&e.to_string()))?;
-        let resource = entry.check(&resources).map_err(|e| at(&e))?;
-        resources.push(resource);
-    }
-    Ok(resources)
+    config::entries(items, "resource", EXAMPLE, |item, earlier| {
+        let entry = Entry::deserialize(item).map_err(|e| e.to_string())?;
+        entry.check(earlier)
+    })
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! API views declared in `config.json` under `VIEWS`, so one build fronts any API: each is a
 //! navigation entry that calls one endpoint, gated by roles.
 
+use crate::config;
 use leptos_entra_oidc::core::authorize::dot_segment;
-use leptos_entra_oidc::core::error::quoted;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -78,12 +78,7 @@ impl ApiView {
 
     /// The first rule of a usable view this one breaks, if any.
     fn problem(&self, earlier: &[ApiView]) -> Option<&'static str> {
-        let id_ok = !self.id.is_empty()
-            && self
-                .id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !id_ok {
+        if !config::is_id(&self.id) {
             Some("id must be letters, digits, - or _")
         } else if earlier.iter().any(|v| v.id == self.id) {
             Some("id is used twice")
@@ -107,22 +102,13 @@ pub fn parse(value: Value) -> Result<Vec<ApiView>, String> {
     let Value::Array(items) = value else {
         return Err(format!("it must be a list of views such as [{EXAMPLE}]"));
     };
-    let mut views: Vec<ApiView> = Vec::with_capacity(items.len());
-    for (i, item) in items.into_iter().enumerate() {
-        let at = |what: &str| match item.get("id").and_then(Value::as_str) {
-            Some(id) => format!("view {} ({}): {what}", i + 1, quoted(id)),
-            None => format!("view {}: {what}", i + 1),
-        };
-        if !item.is_object() {
-            return Err(at(&format!("expected an object such as {EXAMPLE}")));
+    config::entries(items, "view", EXAMPLE, |item, earlier: &[ApiView]| {
+        let view = ApiView::deserialize(item).map_err(|e| e.to_string())?;
+        match view.problem(earlier) {
+            Some(problem) => Err(problem.to_string()),
+            None => Ok(view),
         }
-        let view = ApiView::deserialize(&item).map_err(|e| at(&e.to_string()))?;
-        if let Some(problem) = view.problem(&views) {
-            return Err(at(problem));
-        }
-        views.push(view);
-    }
-    Ok(views)
+    })
 }
 
 #[cfg(test)]
