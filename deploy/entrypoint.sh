@@ -179,7 +179,7 @@ function add_text(key,   v) {
     if (v != "") add(key, jstr(v))
 }
 
-# --- a JSON syntax check for VIEWS (recursive descent over S from position P) -------------
+# --- a JSON syntax check for VIEWS and RESOURCES (recursive descent over S from position P) -
 function jv_ws() {
     while (P <= N && index(" \t\n\r", substr(S, P, 1)) > 0) P++
 }
@@ -245,6 +245,14 @@ function jv_string(   c) {
     }
     return 0
 }
+# Stops with an error naming `var` unless `value` is one JSON array (the app checks its entries).
+function json_array(var, value, example,   ok) {
+    S = value; N = length(S); P = 1; DEPTH = 0
+    jv_ws()
+    ok = substr(S, P, 1) == "[" && jv_value()
+    jv_ws()
+    if (!ok || P <= N) fail(var, "must be a JSON array such as " example ", got " show(value))
+}
 function jv_number(   rest) {
     rest = substr(S, P)
     if (!match(rest, /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/)) return 0
@@ -299,22 +307,12 @@ BEGIN {
     }
 
     views = get("VIEWS")
-    if (views != "") {
-        S = views; N = length(S); P = 1; DEPTH = 0
-        jv_ws()
-        ok = substr(S, P, 1) == "[" && jv_value()
-        jv_ws()
-        if (!ok || P <= N) fail("VIEWS", "must be a JSON array such as [\"studies\"], got " show(views))
-    }
+    if (views != "") json_array("VIEWS", views, "[\"studies\"]")
 
     # Other APIs: a JSON array, checked in full by the app; their base URLs join connect-src.
     resources = get("RESOURCES")
     if (resources != "") {
-        S = resources; N = length(S); P = 1; DEPTH = 0
-        jv_ws()
-        ok = substr(S, P, 1) == "[" && jv_value()
-        jv_ws()
-        if (!ok || P <= N) fail("RESOURCES", "must be a JSON array such as [{\"id\": \"workspace-alpha\", \"base_url\": \"https://...\", ...}], got " show(resources))
+        json_array("RESOURCES", resources, "[{\"id\": \"workspace-alpha\", \"base_url\": \"https://...\", ...}]")
         rest = resources
         while (match(rest, /"base_url"[ \t\r\n]*:[ \t\r\n]*"[^"]*"/)) {
             found = substr(rest, RSTART, RLENGTH)
