@@ -8,7 +8,7 @@ import { startIdp } from './server.js';
 import { DEFAULT_TENANT, registrations } from './registrations.js';
 import {
   API_URI, APP_ORIGIN, Browser, REDIRECT_URI, SB, SCOPE, TIMEOUT_MS, authorizeUrl, decodeJwt,
-  fragmentParams, pkce, redeem, signIn, token, verifyJwt,
+  fragmentParams, pkce, redeem, signIn, signInTo, token, verifyJwt,
 } from './testkit.js';
 
 const user = (username) => SB.users.find((u) => u.username === username);
@@ -251,20 +251,7 @@ describe('dev IdP (in-process)', () => {
       assert.ok(reg, name);
       const uri = reg.apiAppIdUri ?? `api://${reg.apiAppId}`;
       for (const u of reg.users) {
-        const browser = new Browser();
-        const r = await signIn(idp, browser, {
-          username: u.username,
-          password: u.password,
-          params: { client_id: reg.clientId, scope: `openid profile email offline_access ${uri}/${scope}` },
-        });
-        const { res, body } = await token(idp, {
-          grant_type: 'authorization_code',
-          client_id: reg.clientId,
-          code: r.code,
-          redirect_uri: REDIRECT_URI,
-          code_verifier: r.verifier,
-        });
-        assert.equal(res.status, 200, `${u.username}: ${JSON.stringify(body)}`);
+        const { body } = await signInTo(idp, reg, u, `openid profile email offline_access ${uri}/${scope}`);
         const at = await verifyJwt(idp, body.access_token);
         assert.equal(at.aud, reg.apiAppId, u.username);
         assert.equal(at.azp, reg.clientId);

@@ -217,8 +217,14 @@ pub fn header_str<'a>(response: &'a Response<Body>, name: &str) -> Option<&'a st
 
 /// Asserts a 401 for an invalid token whose description mentions `needle`.
 pub async fn assert_invalid_token(app: Router, token: &str, needle: &str) {
-    let (response, body) = send(app, get("/studies", Some(token))).await;
-    assert_eq!(response.status(), 401, "{body}");
+    assert_invalid_token_at(app, "/studies", token, needle).await;
+}
+
+/// Asserts a 401 at `path` for an invalid token whose description mentions `needle`; returns
+/// the `WWW-Authenticate` challenge.
+pub async fn assert_invalid_token_at(app: Router, path: &str, token: &str, needle: &str) -> String {
+    let (response, body) = send(app, get(path, Some(token))).await;
+    assert_eq!(response.status(), 401, "{path}: {body}");
     assert_eq!(body["error"], "invalid_token", "{body}");
     let detail = body["detail"].as_str().unwrap();
     assert!(
@@ -230,4 +236,5 @@ pub async fn assert_invalid_token(app: Router, token: &str, needle: &str) {
         challenge.starts_with("Bearer error=\"invalid_token\", error_description=\""),
         "{challenge}"
     );
+    challenge.to_string()
 }

@@ -9,15 +9,7 @@ use crate::support::*;
 
 /// Asserts a 401 for a token of the wrong audience, whose description names `needle`.
 async fn assert_wrong_audience(path: &str, token: &str, needle: &str) {
-    let (response, body) = send(app(), get(path, Some(token))).await;
-    assert_eq!(response.status(), 401, "{path}: {body}");
-    assert_eq!(body["error"], "invalid_token");
-    let detail = body["detail"].as_str().unwrap();
-    assert!(
-        detail.contains(needle),
-        "detail {detail:?} lacks {needle:?}"
-    );
-    let challenge = header_str(&response, "www-authenticate").unwrap();
+    let challenge = assert_invalid_token_at(app(), path, token, needle).await;
     assert!(
         challenge.starts_with(
             "Bearer error=\"invalid_token\", error_description=\"token audience is not "
