@@ -27,8 +27,14 @@
 // matters to the callback: Chromium keeps the compiled wasm in its code cache only once the
 // module has run for about 2 s (V8's --wasm-caching-timeout-ms), so a click the moment the button
 // appears leaves the callback page to compile the wasm again, which no person sees.
-// Usage: node scripts/bench.js [runs] [dwell ms]   (default 7 runs per link, 3000 ms; medians and
-// min/max reported)
+// Usage: node scripts/bench.js [runs] [dwell ms] [--against <dist>]...   (default 7 runs per link,
+// 3000 ms; medians and min/max reported). Each `--against` names another build (a dist folder, say
+// of an older commit: `trunk build --release --dist /tmp/dist-old`) measured the same way, its runs
+// interleaved with this build's, so a before/after comparison shares the machine's slow moments;
+// the report ends with the medians side by side.
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 
 import { registrations } from '../dev/idp/registrations.js';
 import { launch, newPage } from '../tests/e2e/browser.js';
@@ -36,10 +42,19 @@ import { Gatehouse } from '../tests/e2e/pages.js';
 import { DIST, startStack } from '../tests/e2e/stack.js';
 import { bundleSizes, FIRST_LOAD_BUDGET, firstLoad } from './bundle.js';
 
-const runs = Number(process.argv[2] ?? 7);
-const DWELL_MS = Number(process.argv[3] ?? 3000);
-if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(DWELL_MS) || DWELL_MS < 0) {
-  console.error('usage: node scripts/bench.js [runs] [dwell ms]   (runs: a positive integer; dwell: ms ≥ 0)');
+const USAGE = 'usage: node scripts/bench.js [runs] [dwell ms] [--against <dist>]...'
+  + '   (runs: a positive integer; dwell: ms ≥ 0; dist: a folder with a release build)';
+const positional = [];
+const against = [];
+for (let i = 2; i < process.argv.length; i++) {
+  if (process.argv[i] === '--against') against.push(process.argv[++i]);
+  else positional.push(process.argv[i]);
+}
+const runs = Number(positional[0] ?? 7);
+const DWELL_MS = Number(positional[1] ?? 3000);
+if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(DWELL_MS) || DWELL_MS < 0 || positional.length > 2
+  || against.some((dist) => !dist || !existsSync(join(dist, 'index.html')))) {
+  console.error(USAGE);
   process.exit(2);
 }
 
@@ -302,10 +317,10 @@ function describe(entry, stack) {
   return [from.padEnd(20), entry.method.padEnd(5), (entry.type ?? '').padEnd(11), origins[url.origin] ?? url.origin, url.pathname].join(' ');
 }
 
-function report(link, results, stack) {
+function report(link, results, stack, dist) {
   const all = (k) => results.map((r) => r[k]);
   const encodings = [...new Set(all('wasmEncoding'))].join(', ');
-  console.log(`\nTimings, ${link.name} (headless Chromium, local IdP; nginx sent the wasm as ${encodings}; ${DWELL_MS} ms on the sign-in page and typing time excluded)`);
+  console.log(`\nTimings of ${dist}, ${link.name} (headless Chromium, local IdP; nginx sent the wasm as ${encodings}; ${DWELL_MS} ms on the sign-in page and typing time excluded)`);
   summary('load', all('load'));
   summary('sign-in', all('signIn'));
   summary('callback', results.map((r) => r.callback.ms));
@@ -327,21 +342,47 @@ function report(link, results, stack) {
   for (const entry of last.requests) console.log(`  ${describe(entry, stack)}`);
 }
 
+/** The other builds' reports, then the medians of all side by side, per link: this build, [0], against each. */
+function compare(builds) {
+  for (const other of builds.slice(1)) {
+    for (const link of LINKS) report(link, other.results.get(link), other.stack, other.dist);
+  }
+  const figures = [
+    ['load', (r) => r.load], ['callback', (r) => r.callback.ms], ['− token', (r) => r.callback.withoutToken],
+    [' before', (r) => r.callback.beforeToken], [' after', (r) => r.callback.afterToken],
+  ];
+  console.log(`\nCompared (medians, ms; runs interleaved): ${builds.map((b, i) => `[${i}] ${b.dist}`).join(', ')}`);
+  for (const link of LINKS) {
+    console.log(link.name);
+    for (const [name, of] of figures) {
+      const ms = builds.map((b) => median(b.results.get(link).map(of)));
+      const change = ms.slice(1).map((x, i) => `[0] vs [${i + 1}]: ${x === 0 ? '-' : `${(((ms[0] - x) / x) * 100).toFixed(0)}%`}`);
+      console.log(`  ${name.padEnd(9)} ${ms.map((x) => x.toFixed(0).padStart(6)).join('')}   ${change.join(', ')}`);
+    }
+  }
+}
+
 async function timings() {
   const user = registrations[0].users[0];
-  const stack = await startStack();
+  const builds = [DIST, ...against].map((dist) => ({ dist, stack: null, results: new Map(LINKS.map((l) => [l, []])) }));
   const browser = await launch();
-  const results = new Map(LINKS.map((link) => [link, []]));
   try {
-    // The links alternate, so a slow moment of the machine does not land on one link only.
+    for (const build of builds) build.stack = await startStack({ dist: build.dist });
+    // Links and builds alternate (the builds' order turns each round), so a slow moment of the
+    // machine does not land on one only.
     for (let i = 0; i < runs; i++) {
-      for (const link of LINKS) results.get(link).push(await run(browser, stack, link, user));
+      for (let j = 0; j < builds.length; j++) {
+        const build = builds[(i + j) % builds.length];
+        for (const link of LINKS) build.results.get(link).push(await run(browser, build.stack, link, user));
+      }
     }
   } finally {
     await browser.close();
-    await stack.stop();
+    for (const build of builds) await build.stack?.stop();
   }
-  for (const [link, linkResults] of results) report(link, linkResults, stack);
+  const [ours] = builds;
+  for (const link of LINKS) report(link, ours.results.get(link), ours.stack, ours.dist);
+  if (builds.length > 1) compare(builds);
 }
 
 bundle();

@@ -56,12 +56,13 @@ function startApi(env) {
  * Starts the stack. `ttl` sets IdP token lifetimes in seconds; `config` overrides config.json keys
  * (passed to the entrypoint as environment variables, as an operator would), or is a function of
  * `{ idp, apiUrl }` returning them (for keys that name the running servers); `registration`
- * ({ clientId, apiAppId }) picks the IdP's app registration the app and API are configured for.
+ * ({ clientId, apiAppId }) picks the IdP's app registration the app and API are configured for;
+ * `dist` the build nginx serves (the benchmark compares builds).
  * Returns URLs, the IdP handle, the effective `config` and `stop()`.
  */
-export async function startStack({ ttl = {}, config = {}, registration = STUDYBUILDER } = {}) {
-  if (!existsSync(join(DIST, 'index.html'))) {
-    throw new Error(`${DIST}/index.html is missing: run "trunk build --release" first`);
+export async function startStack({ ttl = {}, config = {}, registration = STUDYBUILDER, dist = DIST } = {}) {
+  if (!existsSync(join(dist, 'index.html'))) {
+    throw new Error(`${dist}/index.html is missing: run "trunk build --release" first`);
   }
   const port = await freePort();
   const appUrl = `http://127.0.0.1:${port}`;
@@ -93,7 +94,7 @@ export async function startStack({ ttl = {}, config = {}, registration = STUDYBU
     const env = Object.fromEntries(
       Object.entries(effective).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
     );
-    const web = await startNginx({ dist: DIST, env, port });
+    const web = await startNginx({ dist, env, port });
     cleanup.push(() => web.stop());
     return { appUrl, apiUrl: api.url, idp, config: effective, web, stop };
   } catch (e) {
