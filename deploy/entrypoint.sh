@@ -245,6 +245,12 @@ function jv_string(   c) {
     }
     return 0
 }
+function jv_number(   rest) {
+    rest = substr(S, P)
+    if (!match(rest, /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/)) return 0
+    P += RLENGTH
+    return 1
+}
 # Stops with an error naming `var` unless `value` is one JSON array (the app checks its entries).
 function json_array(var, value, example,   ok) {
     S = value; N = length(S); P = 1; DEPTH = 0
@@ -252,12 +258,6 @@ function json_array(var, value, example,   ok) {
     ok = substr(S, P, 1) == "[" && jv_value()
     jv_ws()
     if (!ok || P <= N) fail(var, "must be a JSON array such as " example ", got " show(value))
-}
-function jv_number(   rest) {
-    rest = substr(S, P)
-    if (!match(rest, /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/)) return 0
-    P += RLENGTH
-    return 1
 }
 
 BEGIN {

@@ -342,11 +342,8 @@ function report(link, results, stack, dist) {
   for (const entry of last.requests) console.log(`  ${describe(entry, stack)}`);
 }
 
-/** The other builds' reports, then the medians of all side by side, per link: this build, [0], against each. */
+/** The medians of every build side by side, per link, and this build's ([0]) change against each. */
 function compare(builds) {
-  for (const other of builds.slice(1)) {
-    for (const link of LINKS) report(link, other.results.get(link), other.stack, other.dist);
-  }
   const figures = [
     ['load', (r) => r.load], ['callback', (r) => r.callback.ms], ['− token', (r) => r.callback.withoutToken],
     [' before', (r) => r.callback.beforeToken], [' after', (r) => r.callback.afterToken],
@@ -380,8 +377,9 @@ async function timings() {
     await browser.close();
     for (const build of builds) await build.stack?.stop();
   }
-  const [ours] = builds;
-  for (const link of LINKS) report(link, ours.results.get(link), ours.stack, ours.dist);
+  for (const build of builds) {
+    for (const link of LINKS) report(link, build.results.get(link), build.stack, build.dist);
+  }
   if (builds.length > 1) compare(builds);
 }
 
