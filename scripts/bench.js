@@ -16,8 +16,11 @@
 //     menu; the report lists the requests it includes,
 //   - callback − token: the same with the token endpoint's time (request sent → response read)
 //     taken out, so what remains is the app's own work and the requests it adds; split into
-//     "before" (callback requested → token request sent: the page loads, the app starts) and
-//     "after" (token response read → user menu: the ID token check, the signed-in render),
+//     "before" (callback requested → token request sent) and "after" (token response read → user
+//     menu: the ID token check, the signed-in render); "before" splits again into "commit"
+//     (callback requested → the new document starts: the browser's own navigation work, the
+//     previous page's unload included, the same for any app) and "start" (the document starts →
+//     token request sent: the page loads, the app starts),
 //   - reload: reload of a signed-in page → user menu visible (session restored from storage),
 //   - requests and bytes of a cold sign-in: Playwright `request` events and bytes received, from
 //     the first navigation to the user menu.
@@ -109,6 +112,7 @@ function bundle() {
  */
 function reportMoments(visible) {
   const report = (name) => window.__benchMoment(name, Date.now());
+  report('document'); // an init script runs as the document starts, before its HTML is parsed
   window.addEventListener('click', () => report('click'), true);
   const pending = new Map(Object.entries(visible));
   const observer = new MutationObserver(() => {
@@ -262,7 +266,7 @@ async function measureReload({ page, moments }) {
  * duration without the token endpoint's time (request sent → response fully read, CDP's
  * monotonic clock).
  */
-function callbackPhase(network, appUrl, menu) {
+function callbackPhase(network, appUrl, menu, moments) {
   const isCallback = (e) => e.type === 'Document' && e.url.startsWith(`${appUrl}/oauth-callback`);
   const landing = network.filter((e) => isCallback(e) && e.at <= menu).at(-1);
   if (!landing) throw new Error('no request for /oauth-callback before the user menu');
@@ -275,9 +279,12 @@ function callbackPhase(network, appUrl, menu) {
   // Before the token request: the callback page loads and the app starts; after its response:
   // the ID token check and the first signed-in render.
   const beforeToken = (token[0].sent - landing.sent) * 1000;
+  const started = moments.seen.find((m) => m.name === 'document' && m.at >= landing.at)?.at;
+  if (started === undefined) throw new Error('the callback document never started');
+  const commit = started - landing.at;
   return {
     ms: menu - landing.at, withoutToken: menu - landing.at - tokenMs, tokenMs, requests,
-    beforeToken, afterToken: menu - landing.at - tokenMs - beforeToken,
+    beforeToken, commit, start: beforeToken - commit, afterToken: menu - landing.at - tokenMs - beforeToken,
   };
 }
 
@@ -289,7 +296,7 @@ async function run(browser, stack, link, user) {
     const requests = ctx.requests.count; // the user menu is visible: the cold sign-in is over
     const coldSignIn = ctx.network.filter((e) => e.at <= menu);
     const bytes = coldSignIn.reduce((n, e) => n + e.bytes, 0);
-    const callback = callbackPhase(ctx.network, stack.appUrl, menu);
+    const callback = callbackPhase(ctx.network, stack.appUrl, menu, ctx.moments);
     const reload = await measureReload(ctx);
     const wasm = ctx.network.find((e) => e.url.startsWith(stack.appUrl) && e.url.endsWith('.wasm') && !e.cached);
     return {
@@ -327,6 +334,8 @@ function report(link, results, stack, dist) {
   summary('− token', results.map((r) => r.callback.withoutToken));
   summary('token', results.map((r) => r.callback.tokenMs));
   summary(' before', results.map((r) => r.callback.beforeToken));
+  summary('  commit', results.map((r) => r.callback.commit));
+  summary('  start', results.map((r) => r.callback.start));
   summary(' after', results.map((r) => r.callback.afterToken));
   summary('reload', all('reload'));
   summary('requests', all('requests'), '');
@@ -346,7 +355,8 @@ function report(link, results, stack, dist) {
 function compare(builds) {
   const figures = [
     ['load', (r) => r.load], ['callback', (r) => r.callback.ms], ['− token', (r) => r.callback.withoutToken],
-    [' before', (r) => r.callback.beforeToken], [' after', (r) => r.callback.afterToken],
+    [' before', (r) => r.callback.beforeToken], ['  commit', (r) => r.callback.commit],
+    ['  start', (r) => r.callback.start], [' after', (r) => r.callback.afterToken],
   ];
   console.log(`\nCompared (medians, ms; runs interleaved): ${builds.map((b, i) => `[${i}] ${b.dist}`).join(', ')}`);
   for (const link of LINKS) {
