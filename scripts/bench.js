@@ -140,9 +140,14 @@ class Moments {
     for (const listener of this.listeners) listener();
   }
 
-  /** Resolves to the time (ms since the epoch) of the first `name` at or after `since`. */
+  /** The time (ms since the epoch) of the first `name` seen at or after `since`, if any. */
+  first(name, since) {
+    return this.seen.find((m) => m.name === name && m.at >= since)?.at;
+  }
+
+  /** Resolves to `first(name, since)`, waiting (bounded) until there is one. */
   next(name, since) {
-    const find = () => this.seen.find((m) => m.name === name && m.at >= since)?.at;
+    const find = () => this.first(name, since);
     return new Promise((ok, fail) => {
       const settle = (f, value) => {
         clearTimeout(timer);
@@ -279,7 +284,7 @@ function callbackPhase(network, appUrl, menu, moments) {
   // Before the token request: the callback page loads and the app starts; after its response:
   // the ID token check and the first signed-in render.
   const beforeToken = (token[0].sent - landing.sent) * 1000;
-  const started = moments.seen.find((m) => m.name === 'document' && m.at >= landing.at)?.at;
+  const started = moments.first('document', landing.at);
   if (started === undefined) throw new Error('the callback document never started');
   const commit = started - landing.at;
   return {
@@ -324,19 +329,20 @@ function describe(entry, stack) {
   return [from.padEnd(20), entry.method.padEnd(5), (entry.type ?? '').padEnd(11), origins[url.origin] ?? url.origin, url.pathname].join(' ');
 }
 
+/** The callback's figures of a run, by name, in the order both reports print them. */
+const CALLBACK_FIGURES = [
+  ['callback', (r) => r.callback.ms], ['− token', (r) => r.callback.withoutToken], ['token', (r) => r.callback.tokenMs],
+  [' before', (r) => r.callback.beforeToken], ['  commit', (r) => r.callback.commit],
+  ['  start', (r) => r.callback.start], [' after', (r) => r.callback.afterToken],
+];
+
 function report(link, results, stack, dist) {
   const all = (k) => results.map((r) => r[k]);
   const encodings = [...new Set(all('wasmEncoding'))].join(', ');
   console.log(`\nTimings of ${dist}, ${link.name} (headless Chromium, local IdP; nginx sent the wasm as ${encodings}; ${DWELL_MS} ms on the sign-in page and typing time excluded)`);
   summary('load', all('load'));
   summary('sign-in', all('signIn'));
-  summary('callback', results.map((r) => r.callback.ms));
-  summary('− token', results.map((r) => r.callback.withoutToken));
-  summary('token', results.map((r) => r.callback.tokenMs));
-  summary(' before', results.map((r) => r.callback.beforeToken));
-  summary('  commit', results.map((r) => r.callback.commit));
-  summary('  start', results.map((r) => r.callback.start));
-  summary(' after', results.map((r) => r.callback.afterToken));
+  for (const [name, of] of CALLBACK_FIGURES) summary(name, results.map(of));
   summary('reload', all('reload'));
   summary('requests', all('requests'), '');
   summary('received', all('bytes'), 'KiB', (x) => (x / 1024).toFixed(1));
@@ -353,11 +359,7 @@ function report(link, results, stack, dist) {
 
 /** The medians of every build side by side, per link, and this build's ([0]) change against each. */
 function compare(builds) {
-  const figures = [
-    ['load', (r) => r.load], ['callback', (r) => r.callback.ms], ['− token', (r) => r.callback.withoutToken],
-    [' before', (r) => r.callback.beforeToken], ['  commit', (r) => r.callback.commit],
-    ['  start', (r) => r.callback.start], [' after', (r) => r.callback.afterToken],
-  ];
+  const figures = [['load', (r) => r.load], ...CALLBACK_FIGURES];
   console.log(`\nCompared (medians, ms; runs interleaved): ${builds.map((b, i) => `[${i}] ${b.dist}`).join(', ')}`);
   for (const link of LINKS) {
     console.log(link.name);
