@@ -6,8 +6,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
-/** The size budget of the first load, in gzip bytes (280 KB; docs/size.md says why). */
-export const FIRST_LOAD_BUDGET = 280 * 1000;
+/** The regression guard on the first load, in gzip bytes (320 KB; docs/size.md says why). */
+export const FIRST_LOAD_BUDGET = 320 * 1000;
 
 /** Sizes of every file at the top of `dist`, largest first. */
 export function bundleSizes(dist) {

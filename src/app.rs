@@ -12,37 +12,38 @@ use crate::pages::landing::LandingPage;
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::view::ViewPage;
 use leptos::prelude::*;
-use leptos_entra_oidc::browser::{clock, http, session_store};
-use leptos_entra_oidc::core::provider_cache::CachedDocument;
-use leptos_entra_oidc::{use_auth, AuthProvider, BootUrl, Phase};
+use leptos_oidc_spa::{use_auth, ApiError, AuthProvider, BootUrl, ConfigFile, Phase};
 use leptos_router::components::{FlatRoutes, Route, Router};
 use leptos_router::path;
 
+/// The file could not be had: say why, as the configuration page words it.
+fn unavailable(error: ApiError) -> ConfigError {
+    ConfigError::Unavailable(match error {
+        ApiError::Status { status, .. } => format!("HTTP status {status}"),
+        other => other.to_string().trim_end_matches('.').to_string(),
+    })
+}
+
 /// The configuration: fetched, except on the page a sign-in returns to, which finishes it with
-/// the configuration it started with (`config::callback_copy`), so that the callback needs the
-/// token endpoint and nothing else.
+/// the copy kept when it started, so that the callback needs the token endpoint and nothing
+/// else. A copy that cannot finish this sign-in is fetched again.
 async fn load_config(boot: &BootUrl) -> Result<AppConfig, ConfigError> {
-    if boot.has_auth_response() {
-        let copy = session_store::get(CONFIG_COPY_KEY)
-            .and_then(|record| config::callback_copy(&record, &boot.path, clock::now_ms()));
-        if let Some(config) = copy {
-            return Ok(config);
+    let file = ConfigFile::new(CONFIG_URL, CONFIG_COPY_KEY);
+    let mut text = file.load(boot).await.map_err(unavailable)?;
+    let parsed = config::parse(&text);
+    let usable = |config: &AppConfig| config.completes_sign_in_at(&boot.path);
+    let config = match parsed {
+        Ok(config) if !boot.has_auth_response() || usable(&config) => config,
+        Err(error) if !boot.has_auth_response() => return Err(error),
+        // The tab's copy cannot finish this sign-in: the file itself decides.
+        _ => {
+            file.forget();
+            text = file.fetch().await.map_err(unavailable)?;
+            config::parse(&text)?
         }
-    }
-    let reply = http::get(CONFIG_URL)
-        .await
-        .map_err(ConfigError::Unavailable)?;
-    if !reply.ok {
-        return Err(ConfigError::Unavailable(format!(
-            "HTTP status {}",
-            reply.status
-        )));
-    }
-    let config = config::parse(&reply.body)?;
+    };
     if config.oauth.is_some() {
-        let copy = CachedDocument::new(CONFIG_URL, reply.body, clock::now_ms());
-        // Best effort: without the copy, the callback page fetches the file again.
-        let _ = session_store::set(CONFIG_COPY_KEY, &copy.to_json());
+        file.keep(&text);
     }
     Ok(config)
 }
@@ -96,6 +97,7 @@ fn Shell() -> impl IntoView {
                 Phase::SignedOut => view! { <LandingPage/> }.into_any(),
                 Phase::Error => view! { <AuthErrorPanel/> }.into_any(),
                 Phase::SignedIn | Phase::Disabled => view! { <AppRoutes/> }.into_any(),
+                _ => view! { <Progress label="Working…"/> }.into_any(),
             }}
         </main>
     }

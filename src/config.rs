@@ -7,10 +7,8 @@
 
 use crate::resources::{self, full_scope, ApiResource, GRAPH};
 use crate::views::{self, ApiView};
-use leptos_entra_oidc::core::discovery::is_secure_endpoint;
-use leptos_entra_oidc::core::error::quoted;
-use leptos_entra_oidc::core::provider_cache::CachedDocument;
-use leptos_entra_oidc::{OidcConfig, Resource, ResponseMode, RolesToken};
+use leptos_oidc_spa::safe_url::{is_secure_endpoint, may_carry_token};
+use leptos_oidc_spa::{OidcConfig, Resource, ResponseMode, RoleImplication, RolesToken};
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -75,10 +73,7 @@ pub enum ConfigError {
     #[error("{key} in /config.json is invalid: {why}.")]
     WrongType { key: String, why: String },
     /// A key is present but its value is unusable.
-    #[error(
-        "{key} in /config.json has the value {}; expected {expected}.",
-        quoted(value)
-    )]
+    #[error("{key} in /config.json has the value {value:?}; expected {expected}.")]
     Invalid {
         key: &'static str,
         value: String,
@@ -260,20 +255,19 @@ fn without_position(error: &serde_json::Error) -> String {
     }
 }
 
-/// Where `config.json` is fetched from, and the URL its copy for the tab records.
+/// Where `config.json` is fetched from.
 pub const CONFIG_URL: &str = "/config.json";
 
-/// The sessionStorage key of this tab's copy of `config.json` (a `CachedDocument` record).
+/// The sessionStorage key of this tab's copy of `config.json`, which the page a sign-in returns
+/// to uses instead of fetching the file again.
 pub const CONFIG_COPY_KEY: &str = "gatehouse.config";
 
-/// The configuration the page a sign-in returns to uses instead of fetching `config.json`: the
-/// tab's copy (`record`, kept when the sign-in started), if it is fresh at `now_ms`, still a
-/// valid configuration, and names `path` as its redirect path. Otherwise `None`: fetch it.
-pub fn callback_copy(record: &str, path: &str, now_ms: f64) -> Option<AppConfig> {
-    let copy = CachedDocument::from_json(record)?;
-    let config = parse(copy.fresh_body(CONFIG_URL, now_ms)?).ok()?;
-    let for_this_path = (config.oauth.as_ref()).is_some_and(|oidc| oidc.redirect_path == path);
-    for_this_path.then_some(config)
+impl AppConfig {
+    /// Whether this configuration can finish a sign-in on the page at `path`: sign-in is on and
+    /// `path` is its redirect path. A tab's copy that cannot is fetched again.
+    pub fn completes_sign_in_at(&self, path: &str) -> bool {
+        (self.oauth.as_ref()).is_some_and(|oidc| oidc.redirect_path == path)
+    }
 }
 
 /// Parses a flag the way StudyBuilder does: `true`/`on`/`1`/`yes` and `false`/`off`/`0`/`no`,
@@ -333,7 +327,7 @@ pub(crate) fn entries<T>(
     let mut read_so_far: Vec<T> = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         let at = |what: &str| match item.get("id").and_then(Value::as_str) {
-            Some(id) => format!("{noun} {} ({}): {what}", i + 1, quoted(id)),
+            Some(id) => format!("{noun} {} ({id:?}): {what}", i + 1),
             None => format!("{noun} {}: {what}", i + 1),
         };
         if !item.is_object() {
@@ -360,10 +354,9 @@ pub(crate) fn claim_path(text: &str) -> Option<Vec<String>> {
 }
 
 /// Whether `url` may be an API's base: a path on this site, or an https URL (http only on
-/// localhost).
+/// localhost); the library refuses to send a token anywhere else.
 pub(crate) fn is_base_url(url: &str) -> bool {
-    (url.starts_with('/') && !url.starts_with("//") && !url.contains('\\'))
-        || is_secure_endpoint(url)
+    may_carry_token(url)
 }
 
 /// A switch: `default` when unset, else a flag `parse_flag` reads.
@@ -399,9 +392,8 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
         if let Some(id) = view.resource.as_deref() {
             if !resources.iter().any(|r| r.id == id) {
                 return Err(ConfigError::BadViews(format!(
-                    "view {}: resource {} is not declared in RESOURCES",
-                    quoted(&view.id),
-                    quoted(id)
+                    "view {:?}: resource {id:?} is not declared in RESOURCES",
+                    view.id
                 )));
             }
         }
@@ -491,25 +483,27 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
         }
     };
 
+    let graph = graph_base_url
+        .as_ref()
+        .map(|_| Resource::new(GRAPH, "Microsoft Graph", [GRAPH_SCOPE]).without_roles());
+    let mut oidc = OidcConfig::new(metadata_url, client_id)
+        .with_scopes(api_scopes)
+        .with_redirect_path(redirect_path)
+        .with_response_mode(response_mode)
+        .with_roles_claim_segments(roles_claim)
+        .with_roles_token(roles_token)
+        // StudyBuilder's APIs let Write imply Read of the same resource (clinical-mdr-api).
+        .with_role_implication(RoleImplication::WriteImpliesRead)
+        .with_storage_prefix(STORAGE_PREFIX)
+        .with_resources(resources.iter().map(ApiResource::to_oidc).chain(graph));
+    if let Some(prompt) = s.oauth_prompt.0 {
+        oidc = oidc.with_prompt(prompt);
+    }
+    if let Some(hint) = s.oauth_domain_hint.0 {
+        oidc = oidc.with_domain_hint(hint);
+    }
     Ok(AppConfig {
-        oauth: Some(OidcConfig {
-            metadata_url,
-            client_id,
-            api_scopes,
-            redirect_path,
-            response_mode,
-            roles_claim,
-            roles_token,
-            prompt: s.oauth_prompt.0,
-            domain_hint: s.oauth_domain_hint.0,
-            storage_prefix: STORAGE_PREFIX.into(),
-            resources: (resources.iter().map(ApiResource::to_oidc))
-                .chain(graph_base_url.as_ref().map(|_| Resource {
-                    roles_claim: None,
-                    ..Resource::new(GRAPH, "Microsoft Graph", [GRAPH_SCOPE])
-                }))
-                .collect(),
-        }),
+        oauth: Some(oidc),
         api_base_url,
         api_name,
         views,
@@ -533,44 +527,15 @@ mod tests {
     }
 
     #[test]
-    fn the_callback_uses_the_tabs_copy_only_when_fresh_valid_and_for_its_path() {
-        let record =
-            |url: &str, body: &str, at: f64| CachedDocument::new(url, body.into(), at).to_json();
-        let now = 10_000_000.0;
-        let good = record(CONFIG_URL, MINIMAL, now - 60_000.0);
-        let used = callback_copy(&good, "/oauth-callback", now).expect("a fresh copy is used");
-        assert_eq!(used.oauth, parse(MINIMAL).unwrap().oauth);
-
+    fn a_copy_finishes_a_sign_in_only_at_its_own_redirect_path() {
+        let config = parse(MINIMAL).unwrap();
+        assert!(config.completes_sign_in_at("/oauth-callback"));
+        assert!(!config.completes_sign_in_at("/other-callback"));
+        let disabled = parse(r#"{"OAUTH_ENABLED": "false"}"#).unwrap();
         assert!(
-            callback_copy(&good, "/other-callback", now).is_none(),
-            "another path"
-        );
-        let old = record(CONFIG_URL, MINIMAL, now - 2.0 * 60.0 * 60.0 * 1000.0);
-        assert!(
-            callback_copy(&old, "/oauth-callback", now).is_none(),
-            "two hours old"
-        );
-        let elsewhere = record("/presets/x.json", MINIMAL, now);
-        assert!(
-            callback_copy(&elsewhere, "/oauth-callback", now).is_none(),
-            "another file"
-        );
-        let invalid = record(CONFIG_URL, r#"{"OAUTH_UI_APP_ID": 1}"#, now);
-        assert!(
-            callback_copy(&invalid, "/oauth-callback", now).is_none(),
-            "not a configuration"
-        );
-        let disabled = record(CONFIG_URL, r#"{"OAUTH_ENABLED": "false"}"#, now);
-        assert!(
-            callback_copy(&disabled, "/oauth-callback", now).is_none(),
+            !disabled.completes_sign_in_at("/oauth-callback"),
             "sign-in off"
         );
-        for junk in ["", "{}", "null", "[1]"] {
-            assert!(
-                callback_copy(junk, "/oauth-callback", now).is_none(),
-                "{junk}"
-            );
-        }
     }
 
     #[test]

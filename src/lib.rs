@@ -1,7 +1,7 @@
 //! Gatehouse: a single-page app that signs people in with OpenID Connect (authorization code flow
 //! with PKCE) and calls an API protected by Microsoft Entra ID or any OIDC provider.
 //!
-//! The OpenID Connect client is the `leptos_entra_oidc` crate (`crates/leptos-entra-oidc`). This
+//! The OpenID Connect client is the `leptos_oidc_spa` crate (`crates/leptos-oidc-spa`). This
 //! crate is the app around it: `config` reads `/config.json`, `views` the API views it declares,
 //! `resources` the other APIs it calls under the same sign-in,
 //! `api` what an API response means for the person (all plain Rust, tested natively); `app`,

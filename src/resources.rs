@@ -3,8 +3,7 @@
 //! Entra application ID URI and scopes, where it is, and where its roles are.
 
 use crate::config;
-use leptos_entra_oidc::core::error::quoted;
-use leptos_entra_oidc::Resource;
+use leptos_oidc_spa::Resource;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -48,10 +47,8 @@ pub struct ApiResource {
 impl ApiResource {
     /// The library's view of it: what to ask the provider for, and where its roles are.
     pub fn to_oidc(&self) -> Resource {
-        Resource {
-            roles_claim: Some(self.roles_claim.clone()),
-            ..Resource::new(self.id.clone(), self.name.clone(), self.scopes.clone())
-        }
+        Resource::new(self.id.clone(), self.name.clone(), self.scopes.clone())
+            .with_roles_claim(&self.roles_claim.join("."))
     }
 }
 
@@ -75,8 +72,8 @@ impl Entry {
         }
         if self.id == MAIN_API || self.id == GRAPH {
             return Err(format!(
-                "id {} is taken: \"{MAIN_API}\" is the main API and \"{GRAPH}\" Microsoft Graph",
-                quoted(&self.id)
+                "id {:?} is taken: \"{MAIN_API}\" is the main API and \"{GRAPH}\" Microsoft Graph",
+                self.id
             ));
         }
         if earlier.iter().any(|r| r.id == self.id) {
@@ -101,15 +98,14 @@ impl Entry {
         let base_url = self.base_url.trim().trim_end_matches('/').to_string();
         if !config::is_base_url(&base_url) {
             return Err(format!(
-                "base_url {} is not an https:// URL (http:// only on localhost) or a path starting with /",
-                quoted(&self.base_url)
+                "base_url {:?} is not an https:// URL (http:// only on localhost) or a path starting with /",
+                self.base_url
             ));
         }
         let claim = self.roles_claim.unwrap_or_else(|| "roles".into());
         let roles_claim = config::claim_path(&claim).ok_or_else(|| {
             format!(
-                "roles_claim {} must be a claim name or a dotted path such as realm_access.roles",
-                quoted(&claim)
+                "roles_claim {claim:?} must be a claim name or a dotted path such as realm_access.roles"
             )
         })?;
         Ok(ApiResource {

@@ -2,7 +2,7 @@
 //! navigation entry that calls one endpoint, gated by roles.
 
 use crate::config;
-use leptos_entra_oidc::core::authorize::dot_segment;
+use leptos_oidc_spa::safe_url::has_dot_segments;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -40,13 +40,19 @@ fn get() -> String {
 /// origin: no backslash (browsers read it as `/`, so `/\\host` is `//host`), no whitespace or
 /// control characters, and no `.` or `..` segment, percent-encoded or not.
 fn stays_below_the_base(path: &str) -> bool {
-    let path_part = path.split(['?', '#']).next().unwrap_or_default();
     !path
         .chars()
         .any(|c| c == '\\' || c.is_whitespace() || c.is_control())
-        && path_part
-            .split('/')
-            .all(|segment| dot_segment(segment).is_none())
+        && !has_dot_segments(path)
+}
+
+/// "requires Study.Write" / "requires one of TREAdmin, TREUser"; empty when nothing is required.
+pub fn missing_role_reason(any: &[String]) -> String {
+    match any {
+        [] => String::new(),
+        [one] => format!("requires {one}"),
+        many => format!("requires one of {}", many.join(", ")),
+    }
 }
 
 const EXAMPLE: &str =

@@ -3,7 +3,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use gatehouse::config::parse;
-use leptos_entra_oidc::core::discovery::is_secure_endpoint;
+use leptos_oidc_spa::safe_url::is_secure_endpoint;
 use proptest::prelude::*;
 
 /// How many generated `RESOURCES` configurations were accepted (the property must see some).

@@ -3,16 +3,12 @@
 
 use crate::components::SignInButton;
 use leptos::prelude::*;
-use leptos_entra_oidc::{use_auth, AuthState};
+use leptos_oidc_spa::use_auth;
 
 #[component]
 pub fn AuthErrorPanel() -> impl IntoView {
     let auth = use_auth();
-    let error = move || match auth.state.get() {
-        AuthState::Failed(e) => Some(e),
-        AuthState::SessionEnded { error, .. } => Some(error),
-        _ => None,
-    };
+    let error = move || auth.error.get();
     let panel = move || {
         error().map(|e| {
             let hint = e.hint();

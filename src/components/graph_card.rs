@@ -7,7 +7,7 @@ use crate::components::user_menu::initials;
 use crate::graph;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_entra_oidc::{use_api_client, use_auth};
+use leptos_oidc_spa::{use_api_client, use_auth};
 
 /// The id Graph has among the client's resources.
 const GRAPH: &str = crate::resources::GRAPH;
@@ -32,13 +32,14 @@ pub fn GraphCard(
     let job_title = RwSignal::new(None::<String>);
     let (me, photo_at) = (graph::me_url(&base), graph::photo_url(&base));
     spawn_local(async move {
-        if let Ok(reply) = api.send_to(GRAPH, "GET", &me, None).await {
-            job_title.set(graph::job_title(reply.status, &reply.body));
+        if let Ok(reply) = api.get(me).api(GRAPH).send().await {
+            job_title.set(graph::job_title(reply.status(), &reply.text()));
         }
-        if let Ok(reply) = api.get_bytes_from(GRAPH, &photo_at).await {
-            let content_type = reply.content_type.as_deref();
-            if graph::is_photo(reply.status, content_type, &reply.bytes) {
-                let url = object_url(&reply.bytes, content_type.unwrap_or_default());
+        let photo_request = api.get(photo_at).api(GRAPH).header("Accept", "image/*");
+        if let Ok(reply) = photo_request.send().await {
+            let content_type = reply.header("content-type");
+            if graph::is_photo(reply.status(), content_type, reply.bytes()) {
+                let url = object_url(reply.bytes(), content_type.unwrap_or_default());
                 // The panel may have closed meanwhile; then let the URL go at once.
                 if photo.try_set(url.clone()).is_some() {
                     if let Some(url) = url {

@@ -3,7 +3,7 @@
 
 use crate::components::user_menu::UserMenu;
 use leptos::prelude::*;
-use leptos_entra_oidc::{use_auth, Phase};
+use leptos_oidc_spa::{use_auth, Phase};
 use leptos_router::components::A;
 
 #[component]

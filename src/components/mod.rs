@@ -16,7 +16,7 @@ use leptos::prelude::*;
 /// A sign-in button that returns to the current route.
 #[component]
 pub fn SignInButton(#[prop(default = "Sign in")] label: &'static str) -> impl IntoView {
-    let auth = leptos_entra_oidc::use_auth();
+    let auth = leptos_oidc_spa::use_auth();
     let location = leptos_router::hooks::use_location();
     // Where to come back to after signing in: this path and query.
     let here = move || match location.search.get_untracked() {

@@ -1,9 +1,9 @@
 //! The page shown instead of what the person's roles do not allow (`not-permitted`). The gates
-//! themselves are the library's (`RequireRole`, `Auth::has_any_role`); the UI is convenience
-//! only, the API enforces.
+//! themselves are the library's (`Auth::has_any_role`, `Auth::has_role_at`); the UI is
+//! convenience only, the API enforces.
 
+use crate::views::missing_role_reason;
 use leptos::prelude::*;
-use leptos_entra_oidc::missing_role_reason;
 
 #[component]
 pub fn NotPermitted(

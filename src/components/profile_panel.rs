@@ -8,8 +8,7 @@ use crate::app::use_config;
 use crate::components::graph_card::GraphCard;
 use crate::duration::countdown;
 use leptos::prelude::*;
-use leptos_entra_oidc::browser::clock;
-use leptos_entra_oidc::{use_auth, AuthState, ResourceRoles};
+use leptos_oidc_spa::{use_auth, AuthState, ResourceRoles};
 use std::time::Duration;
 use wasm_bindgen::JsCast;
 
@@ -25,9 +24,9 @@ pub fn ProfilePanel(
     open: RwSignal<bool>,
 ) -> impl IntoView {
     let auth = use_auth();
-    let now = RwSignal::new(clock::now_ms());
+    let now = RwSignal::new(js_sys::Date::now());
     if let Ok(ticker) =
-        set_interval_with_handle(move || now.set(clock::now_ms()), Duration::from_secs(1))
+        set_interval_with_handle(move || now.set(js_sys::Date::now()), Duration::from_secs(1))
     {
         on_cleanup(move || ticker.clear());
     }
@@ -67,7 +66,7 @@ pub fn ProfilePanel(
         let none = p.roles.is_empty();
         let others = (p.resource_roles.into_iter())
             .map(|api| {
-                let consent = auth.needs_consent(&api.id);
+                let consent = s.consent_needed.contains(&api.id);
                 resource_roles(api, consent)
             })
             .collect_view();

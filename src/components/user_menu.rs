@@ -2,7 +2,7 @@
 
 use crate::components::profile_panel::ProfilePanel;
 use leptos::prelude::*;
-use leptos_entra_oidc::{use_auth, AuthState};
+use leptos_oidc_spa::{use_auth, AuthState};
 
 #[component]
 pub fn UserMenu() -> impl IntoView {

@@ -4,7 +4,7 @@
 use crate::app::use_config;
 use crate::views::ApiView;
 use leptos::prelude::*;
-use leptos_entra_oidc::{Auth, Phase};
+use leptos_oidc_spa::{Auth, Phase};
 
 /// `Some(true)` or `Some(false)`, or `None` while the roles on the view's API are not known yet
 /// (then the view is offered, and its call obtains the token that tells).

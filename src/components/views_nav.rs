@@ -4,9 +4,9 @@
 
 use crate::app::use_config;
 use crate::components::view_access::{role_labels, view_access};
+use crate::views::missing_role_reason;
 use leptos::prelude::*;
-use leptos_entra_oidc::missing_role_reason;
-use leptos_entra_oidc::use_auth;
+use leptos_oidc_spa::use_auth;
 use leptos_router::components::A;
 
 #[component]

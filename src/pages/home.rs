@@ -2,7 +2,7 @@
 
 use crate::app::use_config;
 use leptos::prelude::*;
-use leptos_entra_oidc::{use_auth, Phase};
+use leptos_oidc_spa::{use_auth, Phase};
 
 #[component]
 pub fn HomePage() -> impl IntoView {

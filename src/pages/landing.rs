@@ -3,8 +3,7 @@
 use crate::app::use_config;
 use crate::components::SignInButton;
 use leptos::prelude::*;
-use leptos_entra_oidc::core::discovery::authority_of;
-use leptos_entra_oidc::use_auth;
+use leptos_oidc_spa::use_auth;
 
 #[component]
 pub fn LandingPage() -> impl IntoView {
@@ -12,7 +11,7 @@ pub fn LandingPage() -> impl IntoView {
     let api_name = use_config().with_value(|c| c.api_name.clone());
     let provider = auth
         .config()
-        .map(|c| authority_of(&c.metadata_url).to_string())
+        .map(|c| c.authority().to_string())
         .unwrap_or_default();
     view! {
         <section class="card hero">

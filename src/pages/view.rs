@@ -13,12 +13,12 @@ use crate::pages::not_found::NotFoundPage;
 use crate::views::ApiView;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_entra_oidc::{use_api_client, use_auth, ApiClient, CallError};
+use leptos_oidc_spa::{use_api_client, use_auth, ApiClient, ApiError, Method};
 use leptos_router::hooks::{use_location, use_params_map};
 
-/// Calls the view's endpoint below its API's base URL with that API's bearer token (the main
-/// API's client refreshes once on a 401 and retries; another API's redeems a new token for it
-/// alone) and works out what the response means.
+/// Calls the view's endpoint below its API's base URL with that API's access token (the
+/// library gets one fresh token on a 401 and tries once more) and works out what the answer
+/// means.
 async fn call_api(
     api: ApiClient,
     resource: Option<&str>,
@@ -28,24 +28,33 @@ async fn call_api(
     body: Option<String>,
 ) -> Call {
     let url = api::url(base, path);
-    let reply = match resource {
-        None => api
-            .send(method, &url, body)
-            .await
-            .map_err(CallError::Network),
-        Some(resource) => api.send_to(resource, method, &url, body).await,
+    let Ok(method) = method.parse::<Method>() else {
+        return Call::BadBody(format!("{method} is not an HTTP method"));
     };
-    match reply {
+    let mut request = api.request(method, url);
+    if let Some(id) = resource {
+        request = request.api(id);
+    }
+    if let Some(body) = body {
+        request = request.body(body, "application/json");
+    }
+    match request.send().await {
         Ok(reply) => Call::Done(api::response(
-            reply.status,
-            reply.body,
-            reply.www_authenticate.as_deref(),
+            reply.status(),
+            reply.text(),
+            reply.header("www-authenticate"),
         )),
-        Err(CallError::ConsentRequired { resource, message }) => {
-            Call::Consent { resource, message }
+        Err(ApiError::ConsentRequired { api, message, .. }) => Call::Consent {
+            resource: api,
+            message,
+        },
+        Err(ApiError::Network { url, detail }) => {
+            Call::Done(ApiResult::Network(format!("{url}: {detail}")))
         }
-        Err(CallError::Network(why)) => Call::Done(ApiResult::Network(format!("{url}: {why}"))),
-        Err(no_token) => Call::Done(ApiResult::Network(no_token.to_string())),
+        Err(ApiError::Timeout { url, seconds }) => Call::Done(ApiResult::Network(format!(
+            "{url}: no answer within {seconds} seconds"
+        ))),
+        Err(other) => Call::Done(ApiResult::Network(other.to_string())),
     }
 }
 

@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use axum::http::HeaderValue;
 use axum::Router;
+use tower_http::request_id::PropagateRequestIdLayer;
 
 use crate::auth::{Auth, TokenValidator};
 use crate::config::Config;
@@ -89,5 +90,10 @@ impl AppState {
 /// The application: all routes behind the CORS layer.
 pub fn router(state: AppState) -> Router {
     let cors = cors::layer(&state.cors_origins);
-    routes::routes().layer(cors).with_state(state)
+    // A caller's `X-Request-Id` comes back on the answer, errors included.
+    let echo_request_id = PropagateRequestIdLayer::new(cors::X_REQUEST_ID);
+    routes::routes()
+        .layer(echo_request_id)
+        .layer(cors)
+        .with_state(state)
 }

@@ -11,7 +11,7 @@ fn preflight(origin: &str) -> Request<Body> {
         .header("access-control-request-method", "POST")
         .header(
             "access-control-request-headers",
-            "authorization,content-type",
+            "authorization,content-type,x-request-id",
         )
         .body(Body::empty())
         .unwrap()
@@ -29,10 +29,9 @@ async fn preflight_from_allowed_origin_gets_allow_headers() {
         let headers = header_str(&response, "access-control-allow-headers")
             .unwrap()
             .to_ascii_lowercase();
-        assert!(
-            headers.contains("authorization") && headers.contains("content-type"),
-            "{headers}"
-        );
+        for allowed in ["authorization", "content-type", "x-request-id"] {
+            assert!(headers.contains(allowed), "{headers}");
+        }
         let methods = header_str(&response, "access-control-allow-methods").unwrap();
         for method in ["GET", "POST", "OPTIONS"] {
             assert!(methods.contains(method), "{methods}");
@@ -71,4 +70,26 @@ async fn errors_carry_cors_headers_and_expose_www_authenticate() {
         .unwrap()
         .to_ascii_lowercase();
     assert!(exposed.contains("www-authenticate"), "{exposed}");
+}
+
+#[tokio::test]
+async fn a_request_id_comes_back_on_the_answer_and_the_browser_may_read_it() {
+    let request = Request::get("/studies")
+        .header("origin", APP_ORIGIN)
+        .header("x-request-id", "gatehouse-42")
+        .body(Body::empty())
+        .unwrap();
+    let (response, _) = send(app(), request).await;
+    assert_eq!(response.status(), 401, "echoed on errors too");
+    assert_eq!(header_str(&response, "x-request-id"), Some("gatehouse-42"));
+    let exposed = header_str(&response, "access-control-expose-headers")
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(exposed.contains("x-request-id"), "{exposed}");
+    let without = Request::get("/health").body(Body::empty()).unwrap();
+    let (response, _) = send(app(), without).await;
+    assert!(
+        header_str(&response, "x-request-id").is_none(),
+        "none invented"
+    );
 }

@@ -1,0 +1,403 @@
+//! Calling protected APIs: one request path for every call. [`ApiClient`] builds a request
+//! ([`ApiRequest`]: method, URL, query, headers, a JSON or raw body, which API), sends it with
+//! the right access token, and on a 401 gets one fresh token and tries once more (see
+//! `core::api_call`); the answer is an [`ApiResponse`] whatever its status, or an [`ApiError`]
+//! saying why there is none. Every attempt has the HTTP layer's timeout.
+
+use crate::core::api_call::Target;
+use crate::core::query;
+use crate::core::safe_url;
+use crate::exchange::{HttpError, HttpRequest, HttpResponse};
+use crate::handle::{use_auth, Auth};
+use http::header::{HeaderName, ACCEPT, CONTENT_TYPE};
+use http::{HeaderMap, HeaderValue};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::fmt;
+use thiserror::Error;
+
+pub use http::Method;
+
+/// Why a call got no usable answer.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// The request could not be built: a header name or value that is not valid, a body that
+    /// does not serialise. Nothing was sent.
+    #[error("The request is not valid: {0}.")]
+    InvalidRequest(String),
+    /// The URL may not carry an access token: only `https` URLs (`http` on this computer) and
+    /// paths on this site may. Nothing was sent.
+    #[error("Refusing to send an access token to {0:?}: only https URLs (http on localhost) and paths on this site may carry one.")]
+    InsecureUrl(String),
+    /// No answer came: offline, DNS, refused, or blocked by CORS.
+    #[error("Could not reach {url}: {detail}.")]
+    Network {
+        /// The request's URL.
+        url: String,
+        /// Why, as the browser says it.
+        detail: String,
+    },
+    /// No answer came within the time every request is allowed.
+    #[error("{url} did not answer within {seconds} seconds.")]
+    Timeout {
+        /// The request's URL.
+        url: String,
+        /// The limit, in seconds.
+        seconds: u64,
+    },
+    /// The call needs an access token and nobody is signed in.
+    #[error("Nobody is signed in.")]
+    NotSignedIn,
+    /// The API refused the session's token even right after a refresh: the session has ended
+    /// (the UI shows it), and the person must sign in again.
+    #[error("The API no longer accepts your sign-in. Please sign in again.")]
+    SessionEnded,
+    /// The person has not consented to the API `api`: [`Auth::consent_to`] asks them.
+    #[error("{name} needs your consent before this app can call it for you. ({message})")]
+    ConsentRequired {
+        /// The API's id.
+        api: String,
+        /// The API's name.
+        name: String,
+        /// The provider's words.
+        message: String,
+    },
+    /// No access token for the API could be obtained; says why.
+    #[error("No access token for {api}: {reason}.")]
+    NoToken {
+        /// The API's name.
+        api: String,
+        /// Why.
+        reason: String,
+    },
+    /// The request names an API that is not configured.
+    #[error("No API named {0:?} is configured.")]
+    UnknownApi(String),
+    /// The answer's status is not a success ([`ApiResponse::error_for_status`]).
+    #[error("{url} answered HTTP {status}.")]
+    Status {
+        /// The request's URL.
+        url: String,
+        /// The status.
+        status: u16,
+        /// The body, as text.
+        body: String,
+    },
+    /// The answer is not the JSON asked for ([`ApiResponse::json`]); says why.
+    #[error("The answer from {url} is not the JSON expected: {reason}.")]
+    Decode {
+        /// The request's URL.
+        url: String,
+        /// serde's words.
+        reason: String,
+    },
+}
+
+impl ApiError {
+    /// The error for a request to `url` that got no answer.
+    pub(crate) fn from_http(url: &str, error: HttpError) -> ApiError {
+        match error {
+            HttpError::Timeout { seconds } => ApiError::Timeout {
+                url: url.to_string(),
+                seconds,
+            },
+            HttpError::Failed(_) => ApiError::Network {
+                url: url.to_string(),
+                detail: error.to_string(),
+            },
+            HttpError::Refused(why) => ApiError::InvalidRequest(why),
+        }
+    }
+}
+
+/// An access token, for an app that hands it to another client. Its `Debug` never shows it;
+/// [`AccessToken::secret`] does.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessToken(String);
+
+impl AccessToken {
+    /// The token itself, for an `Authorization` header.
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AccessToken([redacted])")
+    }
+}
+
+/// Calls protected APIs with the signed-in person's access tokens. `Copy`; get it with
+/// [`use_api_client`] under [`AuthProvider`](crate::AuthProvider).
+///
+/// ```no_run
+/// # use leptos_oidc_spa::ApiClient;
+/// # #[derive(serde::Deserialize, serde::Serialize)] struct Study { name: String }
+/// # async fn example(api: ApiClient) -> Result<(), leptos_oidc_spa::ApiError> {
+/// let studies: Vec<Study> = api.get("https://api.example.com/studies").send().await?.json()?;
+/// let created = api
+///     .post("https://api.example.com/studies")
+///     .header("X-Request-Id", "42")
+///     .json(&Study { name: "CDISC pilot".into() })
+///     .send()
+///     .await?
+///     .error_for_status()?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Copy)]
+pub struct ApiClient {
+    auth: Auth,
+}
+
+/// The API client provided by [`AuthProvider`](crate::AuthProvider).
+pub fn use_api_client() -> ApiClient {
+    ApiClient { auth: use_auth() }
+}
+
+impl ApiClient {
+    /// A `GET` of `url`.
+    pub fn get(&self, url: impl Into<String>) -> ApiRequest {
+        self.request(Method::GET, url)
+    }
+
+    /// A `POST` to `url`.
+    pub fn post(&self, url: impl Into<String>) -> ApiRequest {
+        self.request(Method::POST, url)
+    }
+
+    /// A `PUT` to `url`.
+    pub fn put(&self, url: impl Into<String>) -> ApiRequest {
+        self.request(Method::PUT, url)
+    }
+
+    /// A `PATCH` to `url`.
+    pub fn patch(&self, url: impl Into<String>) -> ApiRequest {
+        self.request(Method::PATCH, url)
+    }
+
+    /// A `DELETE` of `url`.
+    pub fn delete(&self, url: impl Into<String>) -> ApiRequest {
+        self.request(Method::DELETE, url)
+    }
+
+    /// A request with any method.
+    pub fn request(&self, method: Method, url: impl Into<String>) -> ApiRequest {
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        ApiRequest {
+            auth: self.auth,
+            method,
+            url: url.into(),
+            query: Vec::new(),
+            headers,
+            body: None,
+            api: None,
+            invalid: None,
+        }
+    }
+
+    /// The session's current access token, refreshed first if it has expired, for an app that
+    /// hands it to another client. Prefer [`ApiClient::get`] and friends, which retry on a 401.
+    pub async fn access_token(&self) -> Result<AccessToken, ApiError> {
+        let driver = self.auth.driver().ok_or(ApiError::NotSignedIn)?;
+        driver
+            .current_token(&Target::Session)
+            .await
+            .map(AccessToken)
+    }
+
+    /// The current access token for the other API `api` (`OidcConfig::resources`), obtained
+    /// first if none is held.
+    pub async fn access_token_for(&self, api: &str) -> Result<AccessToken, ApiError> {
+        let driver = self.auth.driver().ok_or(ApiError::NotSignedIn)?;
+        let target = Target::Resource(api.to_string());
+        driver.current_token(&target).await.map(AccessToken)
+    }
+}
+
+/// A request being built; nothing is sent until [`ApiRequest::send`]. A builder step that
+/// cannot be applied (an invalid header) is reported by `send`, with nothing sent.
+#[must_use = "a request does nothing until it is sent"]
+pub struct ApiRequest {
+    auth: Auth,
+    method: Method,
+    url: String,
+    query: Vec<(String, String)>,
+    headers: HeaderMap,
+    body: Option<Vec<u8>>,
+    api: Option<String>,
+    invalid: Option<ApiError>,
+}
+
+impl ApiRequest {
+    /// Sets the header `name` to `value` (replacing a value set before, `Accept:
+    /// application/json` included). `Authorization` is the client's.
+    pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> ApiRequest {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        match (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            (Ok(name), Ok(value)) => {
+                self.headers.insert(name, value);
+            }
+            _ => self.reject(format!("the header {name:?} with the value {value:?}")),
+        }
+        self
+    }
+
+    /// Appends `pairs` to the URL's query, form-encoded.
+    pub fn query<K: AsRef<str>, V: AsRef<str>>(
+        mut self,
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> ApiRequest {
+        let pairs = pairs.into_iter();
+        self.query
+            .extend(pairs.map(|(k, v)| (k.as_ref().to_string(), v.as_ref().to_string())));
+        self
+    }
+
+    /// Sends `body` as JSON (`Content-Type: application/json`).
+    pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> ApiRequest {
+        match serde_json::to_vec(body) {
+            Ok(bytes) => {
+                self.body = Some(bytes);
+                let json = HeaderValue::from_static("application/json");
+                self.headers.insert(CONTENT_TYPE, json);
+            }
+            Err(e) => self.reject(format!("the body does not serialise as JSON ({e})")),
+        }
+        self
+    }
+
+    /// Sends `bytes` as the body, of type `content_type`.
+    pub fn body(mut self, bytes: impl Into<Vec<u8>>, content_type: &str) -> ApiRequest {
+        self.body = Some(bytes.into());
+        self.header(CONTENT_TYPE.as_str(), content_type)
+    }
+
+    /// Calls the other API `id` (one of `OidcConfig::resources`) with its own access token
+    /// instead of the session's.
+    pub fn api(mut self, id: impl Into<String>) -> ApiRequest {
+        self.api = Some(id.into());
+        self
+    }
+
+    fn reject(&mut self, what: String) {
+        self.invalid.get_or_insert(ApiError::InvalidRequest(what));
+    }
+
+    /// The URL with the query appended.
+    fn full_url(&self) -> String {
+        if self.query.is_empty() {
+            return self.url.clone();
+        }
+        let pairs = self.query.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        let separator = if self.url.contains('?') { '&' } else { '?' };
+        format!("{}{separator}{}", self.url, query::encode_pairs(pairs))
+    }
+
+    /// Sends the request with the right access token and reads the whole answer. A 401 gets
+    /// one fresh token and one more try; a second 401 from the session's API ends the session
+    /// ([`ApiError::SessionEnded`]); another API's second 401 is its answer. With sign-in
+    /// switched off, no token is sent and the API's answer is the answer.
+    pub async fn send(self) -> Result<ApiResponse, ApiError> {
+        if let Some(invalid) = self.invalid {
+            return Err(invalid);
+        }
+        let url = self.full_url();
+        let request = HttpRequest {
+            method: self.method,
+            url: url.clone(),
+            headers: self.headers,
+            body: self.body,
+        };
+        let response = match self.auth.driver() {
+            None => (crate::browser::http::fetch(request).await)
+                .map_err(|e| ApiError::from_http(&url, e))?,
+            Some(driver) => {
+                if !safe_url::may_carry_token(&url) {
+                    return Err(ApiError::InsecureUrl(url));
+                }
+                let target = self.api.map_or(Target::Session, Target::Resource);
+                driver.call(request, target).await?
+            }
+        };
+        Ok(ApiResponse::new(url, response))
+    }
+}
+
+/// An API's answer, its body read whole, whatever its status.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiResponse {
+    url: String,
+    status: u16,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl ApiResponse {
+    pub(crate) fn new(url: String, response: HttpResponse) -> ApiResponse {
+        ApiResponse {
+            url,
+            status: response.status,
+            headers: response.headers,
+            body: response.body,
+        }
+    }
+
+    /// The URL the request went to.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// Whether the status is 2xx.
+    pub fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The headers the browser lets the app read (CORS: the safelisted ones and those the API
+    /// exposes).
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The header `name` as text, if present and text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name)?.to_str().ok()
+    }
+
+    /// The body as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The body read as JSON into `T`.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        serde_json::from_slice(&self.body).map_err(|e| ApiError::Decode {
+            url: self.url.clone(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// The answer if its status is 2xx, else [`ApiError::Status`] with its body.
+    pub fn error_for_status(self) -> Result<ApiResponse, ApiError> {
+        if self.ok() {
+            return Ok(self);
+        }
+        Err(ApiError::Status {
+            status: self.status,
+            body: self.text(),
+            url: self.url,
+        })
+    }
+}

@@ -1,0 +1,64 @@
+//! Every request the client makes, over gloo-net: the provider's documents, the token endpoint
+//! and the APIs alike. Each carries an `AbortSignal` that fires after [`TIMEOUT`], so a server
+//! that never answers ends in an error naming the limit, never an endless wait. Interpretation
+//! lives in `core`.
+
+use crate::exchange::{HttpError, HttpRequest, HttpResponse};
+use gloo_net::http::RequestBuilder;
+use http::{HeaderMap, HeaderName, HeaderValue};
+use std::time::Duration;
+
+/// How long any request may take, body included, before it is abandoned.
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// What a failed `fetch` means. It says nothing more by design (details would leak cross-origin
+/// facts), so the message says what usually causes it.
+fn failure(error: gloo_net::Error) -> HttpError {
+    match error {
+        gloo_net::Error::JsError(e) if e.name == "TimeoutError" || e.name == "AbortError" => {
+            HttpError::Timeout {
+                seconds: TIMEOUT.as_secs(),
+            }
+        }
+        gloo_net::Error::JsError(e) => HttpError::Failed(e.message),
+        other => HttpError::Failed(other.to_string()),
+    }
+}
+
+/// Sends `request` and reads the whole response, within [`TIMEOUT`].
+pub async fn fetch(request: HttpRequest) -> Result<HttpResponse, HttpError> {
+    let timeout = web_sys::AbortSignal::timeout_with_u32(TIMEOUT.as_millis() as u32);
+    let mut builder = RequestBuilder::new(&request.url)
+        .method(request.method)
+        .abort_signal(Some(&timeout));
+    for (name, value) in &request.headers {
+        let value = value
+            .to_str()
+            .map_err(|_| HttpError::Refused(format!("the {name} header is not text")))?;
+        builder = builder.header(name.as_str(), value);
+    }
+    let built = match request.body {
+        Some(body) => builder.body(js_sys::Uint8Array::from(body.as_slice())),
+        None => builder.build(),
+    };
+    let response = built
+        .map_err(|e| HttpError::Refused(e.to_string()))?
+        .send()
+        .await
+        .map_err(failure)?;
+    let body = response.binary().await.map_err(failure)?;
+    let mut headers = HeaderMap::new();
+    for (name, value) in response.headers().entries() {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::try_from(value.as_str()),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    Ok(HttpResponse {
+        status: response.status(),
+        headers,
+        body,
+    })
+}

@@ -1,0 +1,260 @@
+//! Browser-tier tests: the thin browser layer in real headless Chromium (WebCrypto,
+//! sessionStorage, history). Run with
+//! `cargo test -p leptos-oidc-spa --target wasm32-unknown-unknown --lib`.
+
+use super::session_store::{Document, SessionStore};
+use super::{location, seal, signature, tab_sync};
+use crate::core::authorize::PendingLogin;
+use crate::core::config::OidcConfig;
+use crate::core::jwks::RsaKey;
+use crate::core::pkce::CodeVerifier;
+use crate::core::provider_cache::CachedDocument;
+use crate::core::session::{HandoverKey, Session};
+use crate::core::tab_sync::{fingerprint, Envelope, TabMessage};
+use crate::core::token::TokenSet;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// RFC 7515 appendix A.2: the RS256 example key (modulus and exponent), signing input and
+/// signature.
+const RFC7515_N: &str = "ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-4qPCJrcS2mJPMEzP1Pt0Bm4d4QlL-yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-bSf63kpaSHSXndS5z5rexMdbBYUsLA9e-KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-DWNmoudF8NAco9_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ";
+const RFC7515_SIGNING_INPUT: &str = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ";
+const RFC7515_SIGNATURE: &str = "cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igcN_IoypGlUPQGe77Rw";
+
+fn rfc_key() -> RsaKey {
+    RsaKey {
+        kid: None,
+        n: RFC7515_N.into(),
+        e: "AQAB".into(),
+    }
+}
+
+fn rfc_signature() -> Vec<u8> {
+    URL_SAFE_NO_PAD.decode(RFC7515_SIGNATURE).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn webcrypto_verifies_the_rfc7515_rs256_example() {
+    let ok = signature::verify(
+        &rfc_key(),
+        "SHA-256",
+        RFC7515_SIGNING_INPUT.as_bytes(),
+        &rfc_signature(),
+    )
+    .await;
+    assert_eq!(ok, Ok(true));
+}
+
+#[wasm_bindgen_test]
+async fn webcrypto_rejects_a_tampered_payload_signature_or_hash() {
+    let tampered = RFC7515_SIGNING_INPUT.replace("eyJpc3MiOiJqb2Ui", "eyJpc3MiOiJtYWxsb3J5Ii");
+    assert_eq!(
+        signature::verify(&rfc_key(), "SHA-256", tampered.as_bytes(), &rfc_signature()).await,
+        Ok(false)
+    );
+    let mut sig = rfc_signature();
+    sig[10] ^= 1;
+    assert_eq!(
+        signature::verify(
+            &rfc_key(),
+            "SHA-256",
+            RFC7515_SIGNING_INPUT.as_bytes(),
+            &sig
+        )
+        .await,
+        Ok(false)
+    );
+    assert_eq!(
+        signature::verify(
+            &rfc_key(),
+            "SHA-384",
+            RFC7515_SIGNING_INPUT.as_bytes(),
+            &rfc_signature()
+        )
+        .await,
+        Ok(false)
+    );
+}
+
+#[wasm_bindgen_test]
+async fn webcrypto_refuses_a_key_that_is_not_rsa() {
+    let broken = RsaKey {
+        kid: None,
+        n: "not-a-modulus".into(),
+        e: "AQAB".into(),
+    };
+    assert!(signature::verify(&broken, "SHA-256", b"x", &[1, 2, 3])
+        .await
+        .is_err());
+}
+
+fn session() -> Session {
+    Session::from_tokens(
+        TokenSet {
+            access_token: "a.b.c".into(),
+            expires_in_s: 60.0,
+            refresh_token: Some("r".into()),
+            id_token: None,
+            scope: None,
+        },
+        &[4; 32],
+        1_000.0,
+    )
+}
+
+/// A store under a test prefix: its keys are `test.session` and `test.login.<state>`.
+fn store() -> SessionStore {
+    SessionStore::new(&OidcConfig::new("https://idp/x", "ui").with_storage_prefix("test"))
+}
+
+const SESSION_KEY: &str = "test.session";
+
+fn storage() -> web_sys::Storage {
+    web_sys::window()
+        .unwrap()
+        .session_storage()
+        .unwrap()
+        .unwrap()
+}
+
+#[wasm_bindgen_test]
+fn the_session_round_trips_through_session_storage_only() {
+    store().clear_session();
+    assert_eq!(store().load_session(), None);
+    store().save_session(&session()).unwrap();
+    assert_eq!(store().load_session(), Some(session()));
+    let local = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    assert_eq!(local.length().unwrap(), 0, "nothing in localStorage");
+    store().clear_session();
+    assert_eq!(storage().get_item(SESSION_KEY).unwrap(), None);
+}
+
+#[wasm_bindgen_test]
+fn a_corrupt_or_outdated_record_is_discarded() {
+    storage().set_item(SESSION_KEY, "{not json").unwrap();
+    assert_eq!(store().load_session(), None);
+    assert_eq!(
+        storage().get_item(SESSION_KEY).unwrap(),
+        None,
+        "the corrupt record was removed"
+    );
+    let old = session()
+        .to_json()
+        .replace("\"version\":2", "\"version\":1");
+    storage().set_item(SESSION_KEY, &old).unwrap();
+    assert_eq!(store().load_session(), None);
+}
+
+#[wasm_bindgen_test]
+fn provider_documents_are_kept_per_kind_and_forgotten_one_by_one() {
+    let discovery = CachedDocument::new("https://idp/x", r#"{"issuer":"i"}"#.into(), 5_000.0);
+    let jwks = CachedDocument::new("https://idp/keys", r#"{"keys":[]}"#.into(), 6_000.0);
+    store().save_document(Document::Discovery, &discovery);
+    store().save_document(Document::Jwks, &jwks);
+    assert_eq!(store().load_document(Document::Discovery), Some(discovery));
+    assert_eq!(store().load_document(Document::Jwks), Some(jwks.clone()));
+    assert!(storage().get_item("test.provider.jwks").unwrap().is_some());
+    store().forget_document(Document::Discovery);
+    assert_eq!(store().load_document(Document::Discovery), None);
+    assert_eq!(store().load_document(Document::Jwks), Some(jwks));
+    storage().set_item("test.provider.jwks", "{junk").unwrap();
+    assert_eq!(
+        store().load_document(Document::Jwks),
+        None,
+        "junk is no copy"
+    );
+    store().forget_document(Document::Jwks);
+}
+
+#[wasm_bindgen_test]
+fn a_login_state_can_be_taken_once() {
+    let login = PendingLogin {
+        state: "state-1".into(),
+        nonce: "n".into(),
+        verifier: CodeVerifier::from_random_bytes(&[3; 32]),
+        redirect_uri: "http://x/cb".into(),
+        return_to: "/".into(),
+        created_at_ms: 0.0,
+        resource: None,
+    };
+    store().save_pending_login(&login).unwrap();
+    assert_eq!(
+        store().take_pending_login("state-1").map(|l| l.nonce),
+        Some("n".into())
+    );
+    assert!(
+        store().take_pending_login("state-1").is_none(),
+        "single use"
+    );
+    store().save_pending_login(&login).unwrap();
+    store().clear_pending_logins(|_| false);
+    assert!(store().take_pending_login("state-1").is_none());
+}
+
+#[wasm_bindgen_test]
+fn replace_with_removes_a_fragment_from_the_address_bar() {
+    let history = web_sys::window().unwrap().history().unwrap();
+    let path = location::current().path;
+    history
+        .replace_state_with_url(
+            &wasm_bindgen::JsValue::NULL,
+            "",
+            Some(&format!("{path}#code=secret&state=s")),
+        )
+        .unwrap();
+    assert_eq!(location::current().fragment, "code=secret&state=s");
+    location::replace_with(&path);
+    assert_eq!(location::current().fragment, "");
+}
+
+#[wasm_bindgen_test]
+async fn aes_gcm_opens_only_with_the_same_key_and_additional_data() {
+    let key = [7u8; 32];
+    let (iv, sealed) = seal::seal(&key, "to-me", "the refresh token")
+        .await
+        .unwrap();
+    assert_eq!(iv.len(), 12);
+    assert!(!String::from_utf8_lossy(&sealed).contains("refresh"));
+    assert_eq!(
+        seal::open(&key, "to-me", &iv, &sealed).await.unwrap(),
+        "the refresh token"
+    );
+    assert!(seal::open(&[8; 32], "to-me", &iv, &sealed).await.is_err());
+    assert!(seal::open(&key, "to-you", &iv, &sealed).await.is_err());
+    let mut tampered = sealed.clone();
+    tampered[0] ^= 1;
+    assert!(seal::open(&key, "to-me", &iv, &tampered).await.is_err());
+    let (iv2, _) = seal::seal(&key, "to-me", "the refresh token")
+        .await
+        .unwrap();
+    assert_ne!(iv, iv2, "a fresh nonce every time");
+}
+
+#[wasm_bindgen_test]
+async fn a_hand_over_opens_in_a_twin_and_nowhere_else() {
+    let mine = session();
+    let mut renewed = session();
+    renewed.refresh_token = Some("r2".into());
+    let message = TabMessage::Refreshed {
+        previous: fingerprint(&mine),
+        session: renewed.clone(),
+    };
+    let key = mine.handover_key.bytes().unwrap();
+    let (iv, sealed) = seal::seal(&key, message.previous(), &message.to_json())
+        .await
+        .unwrap();
+    let text = Envelope::new(&message, &iv, &sealed).to_json();
+    assert!(!text.contains("r2") && !text.contains("a.b.c"), "{text}");
+    assert_eq!(tab_sync::open(&text, &mine).await, Some(message.clone()));
+
+    // The same session under another key (another sign-in), or another session: nothing.
+    let mut stranger = session();
+    stranger.handover_key = HandoverKey::new(&[5; 32]);
+    assert_eq!(tab_sync::open(&text, &stranger).await, None);
+    assert_eq!(tab_sync::open(&text, &renewed).await, None);
+    // A message in clear is not an envelope.
+    assert_eq!(tab_sync::open(&message.to_json(), &mine).await, None);
+}

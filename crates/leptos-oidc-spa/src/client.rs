@@ -1,0 +1,376 @@
+//! The client's flows in the browser: starting a sign-in, completing the callback, refreshing,
+//! redeeming a token for another API, and the sign-out URL. Each flow calls the pure checks in
+//! `core` and only moves data between them and the browser; the session's state machine decides
+//! when each runs.
+
+use crate::browser::session_store::SessionStore;
+use crate::browser::{clock, http, location, signature};
+use crate::core::authorize::{self, PendingLogin, RequestExtras};
+use crate::core::callback::{self, AuthResponse, CallbackError};
+use crate::core::config::OidcConfig;
+use crate::core::discovery::ProviderMetadata;
+use crate::core::error::AuthError;
+use crate::core::id_token::{self, Expectations, IdTokenError, KeyChoice};
+use crate::core::issuer;
+use crate::core::jwt::Jwt;
+use crate::core::logout::{self, LogoutHint};
+use crate::core::machine::GrantError;
+use crate::core::pkce::{self, CodeVerifier};
+use crate::core::profile::UserProfile;
+use crate::core::refresh::{self, GrantFailure};
+use crate::core::safe_url::safe_return_path;
+use crate::core::session::Session;
+use crate::core::token::{self, TokenError, TokenSet};
+use crate::exchange::HttpRequest;
+use crate::provider_docs::ProviderDocs;
+
+/// The client's browser steps for one configuration.
+pub(crate) struct OidcClient {
+    config: OidcConfig,
+    store: SessionStore,
+    docs: ProviderDocs,
+}
+
+/// A token endpoint's answer: the HTTP status and the checked token response, or why it is
+/// unusable.
+struct TokenAnswer {
+    status: u16,
+    tokens: Result<TokenSet, TokenError>,
+}
+
+impl OidcClient {
+    /// A client for `config`, nothing fetched yet.
+    pub fn new(config: OidcConfig) -> OidcClient {
+        let store = SessionStore::new(&config);
+        OidcClient {
+            docs: ProviderDocs::new(&config.metadata_url, store.clone()),
+            store,
+            config,
+        }
+    }
+
+    /// The configuration the client was built with.
+    pub fn config(&self) -> &OidcConfig {
+        &self.config
+    }
+
+    /// Where this client keeps the session and pending sign-ins.
+    pub fn store(&self) -> &SessionStore {
+        &self.store
+    }
+
+    /// Fetches the provider's documents ahead of need (see `ProviderDocs::prefetch`).
+    pub async fn prefetch(&self) {
+        self.docs.prefetch().await
+    }
+
+    /// The absolute redirect URI: this page's origin followed by the redirect path.
+    fn redirect_uri(&self) -> String {
+        format!("{}{}", location::origin(), self.config.redirect_path)
+    }
+
+    /// Checks an ID token completely: algorithm and claims, then the signature with WebCrypto
+    /// following the key plan (one refetch of the key set for an unknown `kid`).
+    async fn verify_id_token(&self, token: &str, nonce: Option<&str>) -> Result<Jwt, AuthError> {
+        let jwt = id_token::decode(token)?;
+        let metadata = self.docs.metadata().await?;
+        let expected = Expectations {
+            issuer: &metadata.issuer,
+            client_id: &self.config.client_id,
+            nonce,
+            now_s: clock::now_ms() / 1000.0,
+        };
+        id_token::validate_claims(&jwt, &expected)?;
+        let mut keys = self.docs.signing_keys(false).await?;
+        if id_token::choose_key(&jwt, &keys, false)? == KeyChoice::Refetch {
+            keys = self.docs.signing_keys(true).await?;
+        }
+        let KeyChoice::Verify { key, hash } = id_token::choose_key(&jwt, &keys, true)? else {
+            unreachable!("a refetched key set is chosen from or refused")
+        };
+        let data = jwt.signing_input.as_bytes();
+        if !signature::verify(key, hash, data, &jwt.signature).await? {
+            return Err(IdTokenError::BadSignature.into());
+        }
+        Ok(jwt)
+    }
+
+    /// Records a new single-use login state and sends the browser to the provider; with a
+    /// `resource`, for that API's scopes (to consent to it).
+    pub async fn begin_sign_in(
+        &self,
+        return_to: &str,
+        login_hint: Option<String>,
+        resource: Option<&str>,
+    ) -> Result<(), AuthError> {
+        let scope = match resource {
+            None => None,
+            Some(id) => Some(
+                self.config
+                    .resource(id)
+                    .ok_or_else(|| AuthError::UnknownApi(id.to_string()))?
+                    .scope(),
+            ),
+        };
+        let metadata = self.docs.metadata().await?;
+        // Kept for the tab before leaving, so the callback page needs only the token endpoint.
+        self.docs.prefetch().await;
+        let now = clock::now_ms();
+        self.store.clear_pending_logins(|p| !p.is_expired(now));
+        let login = PendingLogin {
+            state: pkce::random_token(&clock::random_bytes()?),
+            nonce: pkce::random_token(&clock::random_bytes()?),
+            verifier: CodeVerifier::from_random_bytes(&clock::random_bytes()?),
+            redirect_uri: self.redirect_uri(),
+            return_to: safe_return_path(return_to, &self.config.redirect_path),
+            created_at_ms: now,
+            resource: resource.map(str::to_string),
+        };
+        self.store.save_pending_login(&login)?;
+        let extras = RequestExtras {
+            login_hint,
+            scope,
+            ..RequestExtras::default()
+        };
+        let url = authorize::authorization_url(
+            &metadata.authorization_endpoint,
+            &self.config,
+            &login,
+            &extras,
+        );
+        Ok(location::go_to(&url)?)
+    }
+
+    /// Completes the sign-in from the callback's parameters: the new session and the route to
+    /// return to. The login state is consumed first, so a replay always fails. A failure
+    /// forgets the provider's documents, so the next attempt fetches them afresh.
+    pub async fn complete_sign_in(&self, params: &str) -> Result<(Session, String), AuthError> {
+        let result = self.redeem_response(params).await;
+        if result.is_err() {
+            self.docs.forget();
+        }
+        result
+    }
+
+    async fn redeem_response(&self, params: &str) -> Result<(Session, String), AuthError> {
+        match callback::parse_response(params)? {
+            AuthResponse::Error {
+                error,
+                description,
+                state,
+                iss,
+            } => {
+                // An error response is checked like a code: one whose state this tab did not
+                // issue is not the provider speaking about a sign-in started here, so none of
+                // its text is shown.
+                self.take_login(state.as_deref())?;
+                self.check_response_issuer(iss.as_deref(), &self.docs.metadata().await?)?;
+                Err(AuthError::Redirect { error, description })
+            }
+            AuthResponse::Code { code, state, iss } => {
+                let login = self.take_login(Some(&state))?;
+                let metadata = self.docs.metadata().await?;
+                self.check_response_issuer(iss.as_deref(), &metadata)?;
+                let body = token::code_request_body(
+                    &code,
+                    &login.redirect_uri,
+                    &self.config.client_id,
+                    login.verifier.secret(),
+                );
+                let during = "redeeming the authorization code";
+                let tokens = self
+                    .token_request(&metadata, body, during, true)
+                    .await?
+                    .tokens?;
+                let id_token = tokens
+                    .id_token
+                    .as_deref()
+                    .ok_or(TokenError::MissingIdToken)?;
+                self.verify_id_token(id_token, Some(&login.nonce)).await?;
+                let handover_key = clock::random_bytes()?;
+                let now = clock::now_ms();
+                let session = match &login.resource {
+                    None => Session::from_tokens(tokens, &handover_key, now),
+                    // A sign-in to consent to another API: the code brought that API's token;
+                    // the session's own comes from the new refresh token.
+                    Some(resource) => {
+                        let own = self.redeem_session_scope(&tokens, &metadata).await?;
+                        // The code's refresh token is spent: the grant above rotated it.
+                        let spent = TokenSet {
+                            refresh_token: None,
+                            ..tokens
+                        };
+                        Session::from_tokens(own, &handover_key, now)
+                            .with_resource_token(resource, spent, now)
+                    }
+                };
+                Ok((session, login.return_to))
+            }
+        }
+    }
+
+    /// RFC 9207 for this provider.
+    fn check_response_issuer(
+        &self,
+        iss: Option<&str>,
+        metadata: &ProviderMetadata,
+    ) -> Result<(), CallbackError> {
+        let advertised = metadata.authorization_response_iss_parameter_supported;
+        Ok(issuer::check_response(iss, &metadata.issuer, advertised)?)
+    }
+
+    /// The first check of every authorization response, error or code (RFC 6749 §4.1.2 and
+    /// §4.1.2.1): its `state` is one this tab issued and has not used or let expire. The
+    /// pending sign-in is consumed here, before anything else, so a replay always fails.
+    fn take_login(&self, state: Option<&str>) -> Result<PendingLogin, CallbackError> {
+        let now = clock::now_ms();
+        state
+            .and_then(|state| self.store.take_pending_login(state))
+            .filter(|login| !login.is_expired(now))
+            .ok_or(CallbackError::UnknownState)
+    }
+
+    /// POSTs a grant to the token endpoint; `during` names the step for a network error.
+    async fn token_request(
+        &self,
+        metadata: &ProviderMetadata,
+        body: String,
+        during: &'static str,
+        id_token_required: bool,
+    ) -> Result<TokenAnswer, AuthError> {
+        let url = &metadata.token_endpoint;
+        let response = http::fetch(HttpRequest::post_form(url, body))
+            .await
+            .map_err(|e| AuthError::network(during, url, e))?;
+        Ok(TokenAnswer {
+            status: response.status,
+            tokens: token::parse_response(response.ok(), &response.text(), id_token_required),
+        })
+    }
+
+    /// A refresh grant (RFC 6749 §6) for `scope`.
+    async fn refresh_grant(
+        &self,
+        metadata: &ProviderMetadata,
+        refresh_token: &str,
+        scope: &str,
+        during: &'static str,
+    ) -> Result<TokenAnswer, AuthError> {
+        let body = token::refresh_request_body(refresh_token, &self.config.client_id, scope);
+        self.token_request(metadata, body, during, false).await
+    }
+
+    /// After a sign-in for another API's scopes: the session's own tokens, from the refresh
+    /// token that sign-in brought.
+    async fn redeem_session_scope(
+        &self,
+        tokens: &TokenSet,
+        metadata: &ProviderMetadata,
+    ) -> Result<TokenSet, AuthError> {
+        let refresh_token = tokens
+            .refresh_token
+            .as_deref()
+            .ok_or_else(no_refresh_token)?;
+        let during = "redeeming the authorization code";
+        let scope = self.config.scope();
+        let own = (self.refresh_grant(metadata, refresh_token, &scope, during))
+            .await?
+            .tokens?;
+        // Keep the newest refresh token: the grant above rotated it.
+        Ok(TokenSet {
+            refresh_token: own.refresh_token.clone().or(tokens.refresh_token.clone()),
+            id_token: tokens.id_token.clone(),
+            ..own
+        })
+    }
+
+    /// Exchanges the refresh token for an access token for the resource `id` (one of
+    /// `OidcConfig::resources`): the session with that token and the rotated refresh token.
+    pub async fn redeem_for(&self, session: &Session, id: &str) -> Result<Session, GrantError> {
+        let Some(resource) = self.config.resource(id) else {
+            return Err(GrantError {
+                failure: GrantFailure::Refused,
+                error: AuthError::UnknownApi(id.to_string()),
+            });
+        };
+        let refresh_token = session
+            .refresh_token
+            .as_deref()
+            .ok_or_else(|| GrantError::session_ended("the provider issued no refresh token"))?;
+        let metadata = self.docs.metadata().await.map_err(GrantError::retry)?;
+        let during = "getting a token for another API";
+        let answer = (self.refresh_grant(&metadata, refresh_token, &resource.scope(), during))
+            .await
+            .map_err(GrantError::retry)?;
+        match answer.tokens {
+            Ok(tokens) => Ok(session.with_resource_token(id, tokens, clock::now_ms())),
+            Err(e) => {
+                let failure = refresh::classify(answer.status, &e);
+                let error = match failure {
+                    GrantFailure::ConsentRequired => AuthError::ConsentRequired {
+                        api: resource.name.clone(),
+                        detail: e.to_string(),
+                    },
+                    _ => e.into(),
+                };
+                Err(GrantError { failure, error })
+            }
+        }
+    }
+
+    /// Exchanges the refresh token for new tokens, checking a new ID token against the old one.
+    pub async fn refresh(&self, session: &Session) -> Result<Session, GrantError> {
+        let refresh_token = session
+            .refresh_token
+            .as_deref()
+            .ok_or_else(|| GrantError::session_ended("the provider issued no refresh token"))?;
+        let metadata = self.docs.metadata().await.map_err(GrantError::retry)?;
+        let scope = self.config.scope();
+        let during = "refreshing the session";
+        let answer = (self.refresh_grant(&metadata, refresh_token, &scope, during))
+            .await
+            .map_err(GrantError::retry)?;
+        let tokens = match answer.tokens {
+            Ok(tokens) => tokens,
+            Err(e) => match refresh::classify(answer.status, &e) {
+                GrantFailure::Retry => return Err(GrantError::retry(e.into())),
+                // For the session's own refresh, a refusal of any kind ends the session.
+                _ => return Err(GrantError::session_ended(e.to_string())),
+            },
+        };
+        if let Some(new_id) = &tokens.id_token {
+            let ended = |e: AuthError| GrantError::session_ended(e.to_string());
+            let new_jwt = self.verify_id_token(new_id, None).await.map_err(ended)?;
+            let old_jwt = session
+                .id_token
+                .as_deref()
+                .and_then(|t| Jwt::decode(t).ok());
+            if let Some(old_jwt) = old_jwt {
+                id_token::check_same_subject(&old_jwt, &new_jwt).map_err(|e| ended(e.into()))?;
+            }
+        }
+        Ok(session.refreshed(tokens, clock::now_ms()))
+    }
+
+    /// Where to send the browser to end the provider session, if the provider supports it.
+    pub async fn end_session_url(&self, session: Option<&Session>) -> Option<String> {
+        let metadata = self.docs.metadata().await.ok()?;
+        let profile = session.map(|s| UserProfile::of(s, &self.config));
+        let hint = LogoutHint::choose(
+            profile.as_ref().and_then(|p| p.login_hint_claim.as_deref()),
+            session.and_then(|s| s.id_token.as_deref()),
+        );
+        logout::end_session_url(
+            metadata.end_session_endpoint.as_deref(),
+            &self.config.client_id,
+            &format!("{}/", location::origin()),
+            hint,
+        )
+    }
+}
+
+fn no_refresh_token() -> AuthError {
+    AuthError::SessionEnded {
+        detail: "the provider issued no refresh token".into(),
+    }
+}

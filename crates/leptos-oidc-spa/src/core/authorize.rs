@@ -1,0 +1,197 @@
+//! The authorization request (RFC 6749 §4.1.1 + RFC 7636 §4.3 + OIDC Core §3.1.2.1) and the
+//! per-attempt login state that must survive the round trip to the provider.
+
+use super::config::OidcConfig;
+use super::pkce::CodeVerifier;
+use super::query;
+use super::time::whole_ms;
+use serde::{Deserialize, Serialize};
+
+/// How long a started sign-in stays redeemable. Entra's authorization codes live ten minutes.
+pub const LOGIN_STATE_TTL_MS: f64 = 10.0 * 60.0 * 1000.0;
+
+/// What one sign-in attempt must remember until its callback: kept per tab in sessionStorage under
+/// `<storage_prefix>.login.<state>` and deleted when the callback consumes it (single use).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PendingLogin {
+    /// The request's `state` (RFC 6749 §10.12): single use, and the record's storage key.
+    pub state: String,
+    /// The request's `nonce`, which the ID token must carry (OIDC Core §3.1.2.1).
+    pub nonce: String,
+    /// The PKCE code verifier (RFC 7636 §4.1) whose challenge went out with the request.
+    pub verifier: CodeVerifier,
+    /// The request's `redirect_uri`, which the token request must repeat (RFC 6749 §4.1.3).
+    pub redirect_uri: String,
+    /// Same-origin path (with query) to return to after sign-in.
+    pub return_to: String,
+    /// When the sign-in started, in milliseconds since the epoch.
+    #[serde(serialize_with = "whole_ms")]
+    pub created_at_ms: f64,
+    /// Set when the sign-in asks for another API's scopes, to consent to it
+    /// (`OidcConfig::resources`): the code then redeems that API's token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+}
+
+impl PendingLogin {
+    /// Whether the record can no longer be redeemed at `now_ms` (milliseconds): started more than
+    /// [`LOGIN_STATE_TTL_MS`] ago, or more than a minute in the future (the clock went back).
+    pub fn is_expired(&self, now_ms: f64) -> bool {
+        now_ms - self.created_at_ms > LOGIN_STATE_TTL_MS || now_ms < self.created_at_ms - 60_000.0
+    }
+
+    /// The stored record: a JSON object with the field names above.
+    pub fn to_json(&self) -> String {
+        // A struct of strings and numbers always serialises.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads a stored record; `None` if any field is missing or malformed.
+    pub fn from_json(text: &str) -> Option<PendingLogin> {
+        serde_json::from_str(text).ok()
+    }
+}
+
+/// Per-request extras besides the configured ones.
+#[derive(Clone, Debug, Default)]
+pub struct RequestExtras {
+    /// `login_hint` (OIDC Core §3.1.2.1): the username to prefill, e.g. after a session ended.
+    pub login_hint: Option<String>,
+    /// `prompt` for this request, in place of [`OidcConfig::prompt`].
+    pub prompt: Option<String>,
+    /// `scope` for this request, in place of [`OidcConfig::scope`] (another API's, to consent
+    /// to it).
+    pub scope: Option<String>,
+}
+
+/// The URL to send the browser to for `login`.
+pub fn authorization_url(
+    authorization_endpoint: &str,
+    config: &OidcConfig,
+    login: &PendingLogin,
+    extras: &RequestExtras,
+) -> String {
+    let challenge = login.verifier.challenge();
+    let scope = extras.scope.clone().unwrap_or_else(|| config.scope());
+    let mut params: Vec<(&str, &str)> = vec![
+        ("client_id", &config.client_id),
+        ("response_type", "code"),
+        ("redirect_uri", &login.redirect_uri),
+        ("scope", &scope),
+        ("state", &login.state),
+        ("nonce", &login.nonce),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+        ("response_mode", config.response_mode.as_str()),
+    ];
+    if let Some(prompt) = extras.prompt.as_deref().or(config.prompt.as_deref()) {
+        params.push(("prompt", prompt));
+    }
+    if let Some(hint) = &extras.login_hint {
+        params.push(("login_hint", hint));
+    }
+    if let Some(hint) = &config.domain_hint {
+        params.push(("domain_hint", hint));
+    }
+    let separator = if authorization_endpoint.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    format!(
+        "{authorization_endpoint}{separator}{}",
+        query::encode_pairs(params)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> OidcConfig {
+        OidcConfig {
+            domain_hint: Some("example.com".into()),
+            ..OidcConfig::new("https://idp/t/v2.0/.well-known/openid-configuration", "ui")
+                .with_scopes(["api://api/API.call"])
+        }
+    }
+
+    fn login() -> PendingLogin {
+        PendingLogin {
+            state: "st".into(),
+            nonce: "no".into(),
+            verifier: CodeVerifier::from_random_bytes(&[1; 32]),
+            redirect_uri: "http://127.0.0.1:8080/oauth-callback".into(),
+            return_to: "/studies?x=1".into(),
+            created_at_ms: 1_000.0,
+            resource: None,
+        }
+    }
+
+    #[test]
+    fn builds_a_pkce_code_request_with_fragment_mode() {
+        let l = login();
+        let url = authorization_url(
+            "https://idp/t/oauth2/v2.0/authorize",
+            &cfg(),
+            &l,
+            &RequestExtras::default(),
+        );
+        let (base, q) = url.split_once('?').unwrap();
+        assert_eq!(base, "https://idp/t/oauth2/v2.0/authorize");
+        let params: std::collections::HashMap<_, _> = query::parse(q).into_iter().collect();
+        assert_eq!(params["client_id"], "ui");
+        assert_eq!(params["response_type"], "code");
+        assert_eq!(
+            params["redirect_uri"],
+            "http://127.0.0.1:8080/oauth-callback"
+        );
+        assert_eq!(
+            params["scope"],
+            "openid profile email offline_access api://api/API.call"
+        );
+        assert_eq!(params["state"], "st");
+        assert_eq!(params["nonce"], "no");
+        assert_eq!(params["code_challenge"], l.verifier.challenge());
+        assert_eq!(params["code_challenge_method"], "S256");
+        assert_eq!(params["response_mode"], "fragment");
+        assert_eq!(params["domain_hint"], "example.com");
+        assert!(!params.contains_key("prompt"));
+        assert!(
+            !q.contains(l.verifier.secret()),
+            "the verifier never leaves the tab"
+        );
+    }
+
+    #[test]
+    fn passes_login_hint_and_prompt_and_keeps_existing_query() {
+        let extras = RequestExtras {
+            login_hint: Some("rita@studybuilder.test".into()),
+            prompt: Some("login".into()),
+            scope: None,
+        };
+        let url = authorization_url("https://idp/authorize?p=B2C_1", &cfg(), &login(), &extras);
+        assert!(url.starts_with("https://idp/authorize?p=B2C_1&client_id=ui"));
+        assert!(url.contains("&login_hint=rita%40studybuilder.test"));
+        assert!(url.contains("&prompt=login"));
+    }
+
+    #[test]
+    fn stored_record_round_trips_with_its_field_names() {
+        let l = login();
+        let text = l.to_json();
+        assert!(text.starts_with(r#"{"state":"st","nonce":"no","verifier":""#));
+        assert!(text.ends_with(r#""return_to":"/studies?x=1","created_at_ms":1000}"#));
+        let back = PendingLogin::from_json(&text).unwrap();
+        assert_eq!(back.to_json(), text);
+        assert!(PendingLogin::from_json(&text.replace("\"nonce\"", "\"n\"")).is_none());
+        assert!(PendingLogin::from_json("{not json").is_none());
+    }
+
+    #[test]
+    fn login_state_expires_after_ten_minutes() {
+        let l = login();
+        assert!(!l.is_expired(1_000.0 + LOGIN_STATE_TTL_MS));
+        assert!(l.is_expired(1_001.0 + LOGIN_STATE_TTL_MS));
+    }
+}

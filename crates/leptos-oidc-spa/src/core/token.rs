@@ -1,0 +1,342 @@
+//! The token endpoint: request bodies for the code and refresh grants (RFC 6749 §4.1.3, §6 with
+//! PKCE's `code_verifier`) and the checks on its response (§5.1, §5.2).
+
+use super::query;
+use serde::Deserialize;
+use serde_json::Value;
+use std::fmt;
+use thiserror::Error;
+
+/// Lifetime assumed when a token response omits `expires_in` (RFC 6749 §5.1 makes it optional):
+/// one hour, Entra's default access-token lifetime and the low end of its range.
+pub const DEFAULT_EXPIRES_IN_S: f64 = 3600.0;
+
+/// A successful, checked token response.
+#[derive(Clone, PartialEq)]
+pub struct TokenSet {
+    /// `access_token`, never empty.
+    pub access_token: String,
+    /// The access token's lifetime in **seconds** (`expires_in`, or [`DEFAULT_EXPIRES_IN_S`]
+    /// when omitted); positive and finite.
+    pub expires_in_s: f64,
+    /// `refresh_token`, if one was issued.
+    pub refresh_token: Option<String>,
+    /// `id_token` (not yet validated), if one was issued: required on sign-in, optional on
+    /// refresh (OIDC Core §12.2).
+    pub id_token: Option<String>,
+    /// Scopes granted, when the provider says (it must if they differ from those requested).
+    pub scope: Option<String>,
+}
+
+impl fmt::Debug for TokenSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenSet")
+            .field("access_token", &"[redacted]")
+            .field("expires_in_s", &self.expires_in_s)
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field("id_token", &self.id_token.as_ref().map(|_| "[present]"))
+            .field("scope", &self.scope)
+            .finish()
+    }
+}
+
+/// Why a token response is unusable.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum TokenError {
+    /// The provider answered with an OAuth error (§5.2).
+    #[error(
+        "The identity provider refused to issue tokens: {error}{}",
+        then_colon(description)
+    )]
+    Provider {
+        /// The OAuth error code, e.g. `invalid_grant` or `invalid_request`.
+        error: String,
+        /// The `error_description`, if any (Entra's starts with its `AADSTS` code).
+        description: Option<String>,
+    },
+    /// Not JSON, or JSON of the wrong shape.
+    #[error("The identity provider's token response is malformed ({0}).")]
+    Malformed(String),
+    /// A success response without an `access_token` (§5.1).
+    #[error("The identity provider's token response has no access_token.")]
+    MissingAccessToken,
+    /// `token_type` is not `Bearer` (the only type this client sends).
+    #[error("The identity provider issued a {0:?} token; only Bearer tokens are supported.")]
+    UnsupportedTokenType(String),
+    /// `expires_in` is not a positive number of seconds; holds the value as sent.
+    #[error("The identity provider's token response has an unusable expires_in ({0}).")]
+    BadExpiresIn(String),
+    /// An OpenID sign-in must return an ID token.
+    #[error(
+        "The identity provider's token response has no id_token although openid was requested."
+    )]
+    MissingIdToken,
+}
+
+/// `": text"` for an optional description, or nothing.
+fn then_colon(description: &Option<String>) -> String {
+    description
+        .as_deref()
+        .map(|d| format!(": {d}"))
+        .unwrap_or_default()
+}
+
+impl TokenError {
+    /// The OAuth error code, if the provider sent one.
+    pub fn oauth_error(&self) -> Option<&str> {
+        match self {
+            TokenError::Provider { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The provider's `error_description`, if it sent one.
+    pub fn oauth_description(&self) -> Option<&str> {
+        match self {
+            TokenError::Provider { description, .. } => description.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// Body of the authorization code grant for a public client (no secret).
+pub fn code_request_body(
+    code: &str,
+    redirect_uri: &str,
+    client_id: &str,
+    verifier: &str,
+) -> String {
+    query::encode_pairs([
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", redirect_uri),
+        ("client_id", client_id),
+        ("code_verifier", verifier),
+    ])
+}
+
+/// Body of the refresh grant. `scope` is sent because Entra issues the token for the first
+/// resource in it; without it a refresh may come back for a different audience.
+pub fn refresh_request_body(refresh_token: &str, client_id: &str, scope: &str) -> String {
+    query::encode_pairs([
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+        ("client_id", client_id),
+        ("scope", scope),
+    ])
+}
+
+/// The token endpoint's answer, success (§5.1) and error (§5.2) alike; members it does not
+/// know are ignored.
+#[derive(Deserialize)]
+struct TokenResponse {
+    error: Option<String>,
+    error_description: Option<String>,
+    access_token: Option<String>,
+    token_type: Option<String>,
+    /// A number or, as Entra's v1 endpoint sends it, a numeric string.
+    expires_in: Option<Value>,
+    refresh_token: Option<String>,
+    id_token: Option<String>,
+    scope: Option<String>,
+}
+
+/// Empty strings count as absent.
+fn present(value: Option<String>) -> Option<String> {
+    value.filter(|s| !s.is_empty())
+}
+
+/// The longest lifetime believed: a year. Anything longer is a mistake or an attack, and would
+/// put the refresh out of reach of any timer.
+const MAX_EXPIRES_IN_S: u64 = 366 * 24 * 3600;
+
+/// A usable `expires_in` (RFC 6749 §5.1): a whole number of seconds from 1 to a year, as a
+/// number or, as Entra's v1 endpoint sends it, a string of digits. Fractions, signs, exponents
+/// and `1e400` are refused, never read as infinity.
+fn positive_seconds(value: &Value) -> Option<f64> {
+    let seconds = match value {
+        Value::Number(n) => n.as_u64()?,
+        Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            s.parse::<u64>().ok()?
+        }
+        _ => return None,
+    };
+    (1..=MAX_EXPIRES_IN_S)
+        .contains(&seconds)
+        .then_some(seconds as f64)
+}
+
+/// Checks a token endpoint response. `http_ok` is whether the status was 2xx.
+pub fn parse_response(
+    http_ok: bool,
+    body: &str,
+    id_token_required: bool,
+) -> Result<TokenSet, TokenError> {
+    let response: TokenResponse = serde_json::from_str(body).map_err(|e| {
+        TokenError::Malformed(if !http_ok {
+            "an error page instead of JSON".to_string()
+        } else if e.is_syntax() || e.is_eof() {
+            "not JSON".to_string()
+        } else {
+            e.to_string()
+        })
+    })?;
+    if let Some(error) = present(response.error) {
+        return Err(TokenError::Provider {
+            error,
+            description: present(response.error_description),
+        });
+    }
+    if !http_ok {
+        return Err(TokenError::Malformed(
+            "an error status without an OAuth error".into(),
+        ));
+    }
+    let access_token = present(response.access_token).ok_or(TokenError::MissingAccessToken)?;
+    match response.token_type {
+        Some(t) if t.eq_ignore_ascii_case("bearer") => {}
+        Some(t) => return Err(TokenError::UnsupportedTokenType(t)),
+        None => return Err(TokenError::UnsupportedTokenType("missing".into())),
+    }
+    let expires_in_s = match response.expires_in {
+        None | Some(Value::Null) => DEFAULT_EXPIRES_IN_S,
+        Some(value) => positive_seconds(&value).ok_or_else(|| {
+            TokenError::BadExpiresIn(match value {
+                Value::String(s) => s,
+                other => other.to_string(),
+            })
+        })?,
+    };
+    let id_token = present(response.id_token);
+    if id_token_required && id_token.is_none() {
+        return Err(TokenError::MissingIdToken);
+    }
+    Ok(TokenSet {
+        access_token,
+        expires_in_s,
+        refresh_token: present(response.refresh_token),
+        id_token,
+        scope: present(response.scope),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_a_full_response_with_any_case_bearer() {
+        let t = parse_response(
+            true,
+            r#"{"access_token":"a","token_type":"bearer","expires_in":3599,"refresh_token":"r","id_token":"i","scope":"openid"}"#,
+            true,
+        )
+        .unwrap();
+        assert_eq!(t.access_token, "a");
+        assert_eq!(t.expires_in_s, 3599.0);
+        assert_eq!(t.refresh_token.as_deref(), Some("r"));
+        assert_eq!(t.id_token.as_deref(), Some("i"));
+        assert!(
+            !format!("{t:?}").contains("\"a\""),
+            "tokens are redacted in Debug"
+        );
+    }
+
+    #[test]
+    fn expires_in_defaults_or_parses_strings_and_rejects_nonsense() {
+        let body = |e: &str| format!(r#"{{"access_token":"a","token_type":"Bearer"{e}}}"#);
+        assert_eq!(
+            parse_response(true, &body(""), false).unwrap().expires_in_s,
+            DEFAULT_EXPIRES_IN_S
+        );
+        assert_eq!(
+            parse_response(true, &body(r#","expires_in":"300""#), false)
+                .unwrap()
+                .expires_in_s,
+            300.0
+        );
+        for bad in [
+            r#","expires_in":"3599.5""#,
+            r#","expires_in":3599.5"#,
+            r#","expires_in":" 300""#,
+            r#","expires_in":"+300""#,
+            r#","expires_in":1e3"#,
+            r#","expires_in":40000000"#,
+            r#","expires_in":0"#,
+            r#","expires_in":-5"#,
+            r#","expires_in":"soon""#,
+            r#","expires_in":"0x10""#,
+            r#","expires_in":[1]"#,
+        ] {
+            assert!(
+                matches!(
+                    parse_response(true, &body(bad), false),
+                    Err(TokenError::BadExpiresIn(_))
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_infinite_expires_in_is_refused() {
+        // serde_json refuses numbers beyond f64's range, so the response never parses.
+        let body = r#"{"access_token":"a","token_type":"Bearer","expires_in":1e400}"#;
+        assert!(parse_response(true, body, false).is_err());
+    }
+
+    #[test]
+    fn rejects_missing_pieces() {
+        assert_eq!(
+            parse_response(true, r#"{"token_type":"Bearer"}"#, false),
+            Err(TokenError::MissingAccessToken)
+        );
+        assert_eq!(
+            parse_response(true, r#"{"access_token":"a","token_type":"mac"}"#, false),
+            Err(TokenError::UnsupportedTokenType("mac".into()))
+        );
+        assert_eq!(
+            parse_response(true, r#"{"access_token":"a"}"#, false),
+            Err(TokenError::UnsupportedTokenType("missing".into()))
+        );
+        assert_eq!(
+            parse_response(true, r#"{"access_token":"a","token_type":"Bearer"}"#, true),
+            Err(TokenError::MissingIdToken)
+        );
+        assert!(matches!(
+            parse_response(true, "<html>", false),
+            Err(TokenError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn reports_provider_errors() {
+        let e = parse_response(
+            false,
+            r#"{"error":"invalid_grant","error_description":"AADSTS700084: expired"}"#,
+            true,
+        )
+        .unwrap_err();
+        assert_eq!(e.oauth_error(), Some("invalid_grant"));
+        assert!(e.to_string().contains("AADSTS700084"));
+        assert!(matches!(
+            parse_response(false, "{}", true),
+            Err(TokenError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn request_bodies_are_form_encoded() {
+        assert_eq!(
+            code_request_body("c/1", "http://h/cb", "ui", "v"),
+            "grant_type=authorization_code&code=c%2F1&redirect_uri=http%3A%2F%2Fh%2Fcb&client_id=ui&code_verifier=v"
+        );
+        assert_eq!(
+            refresh_request_body("r", "ui", "openid api://a/API.call"),
+            "grant_type=refresh_token&refresh_token=r&client_id=ui&scope=openid%20api%3A%2F%2Fa%2FAPI.call"
+        );
+    }
+}
