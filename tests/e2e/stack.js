@@ -20,8 +20,8 @@ const API_BIN = process.env.GATEHOUSE_API_BIN ?? join(ROOT, 'target/debug/gateho
 /** The StudyBuilder registration of the local IdP: the default the stack is configured for. */
 export const STUDYBUILDER = registrations.find((r) => r.name === 'StudyBuilder');
 
-/** Starts the API binary and waits (bounded) for its "API ready: <url>" line. */
-function startApi(env) {
+/** Starts the API binary and waits (bounded) for its "API ready: <url>" line; `child` stops it. */
+export function startApi(env) {
   if (!existsSync(API_BIN)) {
     throw new Error(`${API_BIN} is missing: build it with "cargo build -p gatehouse-api"`);
   }
