@@ -48,8 +48,8 @@ pub fn hint_for(message: &str) -> Option<&'static str> {
         .map(|(_, hint)| *hint)
 }
 
-/// The v2.0 discovery document of `tenant`: a tenant id, a verified domain, or one of
-/// [`MULTI_TENANT_AUTHORITIES`].
+/// The v2.0 discovery document of `tenant`: a tenant id, a verified domain, or `organizations`,
+/// `common` or `consumers` for a multi-tenant app.
 pub fn metadata_url(tenant: &str) -> String {
     format!("https://login.microsoftonline.com/{tenant}/v2.0/.well-known/openid-configuration")
 }

@@ -14,7 +14,7 @@ use crate::core::tab_sync::TabMessage;
 // A state is cloned once per change; boxing `SignedIn` would make every match on it read worse.
 #[allow(clippy::large_enum_variant)]
 pub enum AuthState {
-    /// Not known yet: the state until [`Event::Boot`] has been handled.
+    /// Not known yet: the state until the stored session and the address bar have been read.
     Starting,
     /// Sign-in is switched off (an `AuthProvider` without configuration); the machine never
     /// enters it.
@@ -31,7 +31,7 @@ pub enum AuthState {
     /// The provider will not renew the session; the person must sign in again.
     SessionEnded {
         /// The ended session's `preferred_username`, sent as `login_hint` by the next
-        /// [`Event::SignInRequested`].
+        /// sign-in.
         login_hint: Option<String>,
         /// Why it ended; always an [`AuthError::SessionEnded`].
         error: AuthError,
