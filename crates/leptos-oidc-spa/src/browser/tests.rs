@@ -14,6 +14,7 @@ use crate::core::tab_sync::{fingerprint, Envelope, TabMessage};
 use crate::core::token::TokenSet;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use std::rc::Rc;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -257,4 +258,90 @@ async fn a_hand_over_opens_in_a_twin_and_nowhere_else() {
     assert_eq!(tab_sync::open(&text, &renewed).await, None);
     // A message in clear is not an envelope.
     assert_eq!(tab_sync::open(&message.to_json(), &mine).await, None);
+}
+
+/// Waits `ms` milliseconds in the browser.
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// The provider in a real page, shown and hidden by a `<Show>` as an app that mounts it
+/// conditionally would: its children get the handle, it settles on "signed out" when nothing is
+/// stored (the unreachable provider is not needed for that), and when it is hidden, nothing it
+/// started (the refresh timer, the page's wake-up listeners, the twin-tab channel, its tasks)
+/// keeps its driver alive; shown again, it starts afresh.
+#[wasm_bindgen_test]
+async fn the_provider_mounts_conditionally_and_unmounting_releases_what_it_started() {
+    use crate::core::machine::Phase;
+    use crate::handle::{use_auth, AuthProvider};
+    use leptos::prelude::*;
+    use std::sync::{Arc, Mutex};
+    use wasm_bindgen::JsCast;
+
+    let config = OidcConfig::new("http://127.0.0.1:9/.well-known/openid-configuration", "ui")
+        .with_storage_prefix("mount-test");
+    let seen = Arc::new(Mutex::new(None));
+    let shown = RwSignal::new(false);
+    let parent: web_sys::HtmlElement = document().create_element("div").unwrap().unchecked_into();
+    document().body().unwrap().append_child(&parent).unwrap();
+    let into = seen.clone();
+    let _mounted = leptos::mount::mount_to(parent.clone(), move || {
+        let provider = move || {
+            let into = into.clone();
+            let probe = move || {
+                let auth = use_auth();
+                *into.lock().unwrap() = Some(auth);
+                view! { <p>{move || format!("{:?}", auth.phase.get())}</p> }
+            };
+            view! { <AuthProvider config=config.clone()>{probe()}</AuthProvider> }
+        };
+        view! {
+            <leptos_router::components::Router>
+                <Show when=move || shown.get()>{provider.clone()}</Show>
+            </leptos_router::components::Router>
+        }
+    });
+    for round in 0..2 {
+        shown.set(true);
+        leptos::task::tick().await;
+        let auth = seen
+            .lock()
+            .unwrap()
+            .take()
+            .expect("the child got the handle");
+        let driver = Rc::downgrade(&auth.driver().expect("sign-in is on"));
+        for _ in 0..50 {
+            if auth.phase.get_untracked() == Phase::SignedOut {
+                break;
+            }
+            sleep(20).await;
+        }
+        assert_eq!(
+            auth.phase.get_untracked(),
+            Phase::SignedOut,
+            "round {round}"
+        );
+        assert_eq!(parent.inner_text(), "SignedOut");
+        // Let the prefetch of the unreachable provider fail, then hide the provider.
+        sleep(200).await;
+        shown.set(false);
+        leptos::task::tick().await;
+        sleep(50).await;
+        for event in ["focus", "online", "visibilitychange"] {
+            let event = web_sys::Event::new(event).unwrap();
+            web_sys::window().unwrap().dispatch_event(&event).unwrap();
+        }
+        assert_eq!(parent.inner_text(), "", "round {round}: hidden");
+        assert_eq!(
+            driver.strong_count(),
+            0,
+            "round {round}: the driver is still held after the provider unmounted"
+        );
+    }
+    parent.remove();
 }
