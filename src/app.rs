@@ -5,6 +5,7 @@ use crate::components::auth_error::AuthErrorPanel;
 use crate::components::header::Header;
 use crate::components::progress::Progress;
 use crate::components::views_nav::ViewsNav;
+use crate::config::context::provide_config;
 use crate::config::{self, AppConfig, ConfigError, CONFIG_COPY_KEY, CONFIG_URL};
 use crate::pages::config_error::ConfigErrorPage;
 use crate::pages::home::HomePage;
@@ -62,7 +63,7 @@ pub fn start() {
         leptos::mount::mount_to_body(move || match config {
             Ok(config) => {
                 let oidc = config.oauth.clone();
-                provide_context(StoredValue::new(config));
+                provide_config(config);
                 view! {
                     <Router>
                         <AuthProvider config=oidc boot>
@@ -75,11 +76,6 @@ pub fn start() {
             Err(error) => view! { <ConfigErrorPage error/> }.into_any(),
         });
     });
-}
-
-/// The app's configuration (API name, base URL, views), provided at start-up.
-pub fn use_config() -> StoredValue<AppConfig> {
-    expect_context()
 }
 
 #[component]

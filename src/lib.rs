@@ -2,17 +2,15 @@
 //! with PKCE) and calls an API protected by Microsoft Entra ID or any OIDC provider.
 //!
 //! The OpenID Connect client is the `leptos_oidc_spa` crate (`crates/leptos-oidc-spa`). This
-//! crate is the app around it: `config` reads `/config.json`, `views` the API views it declares,
-//! `resources` the other APIs it calls under the same sign-in,
-//! `api` what an API response means for the person (all plain Rust, tested natively); `app`,
-//! `components` and `pages` render them.
+//! crate is the app around it: `config` reads `/config.json` (with `config::views`, the API views
+//! it declares, and `config::resources`, the other APIs it calls under the same sign-in), `api`
+//! what an API response means for the person (all plain Rust, tested natively); `app`,
+//! `components` and `pages` render them, reading the configuration through `config::context`.
 
 pub mod api;
 pub mod config;
 pub mod duration;
 pub mod graph;
-pub mod resources;
-pub mod views;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;

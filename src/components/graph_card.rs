@@ -10,7 +10,7 @@ use leptos::task::spawn_local;
 use leptos_oidc_spa::{use_api_client, use_auth};
 
 /// The id Graph has among the client's resources.
-const GRAPH: &str = crate::resources::GRAPH;
+const GRAPH: &str = crate::config::resources::GRAPH;
 
 /// An object URL for `bytes` of type `content_type`, to show as an image.
 fn object_url(bytes: &[u8], content_type: &str) -> Option<String> {

@@ -2,7 +2,7 @@
 //! themselves are the library's (`Auth::has_any_role`, `Auth::has_role_at`); the UI is
 //! convenience only, the API enforces.
 
-use crate::views::missing_role_reason;
+use crate::config::views::missing_role_reason;
 use leptos::prelude::*;
 
 #[component]

@@ -4,8 +4,8 @@
 //! the access token's expiry, the last refresh, and the "refresh now" and `sign-out` actions.
 //! Closes with Escape or a click outside.
 
-use crate::app::use_config;
 use crate::components::graph_card::GraphCard;
+use crate::config::context::use_config;
 use crate::duration::countdown;
 use leptos::prelude::*;
 use leptos_oidc_spa::{use_auth, AuthState, ResourceRoles};

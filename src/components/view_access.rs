@@ -1,8 +1,8 @@
 //! Whether the person may use an API view, from the roles on the API it calls: the main API's
 //! (known from sign-in) or another API's (known once a token for it has been obtained).
 
-use crate::app::use_config;
-use crate::views::ApiView;
+use crate::config::context::use_config;
+use crate::config::views::ApiView;
 use leptos::prelude::*;
 use leptos_oidc_spa::{Auth, Phase};
 

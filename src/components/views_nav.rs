@@ -2,9 +2,9 @@
 //! not allow is shown disabled with the reason rather than hidden, so people know it exists and
 //! what to ask for.
 
-use crate::app::use_config;
 use crate::components::view_access::{role_labels, view_access};
-use crate::views::missing_role_reason;
+use crate::config::context::use_config;
+use crate::config::views::missing_role_reason;
 use leptos::prelude::*;
 use leptos_oidc_spa::use_auth;
 use leptos_router::components::A;

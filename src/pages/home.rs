@@ -1,6 +1,6 @@
 //! The signed-in start page: a greeting and what the person's roles let them do.
 
-use crate::app::use_config;
+use crate::config::context::use_config;
 use leptos::prelude::*;
 use leptos_oidc_spa::{use_auth, Phase};
 

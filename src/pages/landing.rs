@@ -1,7 +1,7 @@
 //! The signed-out landing page: what Gatehouse fronts and the sign-in button.
 
-use crate::app::use_config;
 use crate::components::SignInButton;
+use crate::config::context::use_config;
 use leptos::prelude::*;
 use leptos_oidc_spa::use_auth;
 

@@ -4,13 +4,13 @@
 //! on another API whose consent is missing offers to sign in again for it (`api-consent`).
 
 use crate::api::{self, ApiResult, Outcome};
-use crate::app::use_config;
 use crate::components::json_tree::JsonTree;
 use crate::components::not_permitted::NotPermitted;
 use crate::components::progress::Progress;
 use crate::components::view_access::{role_labels, view_access};
+use crate::config::context::use_config;
+use crate::config::views::ApiView;
 use crate::pages::not_found::NotFoundPage;
-use crate::views::ApiView;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_oidc_spa::{use_api_client, use_auth, ApiClient, ApiError, Method};

@@ -1,7 +1,7 @@
 //! API views declared in `config.json` under `VIEWS`, so one build fronts any API: each is a
 //! navigation entry that calls one endpoint, gated by roles.
 
-use crate::config;
+use super::rules;
 use leptos_oidc_spa::safe_url::has_dot_segments;
 use serde::Deserialize;
 use serde_json::Value;
@@ -84,7 +84,7 @@ impl ApiView {
 
     /// The first rule of a usable view this one breaks, if any.
     fn problem(&self, earlier: &[ApiView]) -> Option<&'static str> {
-        if !config::is_id(&self.id) {
+        if !rules::is_id(&self.id) {
             Some("id must be letters, digits, - or _")
         } else if earlier.iter().any(|v| v.id == self.id) {
             Some("id is used twice")
@@ -108,7 +108,7 @@ pub fn parse(value: Value) -> Result<Vec<ApiView>, String> {
     let Value::Array(items) = value else {
         return Err(format!("it must be a list of views such as [{EXAMPLE}]"));
     };
-    config::entries(items, "view", EXAMPLE, |item, earlier: &[ApiView]| {
+    rules::entries(items, "view", EXAMPLE, |item, earlier: &[ApiView]| {
         let view = ApiView::deserialize(item).map_err(|e| e.to_string())?;
         match view.problem(earlier) {
             Some(problem) => Err(problem.to_string()),

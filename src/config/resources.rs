@@ -2,7 +2,7 @@
 //! access tokens of their own (an Azure TRE workspace, a second service). Each one names its
 //! Entra application ID URI and scopes, where it is, and where its roles are.
 
-use crate::config;
+use super::rules;
 use leptos_oidc_spa::Resource;
 use serde::Deserialize;
 use serde_json::Value;
@@ -67,7 +67,7 @@ const EXAMPLE: &str = r#"{"id":"workspace-alpha","name":"TRE workspace alpha","a
 impl Entry {
     /// The entry checked, or the first rule it breaks.
     fn check(self, earlier: &[ApiResource]) -> Result<ApiResource, String> {
-        if !config::is_id(&self.id) {
+        if !rules::is_id(&self.id) {
             return Err("id must be letters, digits, - or _".into());
         }
         if self.id == MAIN_API || self.id == GRAPH {
@@ -96,14 +96,14 @@ impl Entry {
             .filter(|s| !s.is_empty() && s.iter().all(|s| !s.trim().is_empty() && !s.contains(' ')))
             .ok_or("scopes must name at least one scope, e.g. [\"user_impersonation\"]")?;
         let base_url = self.base_url.trim().trim_end_matches('/').to_string();
-        if !config::is_base_url(&base_url) {
+        if !rules::is_base_url(&base_url) {
             return Err(format!(
                 "base_url {:?} is not an https:// URL (http:// only on localhost) or a path starting with /",
                 self.base_url
             ));
         }
         let claim = self.roles_claim.unwrap_or_else(|| "roles".into());
-        let roles_claim = config::claim_path(&claim).ok_or_else(|| {
+        let roles_claim = rules::claim_path(&claim).ok_or_else(|| {
             format!(
                 "roles_claim {claim:?} must be a claim name or a dotted path such as realm_access.roles"
             )
@@ -125,7 +125,7 @@ pub fn parse(value: Value) -> Result<Vec<ApiResource>, String> {
     let Value::Array(items) = value else {
         return Err(format!("it must be a list such as [{EXAMPLE}]"));
     };
-    config::entries(items, "resource", EXAMPLE, |item, earlier| {
+    rules::entries(items, "resource", EXAMPLE, |item, earlier| {
         let entry = Entry::deserialize(item).map_err(|e| e.to_string())?;
         entry.check(earlier)
     })

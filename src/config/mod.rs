@@ -4,17 +4,27 @@
 //! Parsing is strict where a mistake would surface later as a confusing sign-in failure: every
 //! error names the key and says what a valid value looks like, and a key Gatehouse does not know
 //! (a typo such as `OAUTH_SCOPE`) is reported rather than ignored.
+//!
+//! `settings` reads the file as written, `rules` holds the value rules, `views` and `resources`
+//! read the two lists, and this module turns them into an [`AppConfig`]; `context` hands it to
+//! the UI.
 
-use crate::resources::{self, full_scope, ApiResource, GRAPH};
-use crate::views::{self, ApiView};
-use leptos_oidc_spa::safe_url::{is_secure_endpoint, may_carry_token};
+pub mod context;
+pub mod resources;
+mod rules;
+mod settings;
+pub mod views;
+
+pub use rules::parse_flag;
+pub use settings::KEYS;
+
 use leptos_oidc_spa::{OidcConfig, Resource, ResponseMode, RoleImplication, RolesToken};
-use serde::de::{self, Deserializer, Visitor};
-use serde::Deserialize;
-use serde_json::value::RawValue;
+use resources::{full_scope, ApiResource, GRAPH};
+use rules::{claim_path, flag, is_base_url, parse_list, required, url, Rejection};
 use serde_json::Value;
-use std::fmt;
+use settings::{locate, Misread, Settings};
 use thiserror::Error;
+use views::ApiView;
 
 /// The whole application configuration.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,6 +61,12 @@ impl AppConfig {
                 .map(|r| r.name.as_str())
                 .unwrap_or(id),
         }
+    }
+
+    /// Whether this configuration can finish a sign-in on the page at `path`: sign-in is on and
+    /// `path` is its redirect path. A tab's copy that cannot is fetched again.
+    pub fn completes_sign_in_at(&self, path: &str) -> bool {
+        (self.oauth.as_ref()).is_some_and(|oidc| oidc.redirect_path == path)
     }
 }
 
@@ -98,115 +114,47 @@ impl ConfigError {
             ConfigError::Unavailable(_) | ConfigError::NotAnObject(_) => None,
         }
     }
+
+    /// A rule's rejection of the setting `key`.
+    fn at(key: &'static str) -> impl FnOnce(Rejection) -> ConfigError {
+        move |rejection| match rejection {
+            Rejection::Missing => ConfigError::Missing(key),
+            Rejection::Invalid { value, expected } => ConfigError::Invalid {
+                key,
+                value,
+                expected,
+            },
+        }
+    }
 }
+
+/// serde's refusal of the file, with the key at fault when the file tells it.
+impl From<Misread> for ConfigError {
+    fn from(misread: Misread) -> ConfigError {
+        match misread {
+            Misread::NotAnObject(why) => ConfigError::NotAnObject(why),
+            Misread::Unknown(key) => ConfigError::Unknown(key),
+            Misread::WrongType { key, why } => ConfigError::WrongType { key, why },
+        }
+    }
+}
+
+/// Where `config.json` is fetched from.
+pub const CONFIG_URL: &str = "/config.json";
+
+/// The sessionStorage key of this tab's copy of `config.json`, which the page a sign-in returns
+/// to uses instead of fetching the file again.
+pub const CONFIG_COPY_KEY: &str = "gatehouse.config";
 
 /// What Gatehouse's records in sessionStorage (`gatehouse.session`, `gatehouse.login.<state>`),
 /// its Web Lock and its BroadcastChannel are named after.
 pub const STORAGE_PREFIX: &str = "gatehouse";
-
-/// Every key `config.json` may hold, in the order the README lists them.
-pub const KEYS: [&str; 18] = [
-    "OAUTH_ENABLED",
-    "OAUTH_METADATA_URL",
-    "OAUTH_UI_APP_ID",
-    "OAUTH_API_APP_ID",
-    "OAUTH_API_APP_ID_URI",
-    "OAUTH_SCOPES",
-    "OAUTH_REDIRECT_PATH",
-    "OAUTH_RESPONSE_MODE",
-    "OAUTH_ROLES_CLAIM",
-    "OAUTH_ROLES_TOKEN",
-    "OAUTH_PROMPT",
-    "OAUTH_DOMAIN_HINT",
-    "API_BASE_URL",
-    "API_NAME",
-    "VIEWS",
-    "RESOURCES",
-    "GRAPH_PROFILE",
-    "GRAPH_BASE_URL",
-];
 
 /// Microsoft Graph v1.0, where `GRAPH_PROFILE` reads the person's photo and job title.
 pub const GRAPH_BASE_URL: &str = "https://graph.microsoft.com/v1.0";
 
 /// The delegated permission the profile needs from Graph.
 pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/User.Read";
-
-/// One setting as text. Absent, null and empty count as unset, like clinical-mdr-api's
-/// environment variables; strings are trimmed; numbers and booleans count as their text.
-#[derive(Clone, Debug, Default, PartialEq)]
-struct Setting(Option<String>);
-
-impl<'de> Deserialize<'de> for Setting {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(SettingVisitor)
-    }
-}
-
-struct SettingVisitor;
-
-impl Visitor<'_> for SettingVisitor {
-    type Value = Setting;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a string")
-    }
-
-    fn visit_str<E: de::Error>(self, text: &str) -> Result<Setting, E> {
-        let text = text.trim();
-        Ok(Setting((!text.is_empty()).then(|| text.to_string())))
-    }
-
-    fn visit_bool<E: de::Error>(self, flag: bool) -> Result<Setting, E> {
-        Ok(Setting(Some(flag.to_string())))
-    }
-
-    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Setting, E> {
-        Ok(Setting(Some(n.to_string())))
-    }
-
-    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Setting, E> {
-        Ok(Setting(Some(n.to_string())))
-    }
-
-    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Setting, E> {
-        // As JSON writes it (serde_json's formatter; no second float formatter in the wasm).
-        Ok(Setting(
-            serde_json::Number::from_f64(n).map(|n| n.to_string()),
-        ))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Setting, E> {
-        Ok(Setting(None))
-    }
-}
-
-/// `config.json` as written: one field per key of `KEYS`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields, rename_all = "SCREAMING_SNAKE_CASE")]
-struct Settings {
-    oauth_enabled: Setting,
-    oauth_metadata_url: Setting,
-    oauth_ui_app_id: Setting,
-    oauth_api_app_id: Setting,
-    oauth_api_app_id_uri: Setting,
-    oauth_scopes: Setting,
-    oauth_redirect_path: Setting,
-    oauth_response_mode: Setting,
-    oauth_roles_claim: Setting,
-    oauth_roles_token: Setting,
-    oauth_prompt: Setting,
-    oauth_domain_hint: Setting,
-    api_base_url: Setting,
-    api_name: Setting,
-    /// A list of views, or the same list as JSON text (an environment variable copied verbatim);
-    /// read by `views::parse`.
-    views: Option<Box<RawValue>>,
-    /// Likewise a list or its JSON text; read by `resources::parse`.
-    resources: Option<Box<RawValue>>,
-    graph_profile: Setting,
-    graph_base_url: Setting,
-}
 
 /// Parses the text of `config.json`.
 pub fn parse(text: &str) -> Result<AppConfig, ConfigError> {
@@ -223,156 +171,10 @@ pub fn parse(text: &str) -> Result<AppConfig, ConfigError> {
     from_settings(settings)
 }
 
-/// serde's error says what is wrong but not always which key: find the key at fault (one Gatehouse
-/// does not know, or a list or object where text belongs).
-fn locate(text: &str, error: &serde_json::Error) -> ConfigError {
-    let why = without_position(error);
-    let Ok(Value::Object(settings)) = serde_json::from_str::<Value>(text) else {
-        return ConfigError::NotAnObject(why);
-    };
-    if let Some(key) = settings.keys().find(|key| !KEYS.contains(&key.as_str())) {
-        return ConfigError::Unknown(key.clone());
-    }
-    let mistyped = settings
-        .iter()
-        .find(|(key, value)| *key != "VIEWS" && (value.is_array() || value.is_object()));
-    match mistyped {
-        Some((key, _)) => ConfigError::WrongType {
-            key: key.clone(),
-            why,
-        },
-        None => ConfigError::NotAnObject(why),
-    }
-}
-
-/// serde_json's message without its "at line 1 column 5" suffix, which means nothing to an
-/// operator who set an environment variable.
-fn without_position(error: &serde_json::Error) -> String {
-    let text = error.to_string();
-    match text.rfind(" at line ") {
-        Some(at) if error.line() > 0 => text[..at].to_string(),
-        _ => text,
-    }
-}
-
-/// Where `config.json` is fetched from.
-pub const CONFIG_URL: &str = "/config.json";
-
-/// The sessionStorage key of this tab's copy of `config.json`, which the page a sign-in returns
-/// to uses instead of fetching the file again.
-pub const CONFIG_COPY_KEY: &str = "gatehouse.config";
-
-impl AppConfig {
-    /// Whether this configuration can finish a sign-in on the page at `path`: sign-in is on and
-    /// `path` is its redirect path. A tab's copy that cannot is fetched again.
-    pub fn completes_sign_in_at(&self, path: &str) -> bool {
-        (self.oauth.as_ref()).is_some_and(|oidc| oidc.redirect_path == path)
-    }
-}
-
-/// Parses a flag the way StudyBuilder does: `true`/`on`/`1`/`yes` and `false`/`off`/`0`/`no`,
-/// case-insensitive.
-pub fn parse_flag(value: &str) -> Option<bool> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "true" | "on" | "1" | "yes" => Some(true),
-        "false" | "off" | "0" | "no" => Some(false),
-        _ => None,
-    }
-}
-
-fn url(key: &'static str, value: String) -> Result<String, ConfigError> {
-    if is_secure_endpoint(&value) {
-        Ok(value)
-    } else {
-        Err(ConfigError::Invalid {
-            key,
-            value,
-            expected: "an https:// URL (http:// only on localhost, for development)",
-        })
-    }
-}
-
-fn required(setting: Setting, key: &'static str) -> Result<String, ConfigError> {
-    setting.0.ok_or(ConfigError::Missing(key))
-}
-
-/// A list setting (`VIEWS`, `RESOURCES`): a JSON list, or the same list as JSON text (an
-/// environment variable copied verbatim); absent, null or blank is an empty list.
-fn parse_list<T>(
-    raw: Option<Box<RawValue>>,
-    read: impl Fn(Value) -> Result<Vec<T>, String>,
-) -> Result<Vec<T>, String> {
-    let Some(raw) = raw else {
-        return Ok(Vec::new());
-    };
-    let value: Value = serde_json::from_str(raw.get()).map_err(|e| e.to_string())?;
-    match value {
-        Value::Null => Ok(Vec::new()),
-        Value::String(s) if s.trim().is_empty() => Ok(Vec::new()),
-        Value::String(s) => serde_json::from_str(&s)
-            .map_err(|e| e.to_string())
-            .and_then(read),
-        other => read(other),
-    }
-}
-
-/// Reads each entry of a list setting with `read` (which sees the entries read before it);
-/// an error names the entry by position and id: `view 2 ("studies"): …`.
-pub(crate) fn entries<T>(
-    items: Vec<Value>,
-    noun: &str,
-    example: &str,
-    mut read: impl FnMut(&Value, &[T]) -> Result<T, String>,
-) -> Result<Vec<T>, String> {
-    let mut read_so_far: Vec<T> = Vec::with_capacity(items.len());
-    for (i, item) in items.into_iter().enumerate() {
-        let at = |what: &str| match item.get("id").and_then(Value::as_str) {
-            Some(id) => format!("{noun} {} ({id:?}): {what}", i + 1),
-            None => format!("{noun} {}: {what}", i + 1),
-        };
-        if !item.is_object() {
-            return Err(at(&format!("expected an object such as {example}")));
-        }
-        let entry = read(&item, &read_so_far).map_err(|e| at(&e))?;
-        read_so_far.push(entry);
-    }
-    Ok(read_so_far)
-}
-
-/// Whether `id` can name a view or an API in routes and test hooks: letters, digits, `-`, `_`.
-pub(crate) fn is_id(id: &str) -> bool {
-    !id.is_empty()
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-/// A roles claim as path segments (`realm_access.roles`); `None` if a segment is blank.
-pub(crate) fn claim_path(text: &str) -> Option<Vec<String>> {
-    let path: Vec<String> = text.split('.').map(str::to_string).collect();
-    (!path.iter().any(|segment| segment.trim().is_empty())).then_some(path)
-}
-
-/// Whether `url` may be an API's base: a path on this site, or an https URL (http only on
-/// localhost); the library refuses to send a token anywhere else.
-pub(crate) fn is_base_url(url: &str) -> bool {
-    may_carry_token(url)
-}
-
-/// A switch: `default` when unset, else a flag `parse_flag` reads.
-fn flag(setting: Setting, key: &'static str, default: bool) -> Result<bool, ConfigError> {
-    match setting.0 {
-        None => Ok(default),
-        Some(value) => parse_flag(&value).ok_or(ConfigError::Invalid {
-            key,
-            value,
-            expected: "true/false (also on/off, 1/0, yes/no)",
-        }),
-    }
-}
-
+/// Checks the settings one key at a time and builds the configuration; the first key at fault
+/// is the error.
 fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
-    let enabled = flag(s.oauth_enabled, "OAUTH_ENABLED", true)?;
+    let enabled = flag(s.oauth_enabled, true).map_err(ConfigError::at("OAUTH_ENABLED"))?;
 
     let api_base_url = match s.api_base_url.0 {
         None => String::new(),
@@ -398,9 +200,9 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
             }
         }
     }
-    let graph = flag(s.graph_profile, "GRAPH_PROFILE", false)?;
+    let graph = flag(s.graph_profile, false).map_err(ConfigError::at("GRAPH_PROFILE"))?;
     let graph_base_url = match s.graph_base_url.0 {
-        Some(v) => url("GRAPH_BASE_URL", v)?,
+        Some(v) => url(v).map_err(ConfigError::at("GRAPH_BASE_URL"))?,
         None => GRAPH_BASE_URL.to_string(),
     };
     let graph_base_url =
@@ -417,12 +219,11 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
         });
     }
 
-    let metadata_url = url(
-        "OAUTH_METADATA_URL",
-        required(s.oauth_metadata_url, "OAUTH_METADATA_URL")?,
-    )?;
-    let client_id = required(s.oauth_ui_app_id, "OAUTH_UI_APP_ID")?;
-    let api_app_id = required(s.oauth_api_app_id, "OAUTH_API_APP_ID")?;
+    let metadata_url = required(s.oauth_metadata_url)
+        .and_then(url)
+        .map_err(ConfigError::at("OAUTH_METADATA_URL"))?;
+    let client_id = required(s.oauth_ui_app_id).map_err(ConfigError::at("OAUTH_UI_APP_ID"))?;
+    let api_app_id = required(s.oauth_api_app_id).map_err(ConfigError::at("OAUTH_API_APP_ID"))?;
     let api_app_id_uri = s
         .oauth_api_app_id_uri
         .0

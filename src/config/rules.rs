@@ -1,0 +1,121 @@
+//! The value rules shared by the settings, `VIEWS` and `RESOURCES`: one rule each for lists,
+//! ids, claim paths, base URLs, switches and endpoint URLs. A rule says what it refuses and what a
+//! valid value looks like; the caller names the key.
+
+use super::settings::Setting;
+use leptos_oidc_spa::safe_url::{is_secure_endpoint, may_carry_token};
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+/// Why a rule refuses a setting: it is unset though required, or its value is unusable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Rejection {
+    /// Absent, null or blank.
+    Missing,
+    /// The value as written and what a valid one looks like.
+    Invalid {
+        value: String,
+        expected: &'static str,
+    },
+}
+
+/// Parses a flag the way StudyBuilder does: `true`/`on`/`1`/`yes` and `false`/`off`/`0`/`no`,
+/// case-insensitive.
+pub fn parse_flag(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "on" | "1" | "yes" => Some(true),
+        "false" | "off" | "0" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+/// A switch: `default` when unset, else a flag `parse_flag` reads.
+pub(crate) fn flag(setting: Setting, default: bool) -> Result<bool, Rejection> {
+    match setting.0 {
+        None => Ok(default),
+        Some(value) => parse_flag(&value).ok_or(Rejection::Invalid {
+            value,
+            expected: "true/false (also on/off, 1/0, yes/no)",
+        }),
+    }
+}
+
+/// An endpoint of the provider or of Graph: https, or http only on localhost.
+pub(crate) fn url(value: String) -> Result<String, Rejection> {
+    if is_secure_endpoint(&value) {
+        Ok(value)
+    } else {
+        Err(Rejection::Invalid {
+            value,
+            expected: "an https:// URL (http:// only on localhost, for development)",
+        })
+    }
+}
+
+/// The setting's text; unset is refused.
+pub(crate) fn required(setting: Setting) -> Result<String, Rejection> {
+    setting.0.ok_or(Rejection::Missing)
+}
+
+/// A list setting (`VIEWS`, `RESOURCES`): a JSON list, or the same list as JSON text (an
+/// environment variable copied verbatim); absent, null or blank is an empty list.
+pub(crate) fn parse_list<T>(
+    raw: Option<Box<RawValue>>,
+    read: impl Fn(Value) -> Result<Vec<T>, String>,
+) -> Result<Vec<T>, String> {
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    let value: Value = serde_json::from_str(raw.get()).map_err(|e| e.to_string())?;
+    match value {
+        Value::Null => Ok(Vec::new()),
+        Value::String(s) if s.trim().is_empty() => Ok(Vec::new()),
+        Value::String(s) => serde_json::from_str(&s)
+            .map_err(|e| e.to_string())
+            .and_then(read),
+        other => read(other),
+    }
+}
+
+/// Reads each entry of a list setting with `read` (which sees the entries read before it);
+/// an error names the entry by position and id: `view 2 ("studies"): …`.
+pub(crate) fn entries<T>(
+    items: Vec<Value>,
+    noun: &str,
+    example: &str,
+    mut read: impl FnMut(&Value, &[T]) -> Result<T, String>,
+) -> Result<Vec<T>, String> {
+    let mut read_so_far: Vec<T> = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let at = |what: &str| match item.get("id").and_then(Value::as_str) {
+            Some(id) => format!("{noun} {} ({id:?}): {what}", i + 1),
+            None => format!("{noun} {}: {what}", i + 1),
+        };
+        if !item.is_object() {
+            return Err(at(&format!("expected an object such as {example}")));
+        }
+        let entry = read(&item, &read_so_far).map_err(|e| at(&e))?;
+        read_so_far.push(entry);
+    }
+    Ok(read_so_far)
+}
+
+/// Whether `id` can name a view or an API in routes and test hooks: letters, digits, `-`, `_`.
+pub(crate) fn is_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// A roles claim as path segments (`realm_access.roles`); `None` if a segment is blank.
+pub(crate) fn claim_path(text: &str) -> Option<Vec<String>> {
+    let path: Vec<String> = text.split('.').map(str::to_string).collect();
+    (!path.iter().any(|segment| segment.trim().is_empty())).then_some(path)
+}
+
+/// Whether `url` may be an API's base: a path on this site, or an https URL (http only on
+/// localhost); the library refuses to send a token anywhere else.
+pub(crate) fn is_base_url(url: &str) -> bool {
+    may_carry_token(url)
+}
