@@ -6,7 +6,7 @@ use crate::browser::location;
 use crate::core::callback::carries_auth_response;
 use crate::core::config::{OidcConfig, ResponseMode};
 
-/// The start-up URL. [`AuthProvider`](crate::AuthProvider) captures it itself; an app that
+/// The start-up URL. [`AuthProvider`](crate::handle::AuthProvider) captures it itself; an app that
 /// loads its configuration first captures it before that, with [`BootUrl::capture`], and hands
 /// it over, so that the code never lingers in the address bar while the configuration loads.
 #[derive(Clone, Debug, Default)]

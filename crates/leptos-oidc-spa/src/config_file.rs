@@ -4,7 +4,7 @@
 //! kept in sessionStorage for an hour (as the provider's documents are, see
 //! `core::provider_cache`) and used only there.
 
-use crate::api_client::ApiError;
+use crate::api_error::ApiError;
 use crate::boot::BootUrl;
 use crate::browser::{clock, http, session_store};
 use crate::core::provider_cache::CachedDocument;

@@ -11,6 +11,7 @@ use crate::core::config::OidcConfig;
 use crate::core::error::AuthError;
 use crate::core::machine::{AuthState, Event, Phase};
 use crate::core::profile::UserProfile;
+use crate::core::roles::RoleImplication;
 use crate::driver::{Browser as _, Driver};
 use crate::web::{Listeners, WebBrowser};
 use leptos::prelude::*;
@@ -190,7 +191,7 @@ impl Auth {
     }
 
     /// Whether the person holds any of `roles` (none required: always), as the configured
-    /// [`RoleImplication`](crate::RoleImplication) counts them (reactive). With sign-in switched
+    /// [`RoleImplication`] counts them (reactive). With sign-in switched
     /// off every gate is open: the API decides.
     pub fn has_any_role<S: AsRef<str>>(&self, roles: &[S]) -> bool {
         match self.phase.get() {
@@ -271,7 +272,7 @@ impl Auth {
         self.driver().map(|driver| driver.config())
     }
 
-    fn implication(&self) -> crate::RoleImplication {
+    fn implication(&self) -> RoleImplication {
         (self.driver()).map_or_else(Default::default, |d| d.role_implication())
     }
 

@@ -2,6 +2,7 @@
 #![deny(missing_docs)]
 
 mod api_client;
+mod api_error;
 mod boot;
 mod browser;
 mod client;

@@ -34,6 +34,7 @@ pub enum AuthResponse {
 
 /// Why a callback cannot be completed.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum CallbackError {
     /// The callback URL carries no authorization response (e.g. the page was reloaded).
     #[error("This sign-in link has no response from the identity provider in it.")]

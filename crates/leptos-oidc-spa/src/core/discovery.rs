@@ -34,6 +34,7 @@ pub struct ProviderMetadata {
 
 /// Why a discovery document cannot be used.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum DiscoveryError {
     /// The document is not JSON or lacks a required member; holds the parser's message.
     #[error("The identity provider's discovery document is not valid OpenID Connect metadata ({0}). Check the configured metadata URL.")]

@@ -33,6 +33,7 @@ pub struct Expectations<'a> {
 
 /// Which check an ID token failed.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum IdTokenError {
     /// The token is not a decodable compact JWS (RFC 7515 §7.1); holds the reason.
     #[error("The ID token is malformed: {0}.")]

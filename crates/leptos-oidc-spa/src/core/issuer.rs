@@ -15,6 +15,7 @@ use thiserror::Error;
 
 /// An issuer that is not the one the client expects.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum IssuerError {
     /// Discovery §4.3: the document's `issuer` does not belong to the metadata URL.
     #[error("The discovery document's issuer {found:?} does not belong to the configured metadata URL (expected {expected:?}).")]

@@ -45,6 +45,7 @@ impl fmt::Debug for TokenSet {
 
 /// Why a token response is unusable.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum TokenError {
     /// The provider answered with an OAuth error (§5.2).
     #[error(

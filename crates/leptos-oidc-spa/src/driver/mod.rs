@@ -4,7 +4,7 @@
 //! run natively in tests against a fake browser. It decides nothing: every decision is the
 //! machine's or `core::api_call`'s.
 
-use crate::api_client::ApiError;
+use crate::api_error::ApiError;
 use crate::core::api_call::{self, Next, Target};
 use crate::core::config::OidcConfig;
 use crate::core::error::{AuthError, BrowserError};
