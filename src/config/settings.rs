@@ -147,3 +147,52 @@ fn without_position(error: &serde_json::Error) -> String {
         _ => text,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::de::value::Error;
+    use std::collections::BTreeSet;
+
+    /// A deserializer that answers nothing: it only writes down the field names serde passes
+    /// to `deserialize_struct`, which are the keys a struct reads (after `rename_all`).
+    struct FieldNames<'a>(&'a mut Option<&'static [&'static str]>);
+
+    impl<'de> Deserializer<'de> for FieldNames<'_> {
+        type Error = Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Error> {
+            Err(de::Error::custom(
+                "only a struct's field names are written down",
+            ))
+        }
+
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            fields: &'static [&'static str],
+            _visitor: V,
+        ) -> Result<V::Value, Error> {
+            *self.0 = Some(fields);
+            Err(de::Error::custom("field names written down"))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+            ignored_any
+        }
+    }
+
+    #[test]
+    fn keys_are_exactly_the_keys_settings_reads() {
+        let mut fields = None;
+        let _ = Settings::deserialize(FieldNames(&mut fields));
+        let fields = fields.expect("Settings is read as a struct");
+        let keys: BTreeSet<&str> = KEYS.into_iter().collect();
+        assert_eq!(keys.len(), KEYS.len(), "a key is listed twice in KEYS");
+        let read: BTreeSet<&str> = fields.iter().copied().collect();
+        assert_eq!(read, keys, "Settings reads (left) what KEYS lists (right)");
+        assert_eq!(fields.len(), KEYS.len());
+    }
+}

@@ -8,10 +8,9 @@ pub use crate::api_error::ApiError;
 use crate::core::api_call::Target;
 use crate::core::query;
 use crate::core::safe_url;
+pub use crate::exchange::Headers;
 use crate::exchange::{HttpRequest, HttpResponse};
 use crate::handle::{use_auth, Auth};
-use http::header::{HeaderName, ACCEPT, CONTENT_TYPE};
-use http::{HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt;
@@ -91,8 +90,8 @@ impl ApiClient {
 
     /// A request with any method.
     pub fn request(&self, method: Method, url: impl Into<String>) -> ApiRequest {
-        let mut headers = HeaderMap::new();
-        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let mut headers = Headers::default();
+        headers.set("Accept", "application/json");
         ApiRequest {
             auth: self.auth,
             method,
@@ -125,14 +124,15 @@ impl ApiClient {
 }
 
 /// A request being built; nothing is sent until [`ApiRequest::send`]. A builder step that
-/// cannot be applied (an invalid header) is reported by `send`, with nothing sent.
+/// cannot be applied (a body that does not serialise, a header the browser refuses) is reported
+/// by `send`, with nothing sent.
 #[must_use = "a request does nothing until it is sent"]
 pub struct ApiRequest {
     auth: Auth,
     method: Method,
     url: String,
     query: Vec<(String, String)>,
-    headers: HeaderMap,
+    headers: Headers,
     body: Option<Vec<u8>>,
     api: Option<String>,
     invalid: Option<ApiError>,
@@ -140,15 +140,11 @@ pub struct ApiRequest {
 
 impl ApiRequest {
     /// Sets the header `name` to `value` (replacing a value set before, `Accept:
-    /// application/json` included). `Authorization` is the client's.
-    pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> ApiRequest {
-        let (name, value) = (name.as_ref(), value.as_ref());
-        match (HeaderName::try_from(name), HeaderValue::try_from(value)) {
-            (Ok(name), Ok(value)) => {
-                self.headers.insert(name, value);
-            }
-            _ => self.reject(format!("the header {name:?} with the value {value:?}")),
-        }
+    /// application/json` included). `Authorization` is the client's. The browser checks the
+    /// name and the value when the request is sent; one it refuses is
+    /// [`ApiError::InvalidRequest`], with nothing sent.
+    pub fn header(mut self, name: impl AsRef<str>, value: impl Into<String>) -> ApiRequest {
+        self.headers.set(name.as_ref(), value);
         self
     }
 
@@ -168,8 +164,7 @@ impl ApiRequest {
         match serde_json::to_vec(body) {
             Ok(bytes) => {
                 self.body = Some(bytes);
-                let json = HeaderValue::from_static("application/json");
-                self.headers.insert(CONTENT_TYPE, json);
+                self.headers.set("Content-Type", "application/json");
             }
             Err(e) => self.reject(format!("the body does not serialise as JSON ({e})")),
         }
@@ -179,7 +174,7 @@ impl ApiRequest {
     /// Sends `bytes` as the body, of type `content_type`.
     pub fn body(mut self, bytes: impl Into<Vec<u8>>, content_type: &str) -> ApiRequest {
         self.body = Some(bytes.into());
-        self.header(CONTENT_TYPE.as_str(), content_type)
+        self.header("Content-Type", content_type)
     }
 
     /// Calls the other API `id` (one of `OidcConfig::resources`) with its own access token
@@ -238,7 +233,7 @@ impl ApiRequest {
 pub struct ApiResponse {
     url: String,
     status: u16,
-    headers: HeaderMap,
+    headers: Headers,
     body: Vec<u8>,
 }
 
@@ -269,13 +264,13 @@ impl ApiResponse {
 
     /// The headers the browser lets the app read (CORS: the safelisted ones and those the API
     /// exposes).
-    pub fn headers(&self) -> &HeaderMap {
+    pub fn headers(&self) -> &Headers {
         &self.headers
     }
 
-    /// The header `name` as text, if present and text.
+    /// The value of the header `name` (any case), if present.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name)?.to_str().ok()
+        self.headers.get(name)
     }
 
     /// The body as text (invalid UTF-8 replaced).

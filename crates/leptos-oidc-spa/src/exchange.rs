@@ -1,27 +1,55 @@
-//! An HTTP exchange as plain data: the request the client sends, the response it reads whole, and
-//! why none came. The browser layer (`browser::http`) turns these into `fetch` calls; tests fake
-//! them.
+//! An HTTP exchange as plain data: the request the client sends, the response it reads whole, its
+//! headers, and why none came. The browser layer (`browser::http`) turns these into `fetch`
+//! calls; tests fake them.
 
-use http::{HeaderMap, HeaderValue, Method};
+use http::Method;
 use thiserror::Error;
+
+/// HTTP header fields, in order. Names compare without regard to case, as HTTP says; the
+/// browser checks names and values when a request is sent, and gives a response's names in
+/// lower case.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Headers(Vec<(String, String)>);
+
+impl Headers {
+    /// The value of the first field called `name`, if any.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        (self.0.iter())
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every field, in order: name and value.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
+    /// Sets the field `name` to `value`, replacing any field of that name.
+    pub(crate) fn set(&mut self, name: &str, value: impl Into<String>) {
+        self.0.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self.0.push((name.to_string(), value.into()));
+    }
+
+    /// Adds a field, keeping any of the same name (a response may repeat one).
+    pub(crate) fn append(&mut self, name: String, value: String) {
+        self.0.push((name, value));
+    }
+}
 
 /// A request, ready to send.
 #[derive(Clone, Debug)]
 pub(crate) struct HttpRequest {
     pub method: Method,
     pub url: String,
-    pub headers: HeaderMap,
+    pub headers: Headers,
     pub body: Option<Vec<u8>>,
 }
 
 impl HttpRequest {
     /// A GET of a JSON document (discovery, key set, a configuration file).
     pub fn get_json(url: &str) -> HttpRequest {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            http::header::ACCEPT,
-            HeaderValue::from_static("application/json"),
-        );
+        let mut headers = Headers::default();
+        headers.set("Accept", "application/json");
         HttpRequest {
             method: Method::GET,
             url: url.to_string(),
@@ -34,10 +62,7 @@ impl HttpRequest {
     pub fn post_form(url: &str, form: String) -> HttpRequest {
         let mut request = HttpRequest::get_json(url);
         request.method = Method::POST;
-        request.headers.insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/x-www-form-urlencoded"),
-        );
+        (request.headers).set("Content-Type", "application/x-www-form-urlencoded");
         request.body = Some(form.into_bytes());
         request
     }
@@ -47,7 +72,7 @@ impl HttpRequest {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct HttpResponse {
     pub status: u16,
-    pub headers: HeaderMap,
+    pub headers: Headers,
     pub body: Vec<u8>,
 }
 
@@ -79,4 +104,27 @@ pub(crate) enum HttpError {
     /// The request could not even be made (a URL or header the browser refuses).
     #[error("the browser refused the request ({0})")]
     Refused(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_names_compare_without_case_and_a_set_replaces() {
+        let mut headers = Headers::default();
+        headers.set("Accept", "application/json");
+        headers.set("X-Request-Id", "1");
+        headers.set("accept", "image/*");
+        assert_eq!(headers.get("ACCEPT"), Some("image/*"));
+        assert_eq!(headers.get("x-request-id"), Some("1"));
+        assert_eq!(headers.get("content-type"), None);
+        headers.append("set-cookie".into(), "a".into());
+        headers.append("set-cookie".into(), "b".into());
+        let names: Vec<&str> = headers.iter().map(|(n, _)| n).collect();
+        assert_eq!(
+            names,
+            ["X-Request-Id", "accept", "set-cookie", "set-cookie"]
+        );
+    }
 }

@@ -16,7 +16,7 @@ mod provider_docs;
 mod web;
 
 pub use api_client::{
-    use_api_client, AccessToken, ApiClient, ApiError, ApiRequest, ApiResponse, Method,
+    use_api_client, AccessToken, ApiClient, ApiError, ApiRequest, ApiResponse, Headers, Method,
 };
 pub use boot::BootUrl;
 pub use components::{

@@ -3,9 +3,8 @@
 //! that never answers ends in an error naming the limit, never an endless wait. Interpretation
 //! lives in `core`.
 
-use crate::exchange::{HttpError, HttpRequest, HttpResponse};
+use crate::exchange::{Headers, HttpError, HttpRequest, HttpResponse};
 use gloo_net::http::RequestBuilder;
-use http::{HeaderMap, HeaderName, HeaderValue};
 use std::time::Duration;
 
 /// How long any request may take, body included, before it is abandoned.
@@ -28,15 +27,17 @@ fn failure(error: gloo_net::Error) -> HttpError {
 /// Sends `request` and reads the whole response, within [`TIMEOUT`].
 pub async fn fetch(request: HttpRequest) -> Result<HttpResponse, HttpError> {
     let timeout = web_sys::AbortSignal::timeout_with_u32(TIMEOUT.as_millis() as u32);
-    let mut builder = RequestBuilder::new(&request.url)
-        .method(request.method)
-        .abort_signal(Some(&timeout));
-    for (name, value) in &request.headers {
-        let value = value
-            .to_str()
-            .map_err(|_| HttpError::Refused(format!("the {name} header is not text")))?;
-        builder = builder.header(name.as_str(), value);
+    // The browser's own rules for header names and values, with an error instead of a throw.
+    let headers = web_sys::Headers::new().map_err(|_| HttpError::Refused("no headers".into()))?;
+    for (name, value) in request.headers.iter() {
+        headers.set(name, value).map_err(|_| {
+            HttpError::Refused(format!("the header {name:?} with the value {value:?}"))
+        })?;
     }
+    let builder = RequestBuilder::new(&request.url)
+        .method(request.method)
+        .headers(gloo_net::http::Headers::from_raw(headers))
+        .abort_signal(Some(&timeout));
     let built = match request.body {
         Some(body) => builder.body(js_sys::Uint8Array::from(body.as_slice())),
         None => builder.build(),
@@ -47,14 +48,9 @@ pub async fn fetch(request: HttpRequest) -> Result<HttpResponse, HttpError> {
         .await
         .map_err(failure)?;
     let body = response.binary().await.map_err(failure)?;
-    let mut headers = HeaderMap::new();
+    let mut headers = Headers::default();
     for (name, value) in response.headers().entries() {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::try_from(name.as_str()),
-            HeaderValue::try_from(value.as_str()),
-        ) {
-            headers.append(name, value);
-        }
+        headers.append(name, value);
     }
     Ok(HttpResponse {
         status: response.status(),

@@ -345,3 +345,18 @@ async fn the_provider_mounts_conditionally_and_unmounting_releases_what_it_start
     }
     parent.remove();
 }
+
+/// A header the browser refuses (a name with a space, a value with a line break) is an error
+/// before anything is sent, not a thrown exception that would stop the page's task.
+#[wasm_bindgen_test]
+async fn a_header_the_browser_refuses_is_an_error_and_nothing_is_sent() {
+    use crate::exchange::{HttpError, HttpRequest};
+    for (name, value) in [("X Bad", "1"), ("X-Ok", "a\r\nInjected: yes")] {
+        let mut request = HttpRequest::get_json("http://127.0.0.1:9/nowhere");
+        request.headers.set(name, value);
+        match super::http::fetch(request).await {
+            Err(HttpError::Refused(why)) => assert!(why.contains("header"), "{why}"),
+            other => panic!("{name:?}: {other:?}"),
+        }
+    }
+}

@@ -15,7 +15,6 @@ use crate::core::session::{HandoverKey, Session};
 use crate::core::tab_sync::TabMessage;
 use crate::exchange::{HttpError, HttpRequest, HttpResponse};
 use futures_channel::oneshot;
-use http::HeaderValue;
 use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
@@ -345,13 +344,7 @@ impl<B: Browser> Driver<B> {
         loop {
             let token = self.token_for(&target).await?;
             let mut sent = request.clone();
-            let bearer = HeaderValue::try_from(format!("Bearer {token}")).map_err(|_| {
-                ApiError::NoToken {
-                    api: "this API".into(),
-                    reason: "the access token is not header text".into(),
-                }
-            })?;
-            sent.headers.insert(http::header::AUTHORIZATION, bearer);
+            sent.headers.set("Authorization", format!("Bearer {token}"));
             let url = sent.url.clone();
             let response =
                 (self.browser.fetch(sent).await).map_err(|e| ApiError::from_http(&url, e))?;

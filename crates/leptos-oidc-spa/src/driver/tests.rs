@@ -155,10 +155,7 @@ impl Browser for Fake {
     }
 
     async fn fetch(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
-        let bearer = request
-            .headers
-            .get(http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
+        let bearer = (request.headers.get("authorization"))
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(access_name)
             .unwrap_or_else(|| "no token".into());
