@@ -3,6 +3,7 @@
 //! API asked for when it says so (clinical-mdr-api style `required_roles`, a `detail` text, or an
 //! RFC 6750 `WWW-Authenticate` challenge).
 
+use leptos_oidc_spa::ApiError;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -117,6 +118,27 @@ pub fn response(status: u16, body: String, www_authenticate: Option<&str>) -> Ap
     }
 }
 
+/// What the console shows for a call that got no answer (the API's call for consent aside,
+/// which the console offers to give): where it was going and why, in a few words.
+pub fn unreached(error: ApiError) -> ApiResult {
+    ApiResult::Network(match error {
+        ApiError::Network { url, detail } => format!("{url}: {detail}"),
+        ApiError::Timeout { url, seconds } => {
+            format!("{url}: no answer within {seconds} seconds")
+        }
+        other => other.to_string(),
+    })
+}
+
+/// Whether a request body typed in the console can be sent: it must be JSON. The error says
+/// why not; then nothing is sent.
+pub fn check_body(text: &str) -> Result<(), String> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(format!("The body is not valid JSON: {e}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,5 +225,45 @@ mod tests {
             "{:?}",
             started.elapsed()
         );
+    }
+
+    #[test]
+    fn an_unreached_api_is_named_with_the_reason() {
+        let network = ApiError::Network {
+            url: "https://api.example/studies".into(),
+            detail: "Failed to fetch".into(),
+        };
+        assert_eq!(
+            unreached(network),
+            ApiResult::Network("https://api.example/studies: Failed to fetch".into())
+        );
+        let timeout = ApiError::Timeout {
+            url: "/api/me".into(),
+            seconds: 20,
+        };
+        assert_eq!(
+            unreached(timeout),
+            ApiResult::Network("/api/me: no answer within 20 seconds".into())
+        );
+        let ApiResult::Network(other) = unreached(ApiError::NotSignedIn) else {
+            panic!("no answer")
+        };
+        assert_eq!(other, ApiError::NotSignedIn.to_string());
+        assert_eq!(
+            ApiResult::Network(other).problem().map(|(_, retry)| retry),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn only_a_json_body_is_sent() {
+        assert_eq!(check_body(r#"{"acronym": "X"}"#), Ok(()));
+        assert_eq!(check_body("[]"), Ok(()));
+        let err = check_body("{acronym: X}").unwrap_err();
+        assert!(
+            err.starts_with("The body is not valid JSON: key must be a string"),
+            "{err}"
+        );
+        assert!(check_body("").is_err(), "an empty body is not JSON");
     }
 }

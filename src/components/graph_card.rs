@@ -3,8 +3,8 @@
 //! closes) or the initials, and `profile-job-title`. No Graph consent, no photo or an error
 //! leave the initials and no title: never an error page.
 
-use crate::components::user_menu::initials;
 use crate::graph;
+use crate::profile::initials;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_oidc_spa::{use_api_client, use_auth};

@@ -19,9 +19,9 @@ pub fn SignInButton(#[prop(default = "Sign in")] label: &'static str) -> impl In
     let auth = leptos_oidc_spa::use_auth();
     let location = leptos_router::hooks::use_location();
     // Where to come back to after signing in: this path and query.
-    let here = move || match location.search.get_untracked() {
-        query if query.is_empty() => location.pathname.get_untracked(),
-        query => format!("{}?{query}", location.pathname.get_untracked()),
+    let here = move || {
+        let (path, query) = (location.pathname, location.search);
+        crate::routes::return_path(&path.get_untracked(), &query.get_untracked())
     };
     view! {
         <button class="button primary" data-testid="sign-in" on:click=move |_| auth.sign_in(here())>

@@ -2,7 +2,7 @@
 //! themselves are the library's (`Auth::has_any_role`, `Auth::has_role_at`); the UI is
 //! convenience only, the API enforces.
 
-use crate::config::views::missing_role_reason;
+use crate::access::refusal;
 use leptos::prelude::*;
 
 #[component]
@@ -14,11 +14,7 @@ pub fn NotPermitted(
     #[prop(optional_no_strip)]
     detail: Option<String>,
 ) -> impl IntoView {
-    let what = if any.is_empty() {
-        "action is not allowed for your account".to_string()
-    } else {
-        missing_role_reason(&any)
-    };
+    let what = refusal(&any);
     view! {
         <section class="card not-permitted" role="alert" data-testid="not-permitted">
             <h1>"Not permitted"</h1>

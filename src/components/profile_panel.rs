@@ -6,7 +6,7 @@
 
 use crate::components::graph_card::GraphCard;
 use crate::config::context::use_config;
-use crate::duration::countdown;
+use crate::profile;
 use leptos::prelude::*;
 use leptos_oidc_spa::{use_auth, AuthState, ResourceRoles};
 use std::time::Duration;
@@ -48,17 +48,9 @@ pub fn ProfilePanel(
             return None;
         };
         let p = s.profile;
-        let scopes = if p.scopes.is_empty() {
-            "none".to_string()
-        } else {
-            p.scopes.join(" ")
-        };
-        let email = p.email.filter(|e| Some(e) != p.username.as_ref());
-        let expiry = if s.refreshing {
-            "refreshing…".to_string()
-        } else {
-            format!("expires in {}", countdown(s.expires_at_ms - now.get()))
-        };
+        let scopes = profile::scopes(&p.scopes);
+        let email = profile::email_besides(p.email, p.username.as_deref());
+        let expiry = profile::expiry(s.refreshing, s.expires_at_ms, now.get());
         let refreshed = s
             .refreshed_at_ms
             .map(local_time)

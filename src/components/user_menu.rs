@@ -1,6 +1,7 @@
 //! The user's name, top right (`user-menu`); it opens the profile panel, as in StudyBuilder.
 
 use crate::components::profile_panel::ProfilePanel;
+use crate::profile::initials;
 use leptos::prelude::*;
 use leptos_oidc_spa::{use_auth, AuthState};
 
@@ -32,14 +33,4 @@ pub fn UserMenu() -> impl IntoView {
             </Show>
         </div>
     }
-}
-
-/// Up to two initials of `name`, for an avatar.
-pub fn initials(name: &str) -> String {
-    name.split_whitespace()
-        .filter_map(|w| w.chars().next())
-        .take(2)
-        // ASCII only: full Unicode case mapping would add its tables to the wasm.
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
 }

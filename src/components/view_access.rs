@@ -1,6 +1,7 @@
 //! Whether the person may use an API view, from the roles on the API it calls: the main API's
 //! (known from sign-in) or another API's (known once a token for it has been obtained).
 
+use crate::access::any_held;
 use crate::config::context::use_config;
 use crate::config::views::ApiView;
 use leptos::prelude::*;
@@ -18,16 +19,11 @@ pub fn view_access(auth: Auth, view: &ApiView) -> Option<bool> {
             Phase::SignedIn | Phase::Disabled
         ));
     }
-    let answers: Vec<Option<bool>> = (view.roles.iter())
-        .map(|role| auth.has_role_at(resource, role))
-        .collect();
-    if answers.contains(&Some(true)) {
-        Some(true)
-    } else if answers.iter().all(|a| *a == Some(false)) {
-        Some(false)
-    } else {
-        None
-    }
+    any_held(
+        view.roles
+            .iter()
+            .map(|role| auth.has_role_at(resource, role)),
+    )
 }
 
 /// The view's roles as its gate names them (`TRE workspace alpha: WorkspaceOwner`).

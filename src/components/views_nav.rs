@@ -5,6 +5,7 @@
 use crate::components::view_access::{role_labels, view_access};
 use crate::config::context::use_config;
 use crate::config::views::missing_role_reason;
+use crate::routes::view_path;
 use leptos::prelude::*;
 use leptos_oidc_spa::use_auth;
 use leptos_router::components::A;
@@ -20,7 +21,7 @@ pub fn ViewsNav() -> impl IntoView {
         .into_iter()
         .map(|v| {
             let testid = format!("view-{}", v.id);
-            let href = format!("/views/{}", v.id);
+            let href = view_path(&v.id);
             let roles = role_labels(&v);
             let (title, method) = (v.title.clone(), v.method.clone());
             let entry = move || {

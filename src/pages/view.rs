@@ -48,13 +48,7 @@ async fn call_api(
             resource: api,
             message,
         },
-        Err(ApiError::Network { url, detail }) => {
-            Call::Done(ApiResult::Network(format!("{url}: {detail}")))
-        }
-        Err(ApiError::Timeout { url, seconds }) => Call::Done(ApiResult::Network(format!(
-            "{url}: no answer within {seconds} seconds"
-        ))),
-        Err(other) => Call::Done(ApiResult::Network(other.to_string())),
+        Err(other) => Call::Done(api::unreached(other)),
     }
 }
 
@@ -119,11 +113,8 @@ fn ApiConsole(api_view: ApiView) -> impl IntoView {
                 .map(|e| e.value())
                 .unwrap_or_default()
         });
-        if let Some(Err(e)) = body
-            .as_deref()
-            .map(serde_json::from_str::<serde_json::Value>)
-        {
-            call.set(Call::BadBody(format!("The body is not valid JSON: {e}")));
+        if let Some(Err(problem)) = body.as_deref().map(api::check_body) {
+            call.set(Call::BadBody(problem));
             return;
         }
         call.set(Call::Busy);
