@@ -3,12 +3,17 @@
 //! main API, `profile-resource-role` for the others), the API scopes granted, a live countdown to
 //! the access token's expiry, the last refresh, and the "refresh now" and `sign-out` actions.
 //! Closes with Escape or a click outside.
+//!
+//! Each part reads only what it shows from the session, through a memo, so a change re-renders
+//! that part alone: the countdown's tick rewrites one text node, and the buttons (and the focus
+//! on them) stay as they are. The role lists are short and change only with the session, so they
+//! are rendered whole rather than keyed.
 
 use crate::components::graph_card::GraphCard;
 use crate::config::context::use_config;
 use crate::profile;
 use leptos::prelude::*;
-use leptos_oidc_spa::{use_auth, AuthState, ResourceRoles};
+use leptos_oidc_spa::{use_auth, AuthState, Phase, SignedIn};
 use std::time::Duration;
 use wasm_bindgen::JsCast;
 
@@ -18,18 +23,27 @@ fn local_time(ms: f64) -> String {
         .into()
 }
 
+/// One part of the signed-in session, as a memo: what reads it re-runs only when that part
+/// changes. Outside a session it is the default (the panel then shows none of its parts).
+fn session_part<T>(part: impl Fn(&SignedIn) -> T + Send + Sync + 'static) -> Memo<T>
+where
+    T: Default + PartialEq + Send + Sync + 'static,
+{
+    let state = use_auth().state;
+    Memo::new(move |_| {
+        state.with(|state| match state {
+            AuthState::SignedIn(session) => part(session),
+            _ => T::default(),
+        })
+    })
+}
+
 #[component]
 pub fn ProfilePanel(
     /// Whether the panel is open; the panel sets it to `false` to close itself.
     open: RwSignal<bool>,
 ) -> impl IntoView {
     let auth = use_auth();
-    let now = RwSignal::new(js_sys::Date::now());
-    if let Ok(ticker) =
-        set_interval_with_handle(move || now.set(js_sys::Date::now()), Duration::from_secs(1))
-    {
-        on_cleanup(move || ticker.clear());
-    }
     let escape = window_event_listener_untyped("keydown", move |e| {
         if e.unchecked_ref::<web_sys::KeyboardEvent>().key() == "Escape" {
             open.set(false);
@@ -40,87 +54,167 @@ pub fn ProfilePanel(
     auth.load_resource_roles();
     let (api_name, graph) =
         use_config().with_value(|c| (c.api_name.clone(), c.graph_base_url.clone()));
-
-    // One reactive closure for the whole content: it re-renders in place (same DOM nodes, so
-    // focus stays) on every tick and auth change, and each extra closure would cost wasm size.
-    let content = move || {
-        let AuthState::SignedIn(s) = auth.state.get() else {
-            return None;
-        };
-        let p = s.profile;
-        let scopes = profile::scopes(&p.scopes);
-        let email = profile::email_besides(p.email, p.username.as_deref());
-        let expiry = profile::expiry(s.refreshing, s.expires_at_ms, now.get());
-        let refreshed = s
-            .refreshed_at_ms
-            .map(local_time)
-            .unwrap_or_else(|| "not yet".into());
-        let none = p.roles.is_empty();
-        let others = (p.resource_roles.into_iter())
-            .map(|api| {
-                let consent = s.consent_needed.contains(&api.id);
-                resource_roles(api, consent)
-            })
-            .collect_view();
-        Some(view! {
-            <h2 class="profile-name">{p.name}</h2>
-            <dl class="facts">
-                {p.username.map(|u| view! { <dt>"Username"</dt><dd data-testid="profile-username">{u}</dd> })}
-                {email.map(|e| view! { <dt>"Email"</dt><dd>{e}</dd> })}
-                {p.tenant.map(|t| view! { <dt>"Tenant"</dt><dd class="mono">{t}</dd> })}
-                <dt>"API scopes"</dt><dd class="mono" data-testid="profile-scopes">{scopes}</dd>
-            </dl>
-            <h3>"Roles"</h3>
-            <h4 class="roles-api">{api_name.clone()}</h4>
-            {none.then(|| view! { <p class="muted" data-testid="profile-no-roles">"No roles assigned. Ask your administrator for access."</p> })}
-            <ul class="roles" hidden=none>
-                {p.roles.into_iter().map(|r| view! { <li class="role" data-testid="profile-role">{r}</li> }).collect_view()}
-            </ul>
-            {others}
-            <dl class="facts">
-                <dt>"Access token"</dt><dd data-testid="token-expiry">{expiry}</dd>
-                <dt>"Last refreshed"</dt><dd data-testid="token-refreshed">{refreshed}</dd>
-            </dl>
-            {s.refresh_problem.map(|p| view! { <p class="warning" role="status">{p}</p> })}
-            <div class="actions">
-                <button class="button" data-testid="refresh-now" on:click=move |_| auth.refresh_now() disabled=s.refreshing>
-                    "Refresh now"
-                </button>
-                <button class="button danger" data-testid="sign-out" on:click=move |_| auth.sign_out()>"Sign out"</button>
-            </div>
-        })
-    };
+    let signed_in = move || auth.phase.get() == Phase::SignedIn;
 
     view! {
         <div class="backdrop" on:click=move |_| open.set(false) aria-hidden="true"></div>
         <section id="profile-panel" class="profile-panel" role="dialog" aria-label="Your profile" data-testid="profile-panel">
             {graph.map(|base| view! { <GraphCard base/> })}
-            {move || content().into_any()}
+            <Show when=signed_in>
+                <Facts/>
+                <h3>"Roles"</h3>
+                <MainApiRoles api_name=api_name.clone()/>
+                <OtherApisRoles/>
+                <TokenTimes/>
+                <Actions/>
+            </Show>
         </section>
     }
 }
 
-/// One other API's roles: listed, "none", waiting for the person's consent, or not known yet
-/// (no token for it so far).
-fn resource_roles(api: ResourceRoles, needs_consent: bool) -> impl IntoView {
-    let list = match api.roles {
-        None if needs_consent => view! {
-            <p class="muted" data-testid="profile-resource-consent">"Needs your consent: open one of its views to give it."</p>
-        }
-        .into_any(),
-        None => view! { <p class="muted">"Not known yet."</p> }.into_any(),
-        Some(roles) if roles.is_empty() => view! { <p class="muted">"No roles assigned."</p> }.into_any(),
-        Some(roles) => view! {
-            <ul class="roles">
-                {roles.into_iter().map(|r| view! { <li class="role" data-testid="profile-resource-role">{r}</li> }).collect_view()}
-            </ul>
-        }
-        .into_any(),
+/// The person's name, and the username, email, tenant and API scopes the tokens say.
+#[component]
+fn Facts() -> impl IntoView {
+    let name = session_part(|s| s.profile.name.clone());
+    let username = session_part(|s| s.profile.username.clone());
+    let email = session_part(|s| {
+        profile::email_besides(s.profile.email.clone(), s.profile.username.as_deref())
+    });
+    let tenant = session_part(|s| s.profile.tenant.clone());
+    let scopes = session_part(|s| profile::scopes(&s.profile.scopes));
+    view! {
+        <h2 class="profile-name">{move || name.get()}</h2>
+        <dl class="facts">
+            <Show when=move || username.with(Option::is_some)>
+                <dt>"Username"</dt><dd data-testid="profile-username">{move || username.get()}</dd>
+            </Show>
+            <Show when=move || email.with(Option::is_some)>
+                <dt>"Email"</dt><dd>{move || email.get()}</dd>
+            </Show>
+            <Show when=move || tenant.with(Option::is_some)>
+                <dt>"Tenant"</dt><dd class="mono">{move || tenant.get()}</dd>
+            </Show>
+            <dt>"API scopes"</dt><dd class="mono" data-testid="profile-scopes">{move || scopes.get()}</dd>
+        </dl>
+    }
+}
+
+/// The roles on the main API (`profile-role`), or a word that there are none.
+#[component]
+fn MainApiRoles(
+    /// How the UI names the main API (`API_NAME`).
+    api_name: String,
+) -> impl IntoView {
+    let roles = session_part(|s| s.profile.roles.clone());
+    let none = move || roles.with(Vec::is_empty);
+    view! {
+        <h4 class="roles-api">{api_name}</h4>
+        <Show when=none>
+            <p class="muted" data-testid="profile-no-roles">"No roles assigned. Ask your administrator for access."</p>
+        </Show>
+        <ul class="roles" hidden=none>
+            {move || roles.get().into_iter().map(|role| view! { <li class="role" data-testid="profile-role">{role}</li> }).collect_view()}
+        </ul>
+    }
+}
+
+/// One group per other API with roles (`RESOURCES`), in configuration order.
+#[component]
+fn OtherApisRoles() -> impl IntoView {
+    let ids = session_part(|s| {
+        (s.profile.resource_roles.iter())
+            .map(|api| api.id.clone())
+            .collect::<Vec<_>>()
+    });
+    view! {
+        {move || ids.get().into_iter().map(|id| view! { <OtherApiRoles id/> }).collect_view()}
+    }
+}
+
+/// One other API's roles (`profile-resource`): listed (`profile-resource-role`), "none",
+/// waiting for the person's consent, or not known yet (no token for it so far).
+#[component]
+fn OtherApiRoles(
+    /// The API's id in `RESOURCES`.
+    id: String,
+) -> impl IntoView {
+    let api = {
+        let id = id.clone();
+        session_part(move |s| {
+            (s.profile.resource_roles.iter())
+                .find(|api| api.id == id)
+                .map(|api| (api.name.clone(), api.roles.clone()))
+        })
+    };
+    let needs_consent = {
+        let id = id.clone();
+        session_part(move |s| s.consent_needed.contains(&id))
+    };
+    let name = move || api.with(|api| api.as_ref().map(|(name, _)| name.clone()));
+    let roles = move || api.with(|api| api.as_ref().and_then(|(_, roles)| roles.clone()));
+    view! {
+        <div data-testid="profile-resource" data-resource=id>
+            <h4 class="roles-api">{name}</h4>
+            {move || match roles() {
+                None if needs_consent.get() => view! {
+                    <p class="muted" data-testid="profile-resource-consent">"Needs your consent: open one of its views to give it."</p>
+                }
+                .into_any(),
+                None => view! { <p class="muted">"Not known yet."</p> }.into_any(),
+                Some(roles) if roles.is_empty() => view! { <p class="muted">"No roles assigned."</p> }.into_any(),
+                Some(roles) => view! {
+                    <ul class="roles">
+                        {roles.into_iter().map(|role| view! { <li class="role" data-testid="profile-resource-role">{role}</li> }).collect_view()}
+                    </ul>
+                }
+                .into_any(),
+            }}
+        </div>
+    }
+}
+
+/// The access token's countdown, ticking every second while the panel is open, the last
+/// refresh, and a refresh that keeps failing.
+#[component]
+fn TokenTimes() -> impl IntoView {
+    let now = RwSignal::new(js_sys::Date::now());
+    if let Ok(ticker) =
+        set_interval_with_handle(move || now.set(js_sys::Date::now()), Duration::from_secs(1))
+    {
+        on_cleanup(move || ticker.clear());
+    }
+    let refreshing = session_part(|s| s.refreshing);
+    let expires_at = session_part(|s| s.expires_at_ms);
+    let refreshed_at = session_part(|s| s.refreshed_at_ms);
+    let problem = session_part(|s| s.refresh_problem.clone());
+    let expiry = move || profile::expiry(refreshing.get(), expires_at.get(), now.get());
+    let refreshed = move || {
+        (refreshed_at.get())
+            .map(local_time)
+            .unwrap_or_else(|| "not yet".into())
     };
     view! {
-        <div data-testid="profile-resource" data-resource=api.id>
-            <h4 class="roles-api">{api.name}</h4>
-            {list}
+        <dl class="facts">
+            <dt>"Access token"</dt><dd data-testid="token-expiry">{expiry}</dd>
+            <dt>"Last refreshed"</dt><dd data-testid="token-refreshed">{refreshed}</dd>
+        </dl>
+        <Show when=move || problem.with(Option::is_some)>
+            <p class="warning" role="status">{move || problem.get()}</p>
+        </Show>
+    }
+}
+
+/// "Refresh now" (disabled while a refresh is under way) and `sign-out`.
+#[component]
+fn Actions() -> impl IntoView {
+    let auth = use_auth();
+    let refreshing = session_part(|s| s.refreshing);
+    view! {
+        <div class="actions">
+            <button class="button" data-testid="refresh-now" on:click=move |_| auth.refresh_now() disabled=move || refreshing.get()>
+                "Refresh now"
+            </button>
+            <button class="button danger" data-testid="sign-out" on:click=move |_| auth.sign_out()>"Sign out"</button>
         </div>
     }
 }
