@@ -53,6 +53,33 @@ describe('keyboard and small screens', () => {
     await finish(page);
   });
 
+  test('while the countdown ticks, focus stays on the panel\'s buttons and only its text changes', async () => {
+    const { page, app } = await ctx.newApp();
+    await app.signIn(reader);
+    await app.openProfile();
+    await tabTo(page, 'refresh-now');
+    const changes = await page.evaluate(async () => {
+      const panel = document.querySelector('[data-testid=profile-panel]');
+      const seen = [];
+      const observer = new MutationObserver((records) => {
+        for (const r of records) {
+          const where = (r.target.nodeType === Node.TEXT_NODE ? r.target.parentElement : r.target)?.dataset?.testid;
+          seen.push(`${r.type} ${where ?? r.target.nodeName}`);
+        }
+      });
+      observer.observe(panel, { subtree: true, childList: true, attributes: true, characterData: true });
+      await new Promise((done) => setTimeout(done, 2_500));
+      observer.disconnect();
+      return seen;
+    });
+    assert.ok(changes.length >= 2, `the countdown ticked: ${changes}`);
+    for (const change of changes) {
+      assert.equal(change, 'characterData token-expiry', 'only the countdown\'s text changes');
+    }
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset?.testid), 'refresh-now');
+    await finish(page);
+  });
+
   test('on a phone the app fits the screen and the panel stays inside it', async () => {
     const { page, app } = await ctx.newApp({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
     await app.signIn(reader);
