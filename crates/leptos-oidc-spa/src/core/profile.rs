@@ -130,8 +130,7 @@ mod tests {
     use super::*;
     use crate::core::config::Resource;
     use crate::core::jwt::test_token;
-    use crate::core::test_support::tokens;
-    use crate::core::token::TokenSet;
+    use crate::core::test_support::{resource_tokens, tokens};
     use serde_json::json;
 
     fn cfg(roles_token: RolesToken) -> OidcConfig {
@@ -182,16 +181,7 @@ mod tests {
 
     #[test]
     fn roles_on_other_apis_once_their_token_is_held() {
-        let alpha = TokenSet {
-            access_token: test_token(
-                &json!({"alg":"RS256"}),
-                &json!({"aud":"ws","roles":["WorkspaceOwner"]}),
-            ),
-            expires_in_s: 3600.0,
-            refresh_token: Some("r2".into()),
-            id_token: None,
-            scope: None,
-        };
+        let alpha = resource_tokens("alpha-1", "r2");
         let s =
             Session::from_tokens(tokens(), &KEY, 0.0).with_resource_token("alpha", alpha, 1_000.0);
         let config = cfg(RolesToken::AccessToken).with_resources([

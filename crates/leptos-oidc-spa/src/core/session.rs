@@ -215,9 +215,7 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::jwt::test_token;
-    use crate::core::test_support::tokens;
-    use serde_json::json;
+    use crate::core::test_support::{resource_tokens, tokens};
 
     const KEY: [u8; HANDOVER_KEY_BYTES] = [7; HANDOVER_KEY_BYTES];
 
@@ -288,16 +286,7 @@ mod tests {
     #[test]
     fn a_resource_token_is_kept_beside_the_sessions_own() {
         let s = Session::from_tokens(tokens(), &KEY, 0.0);
-        let alpha = TokenSet {
-            access_token: test_token(
-                &json!({"alg":"RS256"}),
-                &json!({"aud":"ws","roles":["WorkspaceOwner"]}),
-            ),
-            expires_in_s: 3600.0,
-            refresh_token: Some("r2".into()),
-            id_token: None,
-            scope: None,
-        };
+        let alpha = resource_tokens("alpha-1", "r2");
         let with = s.with_resource_token("alpha", alpha, 1_000.0);
         assert_eq!(with.refresh_token.as_deref(), Some("r2"), "rotated");
         assert_eq!(

@@ -428,13 +428,7 @@ impl Machine {
         };
         let outcome = match result {
             Ok(session) => {
-                effects.push(Effect::Broadcast {
-                    message: TabMessage::Refreshed {
-                        previous: fingerprint(&previous),
-                        session: session.clone(),
-                    },
-                    key: previous.handover_key.clone(),
-                });
+                tell_twins_renewed(&previous, &session, effects);
                 self.adopt(session.clone(), now, effects);
                 self.release_resource(resource, ResourceOutcome::Ready, effects);
                 self.next_grant(now, effects);
@@ -483,13 +477,7 @@ impl Machine {
         match result {
             Ok(session) => {
                 self.retry_attempt = 0;
-                effects.push(Effect::Broadcast {
-                    message: TabMessage::Refreshed {
-                        previous: fingerprint(&previous),
-                        session: session.clone(),
-                    },
-                    key: previous.handover_key.clone(),
-                });
+                tell_twins_renewed(&previous, &session, effects);
                 self.adopt(session.clone(), now, effects);
                 self.release(true, effects);
                 self.next_grant(now, effects);
@@ -565,6 +553,17 @@ impl Machine {
         };
         self.state = AuthState::SessionEnded { login_hint, error };
     }
+}
+
+/// Tells the twin tabs holding `previous` that `renewed` replaces it.
+fn tell_twins_renewed(previous: &Session, renewed: &Session, effects: &mut Vec<Effect>) {
+    effects.push(Effect::Broadcast {
+        message: TabMessage::Refreshed {
+            previous: fingerprint(previous),
+            session: renewed.clone(),
+        },
+        key: previous.handover_key.clone(),
+    });
 }
 
 #[cfg(test)]

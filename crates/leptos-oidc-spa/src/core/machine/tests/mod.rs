@@ -10,6 +10,7 @@ use super::*;
 use crate::core::config::Resource;
 use crate::core::error::BrowserError;
 use crate::core::jwt::test_token;
+use crate::core::test_support;
 use crate::core::token::TokenSet;
 use serde_json::json;
 
@@ -41,16 +42,7 @@ fn machine() -> Machine {
 
 /// `session` after a grant for `resource` rotated its refresh token to `rotated`.
 fn with_resource(session: &Session, resource: &str, rotated: &str, ms: f64) -> Session {
-    let tokens = TokenSet {
-        access_token: test_token(
-            &json!({"alg": "RS256"}),
-            &json!({"aud": resource, "roles": ["WorkspaceOwner"]}),
-        ),
-        expires_in_s: 3600.0,
-        refresh_token: Some(rotated.into()),
-        id_token: None,
-        scope: None,
-    };
+    let tokens = test_support::resource_tokens(resource, rotated);
     session.with_resource_token(resource, tokens, ms)
 }
 
@@ -93,23 +85,7 @@ fn grant_error(failure: GrantFailure, detail: &str) -> GrantError {
 
 /// A one-hour session obtained at `obtained_ms` whose refresh token is `refresh`.
 fn session(refresh: &str, obtained_ms: f64) -> Session {
-    Session::from_tokens(
-        TokenSet {
-            access_token: test_token(
-                &json!({"alg": "RS256"}),
-                &json!({"roles": ["Study.Read"], "scp": "API.call"}),
-            ),
-            expires_in_s: 3600.0,
-            refresh_token: Some(refresh.into()),
-            id_token: Some(test_token(
-                &json!({"alg": "RS256"}),
-                &json!({"sub": "s", "name": "Rita Reader", "preferred_username": "rita@x"}),
-            )),
-            scope: None,
-        },
-        &[5; 32],
-        obtained_ms,
-    )
+    test_support::session(refresh, refresh, obtained_ms)
 }
 
 fn signed_out() -> Machine {
