@@ -100,8 +100,8 @@ function bundle() {
   const left = FIRST_LOAD_BUDGET - first.gzip;
   console.log(`\nFirst load (${first.files.map((r) => r.file.replace(/-[0-9a-f]{1,16}(?=(_bg)?\.)/, '')).join(', ')}):`);
   console.log(`  raw ${first.raw} B, gzip ${first.gzip} B, brotli ${first.brotli} B;`
-    + ` budget ${FIRST_LOAD_BUDGET / 1000} KB gzip (${FIRST_LOAD_BUDGET} B):`
-    + ` ${left >= 0 ? `within, ${left} B to spare` : `over by ${-left} B`}`);
+    + ` regression guard ${FIRST_LOAD_BUDGET / 1000} KB gzip (${FIRST_LOAD_BUDGET} B):`
+    + ` ${left >= 0 ? `under it by ${left} B` : `over it by ${-left} B`}`);
 }
 
 // --- in the page: moments, read with the page's clock -----------------------------------------
