@@ -100,6 +100,7 @@ impl ApiClient {
             headers,
             body: None,
             api: None,
+            max_body: None,
             invalid: None,
         }
     }
@@ -135,6 +136,7 @@ pub struct ApiRequest {
     headers: Headers,
     body: Option<Vec<u8>>,
     api: Option<String>,
+    max_body: Option<usize>,
     invalid: Option<ApiError>,
 }
 
@@ -184,6 +186,14 @@ impl ApiRequest {
         self
     }
 
+    /// Reads at most `bytes` of the answer's body and leaves the rest unread (the whole body is
+    /// read by default): an API that answers with more than the app can show cannot fill the
+    /// page's memory. [`ApiResponse::is_truncated`] says whether there was more.
+    pub fn max_body(mut self, bytes: usize) -> ApiRequest {
+        self.max_body = Some(bytes);
+        self
+    }
+
     fn reject(&mut self, what: String) {
         self.invalid.get_or_insert(ApiError::InvalidRequest(what));
     }
@@ -212,6 +222,7 @@ impl ApiRequest {
             url: url.clone(),
             headers: self.headers,
             body: self.body,
+            max_body: self.max_body,
         };
         let response = match self.auth.driver() {
             None => (crate::browser::http::fetch(request).await)
@@ -235,6 +246,7 @@ pub struct ApiResponse {
     status: u16,
     headers: Headers,
     body: Vec<u8>,
+    truncated: bool,
 }
 
 impl ApiResponse {
@@ -244,6 +256,7 @@ impl ApiResponse {
             status: response.status,
             headers: response.headers,
             body: response.body,
+            truncated: response.truncated,
         }
     }
 
@@ -281,6 +294,12 @@ impl ApiResponse {
     /// The body as bytes.
     pub fn bytes(&self) -> &[u8] {
         &self.body
+    }
+
+    /// Whether the body went on past the request's [`ApiRequest::max_body`], and the rest was
+    /// not read: the bytes here are its beginning only.
+    pub fn is_truncated(&self) -> bool {
+        self.truncated
     }
 
     /// The body read as JSON into `T`.

@@ -242,9 +242,15 @@ impl OidcClient {
         let response = http::fetch(HttpRequest::post_form(url, body))
             .await
             .map_err(|e| AuthError::network(during, url, e))?;
+        let tokens = if response.truncated {
+            let size = "larger than a megabyte, which no token answer is";
+            Err(TokenError::Malformed(size.into()))
+        } else {
+            token::parse_response(response.ok(), &response.text(), id_token_required)
+        };
         Ok(TokenAnswer {
             status: response.status,
-            tokens: token::parse_response(response.ok(), &response.text(), id_token_required),
+            tokens,
         })
     }
 

@@ -43,7 +43,13 @@ pub(crate) struct HttpRequest {
     pub url: String,
     pub headers: Headers,
     pub body: Option<Vec<u8>>,
+    /// At most this many bytes of the answer's body are read; `None`: all of it.
+    pub max_body: Option<usize>,
 }
+
+/// The most a provider's document or token answer may be: they are a few kilobytes, so a
+/// megabyte is no provider's, and is not read further.
+pub(crate) const PROVIDER_MAX_BODY: usize = 1024 * 1024;
 
 impl HttpRequest {
     /// A GET of a JSON document (discovery, key set, a configuration file).
@@ -55,6 +61,7 @@ impl HttpRequest {
             url: url.to_string(),
             headers,
             body: None,
+            max_body: Some(PROVIDER_MAX_BODY),
         }
     }
 
@@ -68,12 +75,14 @@ impl HttpRequest {
     }
 }
 
-/// A response, its body read whole.
+/// A response, its body read whole or up to the request's `max_body`.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct HttpResponse {
     pub status: u16,
     pub headers: Headers,
     pub body: Vec<u8>,
+    /// The body went on past `max_body`, and the rest was not read.
+    pub truncated: bool,
 }
 
 impl HttpResponse {

@@ -140,6 +140,10 @@ impl ProviderDocs {
             let status = format!("HTTP status {}", response.status);
             return Err(AuthError::network(during, url, status));
         }
+        if response.truncated {
+            let size = "the reply is larger than a megabyte, which no provider's document is";
+            return Err(AuthError::network(during, url, size));
+        }
         Ok(response.text())
     }
 }

@@ -5,7 +5,10 @@
 
 use crate::exchange::{Headers, HttpError, HttpRequest, HttpResponse};
 use gloo_net::http::RequestBuilder;
+use js_sys::{Reflect, Uint8Array};
 use std::time::Duration;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 
 /// How long any request may take, body included, before it is abandoned.
 pub const TIMEOUT: Duration = Duration::from_secs(20);
@@ -47,7 +50,10 @@ pub async fn fetch(request: HttpRequest) -> Result<HttpResponse, HttpError> {
         .send()
         .await
         .map_err(failure)?;
-    let body = response.binary().await.map_err(failure)?;
+    let (body, truncated) = match request.max_body {
+        None => (response.binary().await.map_err(failure)?, false),
+        Some(limit) => read_at_most(&response, limit).await?,
+    };
     let mut headers = Headers::default();
     for (name, value) in response.headers().entries() {
         headers.append(name, value);
@@ -56,5 +62,37 @@ pub async fn fetch(request: HttpRequest) -> Result<HttpResponse, HttpError> {
         status: response.status(),
         headers,
         body,
+        truncated,
     })
+}
+
+/// Reads the body chunk by chunk until `limit` bytes, then cancels the stream: the bytes, and
+/// whether there was more.
+async fn read_at_most(
+    response: &gloo_net::http::Response,
+    limit: usize,
+) -> Result<(Vec<u8>, bool), HttpError> {
+    let Some(stream) = response.body() else {
+        return Ok((Vec::new(), false));
+    };
+    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let broken = |_| HttpError::Failed("the answer's body could not be read".into());
+    let mut body = Vec::new();
+    loop {
+        let chunk = JsFuture::from(reader.read()).await.map_err(broken)?;
+        let done = Reflect::get(&chunk, &"done".into()).map_err(broken)?;
+        if done.as_bool() == Some(true) {
+            return Ok((body, false));
+        }
+        let bytes = Reflect::get(&chunk, &"value".into()).map_err(broken)?;
+        let bytes: Uint8Array = bytes.unchecked_into();
+        let room = limit - body.len();
+        if bytes.length() as usize > room {
+            body.extend(bytes.subarray(0, room as u32).to_vec());
+            // Not read further: the server may stop sending.
+            let _ = reader.cancel();
+            return Ok((body, true));
+        }
+        body.extend(bytes.to_vec());
+    }
 }

@@ -360,3 +360,29 @@ async fn a_header_the_browser_refuses_is_an_error_and_nothing_is_sent() {
         }
     }
 }
+
+/// A body is read only up to the request's limit, and the response says when there was more;
+/// without a limit it is read whole. (A blob: URL stands in for a server: fetch reads it as a
+/// stream in chunks like any answer.)
+#[wasm_bindgen_test]
+async fn a_body_is_read_up_to_its_limit_and_says_when_there_was_more() {
+    use crate::exchange::HttpRequest;
+    let bytes = vec![b'7'; 300_000];
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes.as_slice()));
+    let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).unwrap();
+    let url = web_sys::Url::create_object_url_with_blob(&blob).unwrap();
+    for (limit, length, truncated) in [
+        (Some(100_000), 100_000, true),
+        (Some(300_000), 300_000, false),
+        (Some(1_000_000), 300_000, false),
+        (None, 300_000, false),
+    ] {
+        let mut request = HttpRequest::get_json(&url);
+        request.max_body = limit;
+        let response = super::http::fetch(request).await.unwrap();
+        assert_eq!(response.body.len(), length, "{limit:?}");
+        assert_eq!(response.truncated, truncated, "{limit:?}");
+        assert!(response.body.iter().all(|b| *b == b'7'));
+    }
+    web_sys::Url::revoke_object_url(&url).unwrap();
+}

@@ -167,6 +167,7 @@ impl Browser for Fake {
                 status,
                 headers: Default::default(),
                 body: Vec::new(),
+                truncated: false,
             }),
             Err(_) => Err(HttpError::Timeout { seconds: 20 }),
         }
