@@ -23,6 +23,7 @@ use resources::{full_scope, ApiResource, GRAPH};
 use rules::{claim_path, flag, is_base_url, parse_list, required, url, Rejection};
 use serde_json::Value;
 use settings::{locate, Misread, Settings};
+use std::collections::HashSet;
 use thiserror::Error;
 use views::ApiView;
 
@@ -190,9 +191,10 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
     let api_name = s.api_name.0.unwrap_or_else(|| "the API".to_string());
     let views = parse_list(s.views, views::parse).map_err(ConfigError::BadViews)?;
     let resources = parse_list(s.resources, resources::parse).map_err(ConfigError::BadResources)?;
+    let declared: HashSet<&str> = resources.iter().map(|r| r.id.as_str()).collect();
     for view in &views {
         if let Some(id) = view.resource.as_deref() {
-            if !resources.iter().any(|r| r.id == id) {
+            if !declared.contains(id) {
                 return Err(ConfigError::BadViews(format!(
                     "view {:?}: resource {id:?} is not declared in RESOURCES",
                     view.id
@@ -240,10 +242,7 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
         .oauth_redirect_path
         .0
         .unwrap_or_else(|| "/oauth-callback".into());
-    if !redirect_path.starts_with('/')
-        || redirect_path.starts_with("//")
-        || redirect_path.contains(['?', '#'])
-    {
+    if !rules::is_redirect_path(&redirect_path) {
         return Err(ConfigError::Invalid {
             key: "OAUTH_REDIRECT_PATH",
             value: redirect_path,
@@ -441,6 +440,94 @@ mod tests {
             assert_eq!(err.key(), Some(key), "{text}");
             assert!(err.to_string().contains(key));
         }
+    }
+
+    /// A browser drops tabs and line breaks from a URL, so `/\n/evil.example` would become
+    /// `//evil.example`, another host: no URL-like value may hold whitespace or a control
+    /// character, and the message names the key.
+    #[test]
+    fn url_values_with_whitespace_or_control_characters_are_refused_naming_the_key() {
+        // JSON escapes: the values hold a real line feed, tab, carriage return, space, NUL.
+        let hostile = [
+            r"/\n/evil.example",
+            r"/\t/evil.example",
+            r"/\r/evil.example",
+            "/ /evil.example",
+            r"/\u0000/x",
+        ];
+        for bad in hostile {
+            let cases = [
+                (format!(r#""API_BASE_URL":"{bad}""#), "API_BASE_URL"),
+                (
+                    format!(r#""OAUTH_REDIRECT_PATH":"{bad}""#),
+                    "OAUTH_REDIRECT_PATH",
+                ),
+                (
+                    format!(r#""OAUTH_METADATA_URL":"https://idp.example{bad}""#),
+                    "OAUTH_METADATA_URL",
+                ),
+                (
+                    format!(
+                        r#""GRAPH_PROFILE":true,"GRAPH_BASE_URL":"https://graph.example{bad}""#
+                    ),
+                    "GRAPH_BASE_URL",
+                ),
+                (
+                    format!(r#""VIEWS":[{{"id":"v","title":"V","path":"/a{bad}"}}]"#),
+                    "VIEWS",
+                ),
+                (
+                    format!(
+                        r#""RESOURCES":[{{"id":"r","app_id_uri":"api://r","scopes":"x","base_url":"{bad}"}}]"#
+                    ),
+                    "RESOURCES",
+                ),
+            ];
+            for (extra, key) in cases {
+                let mut settings: serde_json::Map<String, Value> = serde_json::from_str(
+                    r#"{"OAUTH_METADATA_URL":"https://idp/x","OAUTH_UI_APP_ID":"u","OAUTH_API_APP_ID":"a"}"#,
+                )
+                .unwrap();
+                let extra: serde_json::Map<String, Value> =
+                    serde_json::from_str(&format!("{{{extra}}}")).unwrap();
+                settings.extend(extra);
+                let text = Value::Object(settings).to_string();
+                let err = parse(&text).expect_err(&text);
+                assert_eq!(err.key(), Some(key), "{text}: {err}");
+            }
+        }
+    }
+
+    #[test]
+    fn twenty_thousand_views_and_apis_are_checked_in_linear_time() {
+        let views: Vec<Value> = (0..22_000)
+            .map(|i| serde_json::json!({"id": format!("v{i}"), "title": "V", "path": "/x", "resource": format!("r{}", i % 22_000)}))
+            .collect();
+        let resources: Vec<Value> = (0..22_000)
+            .map(|i| serde_json::json!({"id": format!("r{i}"), "app_id_uri": "api://r", "scopes": "x", "base_url": "/r"}))
+            .collect();
+        let text =
+            serde_json::json!({"OAUTH_ENABLED": false, "VIEWS": views, "RESOURCES": resources})
+                .to_string();
+        let started = std::time::Instant::now();
+        let config = parse(&text).unwrap();
+        assert_eq!(
+            (config.views.len(), config.resources.len()),
+            (22_000, 22_000)
+        );
+        let mut twice = views.clone();
+        twice.push(serde_json::json!({"id": "v7", "title": "V", "path": "/x"}));
+        let text = serde_json::json!({"OAUTH_ENABLED": false, "VIEWS": twice}).to_string();
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(
+            err.contains(r#"view 22001 ("v7"): id is used twice"#),
+            "{err}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]

@@ -65,8 +65,9 @@ pub fn full_scope(uri: &str, scope: &str) -> String {
 const EXAMPLE: &str = r#"{"id":"workspace-alpha","name":"TRE workspace alpha","app_id_uri":"api://<app-id>","scopes":["user_impersonation"],"base_url":"https://tre.example.org/api/workspaces/<id>"}"#;
 
 impl Entry {
-    /// The entry checked, or the first rule it breaks.
-    fn check(self, earlier: &[ApiResource]) -> Result<ApiResource, String> {
+    /// The entry checked, or the first rule it breaks (`rules::entries` sees to ids used
+    /// twice).
+    fn check(self) -> Result<ApiResource, String> {
         if !rules::is_id(&self.id) {
             return Err("id must be letters, digits, - or _".into());
         }
@@ -75,9 +76,6 @@ impl Entry {
                 "id {:?} is taken: \"{MAIN_API}\" is the main API and \"{GRAPH}\" Microsoft Graph",
                 self.id
             ));
-        }
-        if earlier.iter().any(|r| r.id == self.id) {
-            return Err("id is used twice".into());
         }
         let app_id_uri = self.app_id_uri.trim();
         if app_id_uri.is_empty() || app_id_uri.contains(char::is_whitespace) {
@@ -125,9 +123,8 @@ pub fn parse(value: Value) -> Result<Vec<ApiResource>, String> {
     let Value::Array(items) = value else {
         return Err(format!("it must be a list such as [{EXAMPLE}]"));
     };
-    rules::entries(items, "resource", EXAMPLE, |item, earlier| {
-        let entry = Entry::deserialize(item).map_err(|e| e.to_string())?;
-        entry.check(earlier)
+    rules::entries(items, "resource", EXAMPLE, |item| {
+        Entry::deserialize(item).map_err(|e| e.to_string())?.check()
     })
 }
 

@@ -3,9 +3,10 @@
 //! valid value looks like; the caller names the key.
 
 use super::settings::Setting;
-use leptos_oidc_spa::safe_url::{is_secure_endpoint, may_carry_token};
+use leptos_oidc_spa::safe_url::{is_same_site_path, is_secure_endpoint, may_carry_token};
 use serde_json::value::RawValue;
 use serde_json::Value;
+use std::collections::HashSet;
 
 /// Why a rule refuses a setting: it is unset though required, or its value is unusable.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,25 +78,30 @@ pub(crate) fn parse_list<T>(
     }
 }
 
-/// Reads each entry of a list setting with `read` (which sees the entries read before it);
-/// an error names the entry by position and id: `view 2 ("studies"): …`.
+/// Reads each entry of a list setting with `read`. No two entries may have the same `id`: the
+/// ids seen are kept in a set, so a list of any length is checked in linear time. An error names
+/// the entry by position and id: `view 2 ("studies"): …`.
 pub(crate) fn entries<T>(
     items: Vec<Value>,
     noun: &str,
     example: &str,
-    mut read: impl FnMut(&Value, &[T]) -> Result<T, String>,
+    mut read: impl FnMut(&Value) -> Result<T, String>,
 ) -> Result<Vec<T>, String> {
+    let mut ids: HashSet<String> = HashSet::with_capacity(items.len());
     let mut read_so_far: Vec<T> = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
-        let at = |what: &str| match item.get("id").and_then(Value::as_str) {
+        let id = item.get("id").and_then(Value::as_str);
+        let at = |what: &str| match id {
             Some(id) => format!("{noun} {} ({id:?}): {what}", i + 1),
             None => format!("{noun} {}: {what}", i + 1),
         };
         if !item.is_object() {
             return Err(at(&format!("expected an object such as {example}")));
         }
-        let entry = read(&item, &read_so_far).map_err(|e| at(&e))?;
-        read_so_far.push(entry);
+        if id.is_some_and(|id| !ids.insert(id.to_string())) {
+            return Err(at("id is used twice"));
+        }
+        read_so_far.push(read(&item).map_err(|e| at(&e))?);
     }
     Ok(read_so_far)
 }
@@ -112,6 +118,12 @@ pub(crate) fn is_id(id: &str) -> bool {
 pub(crate) fn claim_path(text: &str) -> Option<Vec<String>> {
     let path: Vec<String> = text.split('.').map(str::to_string).collect();
     (!path.iter().any(|segment| segment.trim().is_empty())).then_some(path)
+}
+
+/// Whether `path` may be the redirect URI's path: a path on this site (no whitespace, control
+/// character or backslash), without a query or fragment.
+pub(crate) fn is_redirect_path(path: &str) -> bool {
+    is_same_site_path(path) && !path.contains(['?', '#'])
 }
 
 /// Whether `url` may be an API's base: a path on this site, or an https URL (http only on

@@ -82,12 +82,11 @@ impl ApiView {
             .unwrap_or_default()
     }
 
-    /// The first rule of a usable view this one breaks, if any.
-    fn problem(&self, earlier: &[ApiView]) -> Option<&'static str> {
+    /// The first rule of a usable view this one breaks, if any (`rules::entries` sees to ids
+    /// used twice).
+    fn problem(&self) -> Option<&'static str> {
         if !rules::is_id(&self.id) {
             Some("id must be letters, digits, - or _")
-        } else if earlier.iter().any(|v| v.id == self.id) {
-            Some("id is used twice")
         } else if !matches!(
             self.method.as_str(),
             "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
@@ -108,9 +107,9 @@ pub fn parse(value: Value) -> Result<Vec<ApiView>, String> {
     let Value::Array(items) = value else {
         return Err(format!("it must be a list of views such as [{EXAMPLE}]"));
     };
-    rules::entries(items, "view", EXAMPLE, |item, earlier: &[ApiView]| {
+    rules::entries(items, "view", EXAMPLE, |item| {
         let view = ApiView::deserialize(item).map_err(|e| e.to_string())?;
-        match view.problem(earlier) {
+        match view.problem() {
             Some(problem) => Err(problem.to_string()),
             None => Ok(view),
         }
