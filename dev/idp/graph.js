@@ -54,6 +54,16 @@ function graphUser(user) {
   };
 }
 
+/** A user's photo that is no picture: an SVG document with a script and a link in it. */
+const HOSTILE_SVG = Buffer.from(
+  '<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96">'
+  + '<script>window.__photoScriptRan = true</script>'
+  + '<a href="https://evil.example/"><rect width="96" height="96" fill="red"/></a></svg>',
+);
+
+/** The media type Graph gives a user's photo. */
+const photoType = (user) => (user.photo === 'svg' ? 'image/svg+xml' : 'image/png');
+
 /**
  * The Graph emulation.
  *
@@ -74,7 +84,7 @@ export function createGraph({
   const photos = new Map();
   const photoOf = (user) => {
     if (!photos.has(user.oid)) {
-      const bytes = avatarPng(user.oid);
+      const bytes = user.photo === 'svg' ? HOSTILE_SVG : avatarPng(user.oid);
       const etag = crypto.createHash('sha256').update(bytes).digest('hex').slice(0, 32);
       photos.set(user.oid, { bytes, etag: `W/"${etag}"` });
     }
@@ -192,7 +202,7 @@ export function createGraph({
     const { etag } = photoOf(user);
     return {
       '@odata.context': `${baseUrl}/$metadata#users('${user.oid}')/photo/$entity`,
-      '@odata.mediaContentType': 'image/png',
+      '@odata.mediaContentType': photoType(user),
       '@odata.mediaEtag': etag,
       id: `${PHOTO_SIZE}X${PHOTO_SIZE}`,
       height: PHOTO_SIZE,
@@ -250,7 +260,7 @@ export function createGraph({
       }
       const { bytes, etag } = photoOf(user);
       res.writeHead(200, {
-        'content-type': 'image/png',
+        'content-type': photoType(user),
         'content-length': bytes.length,
         etag,
         'cache-control': 'no-cache',

@@ -138,6 +138,17 @@ describe('Microsoft Graph emulation', () => {
     assert.equal(me.jobTitle, 'Research Scientist');
   });
 
+  test('a photo that is no picture: Vera\'s is an SVG document with a script in it', async () => {
+    const { body } = await signInTo(idp, TRE, treUser('vector'), SIGN_IN_SCOPE);
+    const r = await refresh(idp, TRE, body.refresh_token, 'https://graph.microsoft.com/User.Read');
+    const res = await graphGet(idp.graphUrl, '/me/photo/$value', { bearer: r.body.access_token });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'image/svg+xml');
+    assert.match(await res.text(), /^<svg [^]*<script>/);
+    const meta = await (await graphGet(idp.graphUrl, '/me/photo', { bearer: r.body.access_token })).json();
+    assert.equal(meta['@odata.mediaContentType'], 'image/svg+xml');
+  });
+
   test('401 without a Graph token: none, another API\'s token, a forged one', async () => {
     const missing = await graphGet(idp.graphUrl, '/me', { headers: { origin: APP_ORIGIN } });
     assert.equal(missing.headers.get('access-control-allow-origin'), APP_ORIGIN, 'the app can read the 401');

@@ -148,6 +148,18 @@ export const registrations = [
         photo: false,
       },
       {
+        // Her Graph photo is an SVG that carries a script and a link: a client must not show
+        // it as her picture.
+        username: 'vector@tre.test',
+        password: 'tre-vector-pass',
+        name: 'Vera Vector',
+        email: 'vector@tre.test',
+        oid: '8b2f5c1e-6d4a-4f3b-9c7e-1a2d3e4f5a6b',
+        roles: ['TREUser'],
+        jobTitle: 'Visualisation Engineer',
+        photo: 'svg',
+      },
+      {
         username: 'norole@tre.test',
         password: 'tre-norole-pass',
         name: 'Nils Noroles',

@@ -38,8 +38,8 @@ pub fn GraphCard(
         let photo_request = api.get(photo_at).api(GRAPH).header("Accept", "image/*");
         if let Ok(reply) = photo_request.send().await {
             let content_type = reply.header("content-type");
-            if graph::is_photo(reply.status(), content_type, reply.bytes()) {
-                let url = object_url(reply.bytes(), content_type.unwrap_or_default());
+            if let Some(checked) = graph::photo_type(reply.status(), content_type, reply.bytes()) {
+                let url = object_url(reply.bytes(), checked);
                 // The panel may have closed meanwhile; then let the URL go at once.
                 if photo.try_set(url.clone()).is_some() {
                     if let Some(url) = url {

@@ -215,6 +215,18 @@ describe('several APIs under one sign-in', () => {
     await finish(other.page);
   });
 
+  test('a Graph photo that is no raster image (an SVG with a script) is not shown: initials instead', async () => {
+    const { page, app } = await ctx.newApp();
+    await app.signIn(users.vector);
+    await app.openProfile();
+    await app.testId('profile-job-title').waitFor(); // Graph answered
+    await page.waitForTimeout(1_000); // and the photo's answer has had time to come
+    assert.equal(await app.testId('profile-photo').count(), 0);
+    assert.equal(await app.testId('profile-initials').innerText(), 'VV');
+    assert.equal(await page.evaluate(() => window.__photoScriptRan ?? null), null);
+    await finish(page);
+  });
+
   test('signing out drops every API\'s token', async () => {
     const { page, app } = await ctx.newApp();
     await app.signIn(users.admin);
