@@ -8,6 +8,7 @@
 //! | `POST /studies`              | `Study.Write`   |
 //! | `GET /library/items`, `GET /library/items/{uid}` | `Library.Read` (or `Library.Write`) |
 //! | `POST /library/items`        | `Library.Write` |
+//! | `GET /stress/numbers/{count}` | any valid token |
 //!
 //! plus the Azure TRE-like `/api/workspaces...` routes of [`crate::tre`].
 //!
@@ -40,6 +41,7 @@ pub fn routes() -> Router<AppState> {
             get(list_library_items).post(create_library_item),
         )
         .route("/library/items/{uid}", get(get_library_item))
+        .route("/stress/numbers/{count}", get(numbers))
         .merge(crate::tre::routes())
         .fallback(not_found)
 }
@@ -54,6 +56,20 @@ async fn not_found(uri: Uri) -> ApiError {
 
 async fn me(caller: Caller) -> Json<Value> {
     Json(caller.to_json())
+}
+
+/// The most numbers `/stress/numbers/{count}` answers with: about 15 MB of JSON.
+pub const MOST_NUMBERS: u32 = 2_000_000;
+
+/// A JSON array of the numbers from 0 to `count - 1`: an answer as large as a test of a
+/// client's limits needs (800,000 numbers are about 5.4 MB).
+async fn numbers(_: Caller, Path(count): Path<u32>) -> Result<Json<Vec<u32>>, ApiError> {
+    if count > MOST_NUMBERS {
+        return Err(ApiError::Unprocessable(format!(
+            "count must be at most {MOST_NUMBERS}"
+        )));
+    }
+    Ok(Json((0..count).collect()))
 }
 
 /// Parses a JSON request body, turning any problem into a 422 with a message.

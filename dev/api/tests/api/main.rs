@@ -12,5 +12,6 @@ mod cors;
 mod idp;
 mod keys;
 mod resources;
+mod stress;
 mod support;
 mod tre;
