@@ -7,6 +7,14 @@ use leptos_oidc_spa::ApiError;
 use serde::Deserialize;
 use serde_json::Value;
 
+/// The most of an answer the console reads: a megabyte. The rest is left unread, and the console
+/// says so: an API that answers with more cannot fill the page's memory or freeze it.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// The most of an answer's text the console shows when the answer is not shown as a tree (not
+/// JSON, or not read whole): a quarter of a megabyte.
+pub const MAX_TEXT: usize = 256 * 1024;
+
 /// `API_BASE_URL` + path; an empty base means this origin.
 pub fn url(base: &str, path: &str) -> String {
     format!("{}{}", base.trim_end_matches('/'), path)
@@ -34,10 +42,12 @@ pub enum ApiResult {
     Response {
         status: u16,
         outcome: Outcome,
-        /// The body, when it is JSON.
+        /// The body, when it is JSON and was read whole.
         json: Option<Value>,
-        /// The body as it came.
+        /// The body as it came (its first [`MAX_BODY`] bytes).
         text: String,
+        /// The body went on past [`MAX_BODY`] and the rest was not read.
+        truncated: bool,
     },
     /// The request never got an answer (offline, CORS, server down).
     Network(String),
@@ -107,15 +117,36 @@ fn challenge_param(header: &str, name: &str) -> Option<String> {
     })
 }
 
-/// The result of a finished exchange: the body is kept as it came and, when it is JSON, parsed
-/// for the tree view.
-pub fn response(status: u16, body: String, www_authenticate: Option<&str>) -> ApiResult {
+/// The result of a finished exchange: the body is kept as it came and, when it is JSON and was
+/// read whole, parsed for the tree view.
+pub fn response(
+    status: u16,
+    body: String,
+    www_authenticate: Option<&str>,
+    truncated: bool,
+) -> ApiResult {
     ApiResult::Response {
         status,
         outcome: classify(status, &body, www_authenticate),
-        json: serde_json::from_str(&body).ok(),
+        json: (!truncated)
+            .then(|| serde_json::from_str(&body).ok())
+            .flatten(),
         text: body,
+        truncated,
     }
+}
+
+/// What of `text` to show as text: its first [`MAX_TEXT`] bytes (ending on a whole character),
+/// and how many bytes are not shown.
+pub fn shown_text(text: &str) -> (&str, usize) {
+    if text.len() <= MAX_TEXT {
+        return (text, 0);
+    }
+    let end = (0..=MAX_TEXT)
+        .rev()
+        .find(|i| text.is_char_boundary(*i))
+        .unwrap_or(0);
+    (&text[..end], text.len() - end)
 }
 
 /// What the console shows for a call that got no answer (the API's call for consent aside,
@@ -193,13 +224,15 @@ mod tests {
 
     #[test]
     fn keeps_the_body_and_parses_json_for_the_tree() {
-        let ApiResult::Response { json, text, .. } = response(200, r#"{"a":1}"#.into(), None)
+        let ApiResult::Response { json, text, .. } =
+            response(200, r#"{"a":1}"#.into(), None, false)
         else {
             panic!("a response")
         };
         assert_eq!(json, Some(serde_json::json!({"a": 1})));
         assert_eq!(text, r#"{"a":1}"#);
-        let ApiResult::Response { json, text, .. } = response(200, "plain".into(), None) else {
+        let ApiResult::Response { json, text, .. } = response(200, "plain".into(), None, false)
+        else {
             panic!("a response")
         };
         assert_eq!((json, text.as_str()), (None, "plain"));
@@ -208,7 +241,8 @@ mod tests {
     #[test]
     fn hostile_bodies_are_text_not_a_crash_or_a_freeze() {
         // 100,000 nested arrays: serde_json stops at depth 128 instead of overflowing the stack.
-        let ApiResult::Response { json, text, .. } = response(200, "[".repeat(100_000), None)
+        let ApiResult::Response { json, text, .. } =
+            response(200, "[".repeat(100_000), None, false)
         else {
             panic!("a response")
         };
@@ -216,7 +250,7 @@ mod tests {
         // One key repeated 100,000 times (about 1 MB): read in linear time (the last one wins).
         let body = format!("{{{}\"k\":0}}", "\"k\":1,".repeat(100_000));
         let started = std::time::Instant::now();
-        let ApiResult::Response { json, .. } = response(200, body, None) else {
+        let ApiResult::Response { json, .. } = response(200, body, None, false) else {
             panic!("a response")
         };
         assert_eq!(json, Some(serde_json::json!({"k": 0})));
@@ -265,5 +299,33 @@ mod tests {
             "{err}"
         );
         assert!(check_body("").is_err(), "an empty body is not JSON");
+    }
+
+    #[test]
+    fn a_body_read_in_part_is_text_and_long_text_is_shown_in_part() {
+        let ApiResult::Response {
+            json, truncated, ..
+        } = response(200, "[1,2".into(), None, true)
+        else {
+            panic!("a response")
+        };
+        assert_eq!(
+            (json, truncated),
+            (None, true),
+            "never parsed: its end is missing"
+        );
+        assert_eq!(shown_text("short"), ("short", 0));
+        let long = "é".repeat(MAX_TEXT); // two bytes each
+        let (shown, rest) = shown_text(&long);
+        assert_eq!(shown.len(), MAX_TEXT);
+        assert_eq!(rest, MAX_TEXT);
+        let odd = format!("a{long}");
+        let (shown, rest) = shown_text(&odd);
+        assert_eq!(
+            shown.len(),
+            MAX_TEXT - 1,
+            "cut before a character, not inside it"
+        );
+        assert_eq!(shown.len() + rest, odd.len());
     }
 }

@@ -31,7 +31,7 @@ async fn call_api(
     let Ok(method) = method.parse::<Method>() else {
         return Call::BadBody(format!("{method} is not an HTTP method"));
     };
-    let mut request = api.request(method, url);
+    let mut request = api.request(method, url).max_body(api::MAX_BODY);
     if let Some(id) = resource {
         request = request.api(id);
     }
@@ -43,6 +43,7 @@ async fn call_api(
             reply.status(),
             reply.text(),
             reply.header("www-authenticate"),
+            reply.is_truncated(),
         )),
         Err(ApiError::ConsentRequired { api, message, .. }) => Call::Consent {
             resource: api,
@@ -204,6 +205,7 @@ fn CallResult(result: ApiResult, retry: Callback<()>) -> impl IntoView {
         outcome,
         json,
         text,
+        truncated,
     } = result
     else {
         return problem.into_any();
@@ -218,6 +220,11 @@ fn CallResult(result: ApiResult, retry: Callback<()>) -> impl IntoView {
         <p>"Status: " <strong data-testid="api-status" class=if status < 400 { "ok" } else { "bad" }>{status}</strong></p>
         {problem}
         {forbidden}
+        <Show when=move || truncated>
+            <p class="warning" role="status" data-testid="api-truncated">
+                "The answer is larger than 1 MB: only its first megabyte was read, and it is shown as text."
+            </p>
+        </Show>
         <div data-testid="api-result"><JsonTree json text/></div>
     }
     .into_any()
