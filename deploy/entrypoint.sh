@@ -65,6 +65,9 @@ safe_path() { # VAR VALUE
     case "$2" in
         *[!A-Za-z0-9._/@+=,:~-]*) die "$1: only letters, digits and ._/@+=,:~- are allowed in the path (got \"$2\")" ;;
     esac
+    case "$2" in
+        */./* | */../* | */. | */..) die "$1: no . or .. segments in the path (got \"$2\")" ;;
+    esac
 }
 
 safe_path WEB_ROOT "$WEB_ROOT"
@@ -74,15 +77,32 @@ safe_path NGINX_MIME_TYPES "$NGINX_MIME_TYPES"
 safe_path NGINX_MODULES_DIR "$NGINX_MODULES_DIR"
 safe_path GATEHOUSE_TEMPLATE_DIR "$TEMPLATE_DIR"
 [ "$NGINX_ACCESS_LOG" = off ] || safe_path NGINX_ACCESS_LOG "$NGINX_ACCESS_LOG"
+# nginx serves everything under WEB_ROOT: a log there would be public.
+case "$NGINX_ACCESS_LOG" in
+    "${WEB_ROOT%/}"/*) die "NGINX_ACCESS_LOG: $NGINX_ACCESS_LOG is inside WEB_ROOT, which nginx serves: the log would be public; write it elsewhere or to /dev/stdout" ;;
+esac
 
 case "$PORT" in
     '' | *[!0-9]* | 0*) die "PORT: must be a port number from 1 to 65535 (got \"$PORT\")" ;;
 esac
 [ "${#PORT}" -le 5 ] && [ "$PORT" -le 65535 ] || die "PORT: must be a port number from 1 to 65535 (got \"$PORT\")"
 
-case "$LISTEN_ADDRESS" in
-    *[!]A-Za-z0-9.:[-]*) die "LISTEN_ADDRESS: must be an IPv4 address, [IPv6] address or host name (got \"$LISTEN_ADDRESS\")" ;;
-esac
+# An IPv4 address (four numbers up to 255), an IPv6 address in brackets, or a host name (labels
+# of letters, digits and inner hyphens).
+listen_address_ok() { # ADDRESS
+    case "$1" in
+        '') return 0 ;;
+        \[*\])
+            inner=${1#[}
+            inner=${inner%]}
+            case "$inner" in '' | *[!0-9A-Fa-f:.]* | *:*:*:*:*:*:*:*:*) return 1 ;; *:*) return 0 ;; *) return 1 ;; esac ;;
+        *[!0-9.]*)
+            printf '%s\n' "$1" | awk -F. '{ for (i = 1; i <= NF; i++) if ($i !~ /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/) exit 1 }' ;;
+        *)
+            printf '%s\n' "$1" | awk -F. 'NF != 4 { exit 1 } { for (i = 1; i <= 4; i++) if ($i !~ /^[0-9][0-9]?[0-9]?$/ || $i + 0 > 255) exit 1 }' ;;
+    esac
+}
+listen_address_ok "$LISTEN_ADDRESS" || die "LISTEN_ADDRESS: must be an IPv4 address, [IPv6] address or host name (got \"$LISTEN_ADDRESS\")"
 case "$NGINX_WORKER_PROCESSES" in
     auto) ;;
     '' | *[!0-9]* | 0*) die "NGINX_WORKER_PROCESSES: must be auto or a positive number (got \"$NGINX_WORKER_PROCESSES\")" ;;
@@ -485,7 +505,16 @@ for source in $CSP_CONNECT_SRC; do
     case "$source" in
         "'self'" | "'none'") ;;
         *[!A-Za-z0-9.:/*_~%+-]* | '' | *://) die "CSP_CONNECT_SRC: \"$source\" is not a CSP source such as https://login.microsoftonline.com" ;;
-        http://* | https://* | wss://* | ws://*) ;;
+        *://\* | *://\*:* | *://\*/*) die "CSP_CONNECT_SRC: \"$source\" allows every host; name the hosts the app must reach" ;;
+        *://\*.*)
+            suffix=${source#*://\*.}
+            case "${suffix%%[:/]*}" in
+                *.*) ;;
+                *) die "CSP_CONNECT_SRC: \"$source\" allows every host under .${suffix%%[:/]*}; name the hosts the app must reach" ;;
+            esac ;;
+    esac
+    case "$source" in
+        "'self'" | "'none'" | http://* | https://* | wss://* | ws://*) ;;
         *) die "CSP_CONNECT_SRC: \"$source\" is not a CSP source such as https://login.microsoftonline.com" ;;
     esac
     add_connect "$source"
@@ -529,6 +558,8 @@ if [ "$(id -u)" = 0 ]; then
         if grep -q '^nginx:' /etc/passwd 2>/dev/null; then worker_user=nginx; else worker_user=nobody; fi
     fi
     case "$worker_user" in *[!A-Za-z0-9_.-]*) die "NGINX_USER: not a user name (got \"$worker_user\")" ;; esac
+    worker_uid=$(awk -F: -v u="$worker_user" '$1 == u { print $3; exit }' /etc/passwd 2>/dev/null || true)
+    [ "$worker_uid" != 0 ] || die "NGINX_USER: \"$worker_user\" is root: the workers, which read every request, would run with all privileges; name an unprivileged user"
     worker_gid=$(awk -F: -v u="$worker_user" '$1 == u { print $4; exit }' /etc/passwd 2>/dev/null || true)
     [ -n "$worker_gid" ] || die "NGINX_USER: no user \"$worker_user\" in /etc/passwd"
     worker_group=$(awk -F: -v g="$worker_gid" '$3 == g { print $1; exit }' /etc/group 2>/dev/null || true)

@@ -179,6 +179,16 @@ describe('config.json', () => {
     assert.ok(!directive(off.csp, 'connect-src').includes('https://graph.microsoft.com'));
   });
 
+  test('listen addresses, domain wildcards and a log outside the web root are accepted', async () => {
+    for (const address of ['127.0.0.1', '0.0.0.0', '[::1]', '[fe80::1:2]', 'localhost', 'web-1.internal.example']) {
+      const r = await configure({ ...GOOD, LISTEN_ADDRESS: address });
+      assert.equal(r.code, 0, `${address}: ${r.stderr}`);
+    }
+    const r = await configure({ ...GOOD, CSP_CONNECT_SRC: 'https://*.example.com wss://*.api.example.org:443', NGINX_ACCESS_LOG: '/dev/stdout' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(directive(r.csp, 'connect-src').includes('https://*.example.com'));
+  });
+
   test('API_BASE_URL may be a path on this site', async () => {
     const r = await configure({ ...GOOD, API_BASE_URL: '/api/v1' });
     assert.equal(r.code, 0, r.stderr);
@@ -216,6 +226,19 @@ describe('invalid values stop the start, naming the variable', () => {
     ['GRAPH_PROFILE', 'unknown', bad({ GRAPH_PROFILE: 'sometimes' })],
     ['GRAPH_BASE_URL', 'not a URL', bad({ GRAPH_BASE_URL: 'graph.microsoft.com' })],
     ['CSP_CONNECT_SRC', 'injection', bad({ CSP_CONNECT_SRC: 'https://ok.example.com https://x;script-src' })],
+    ['CSP_CONNECT_SRC', 'every host', bad({ CSP_CONNECT_SRC: 'https://*' })],
+    ['CSP_CONNECT_SRC', 'every host on a port', bad({ CSP_CONNECT_SRC: 'https://ok.example.com https://*:443' })],
+    ['CSP_CONNECT_SRC', 'every host with a path', bad({ CSP_CONNECT_SRC: 'wss://*/socket' })],
+    ['CSP_CONNECT_SRC', 'every host of a top-level domain', bad({ CSP_CONNECT_SRC: 'https://*.com' })],
+    ['CSP_CONNECT_SRC', 'a bare wildcard', bad({ CSP_CONNECT_SRC: '*' })],
+    ['CSP_CONNECT_SRC', 'a scheme alone', bad({ CSP_CONNECT_SRC: 'https:' })],
+    ['LISTEN_ADDRESS', 'three numbers', bad({ LISTEN_ADDRESS: '1.2.3' })],
+    ['LISTEN_ADDRESS', 'a number over 255', bad({ LISTEN_ADDRESS: '127.0.0.256' })],
+    ['LISTEN_ADDRESS', 'an unclosed bracket', bad({ LISTEN_ADDRESS: '[::1' })],
+    ['LISTEN_ADDRESS', 'a port in it', bad({ LISTEN_ADDRESS: 'localhost:8080' })],
+    ['LISTEN_ADDRESS', 'an empty label', bad({ LISTEN_ADDRESS: 'web..example' })],
+    ['LISTEN_ADDRESS', 'a label ending in a hyphen', bad({ LISTEN_ADDRESS: 'web-.example' })],
+    ['NGINX_ACCESS_LOG', 'a .. segment', bad({ NGINX_ACCESS_LOG: '/var/log/../www/access.log' })],
     ['PORT', 'not a number', bad({ PORT: 'http' })],
     ['HSTS', 'unknown', bad({ HSTS: 'sometimes' })],
     ['OAUTH_METADATA_URL', 'missing', bad({ OAUTH_METADATA_URL: undefined })],
@@ -235,6 +258,20 @@ describe('invalid values stop the start, naming the variable', () => {
       assert.equal(existsSync(join(paths.confDir, 'nginx.conf')), false, 'no nginx configuration written');
     });
   }
+
+  test('an access log inside the web root, which nginx would serve, is refused', async () => {
+    const paths = site();
+    const r = await runEntrypoint({ env: { ...GOOD, NGINX_ACCESS_LOG: join(paths.webRoot, 'logs/access.log') }, ...paths });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /^entrypoint: NGINX_ACCESS_LOG: .* is inside WEB_ROOT, which nginx serves/m);
+  });
+
+  test('workers running as root are refused', { skip: process.getuid() !== 0 && 'the workers\' user applies only when the entrypoint runs as root' }, async () => {
+    const paths = site();
+    const r = await runEntrypoint({ env: { ...GOOD, NGINX_USER: 'root' }, ...paths });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /^entrypoint: NGINX_USER: "root" is root/m);
+  });
 
   test('a missing index.html is reported as WEB_ROOT', async () => {
     const paths = site();
