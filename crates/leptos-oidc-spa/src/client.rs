@@ -242,7 +242,7 @@ impl OidcClient {
         let response = http::fetch(HttpRequest::post_form(url, body))
             .await
             .map_err(|e| AuthError::network(during, url, e))?;
-        let tokens = if response.truncated {
+        let tokens = if response.too_large_for_a_provider() {
             let size = "larger than a megabyte, which no token answer is";
             Err(TokenError::Malformed(size.into()))
         } else {

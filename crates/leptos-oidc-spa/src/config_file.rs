@@ -52,10 +52,8 @@ impl ConfigFile {
 
     /// The file's text, fetched (with the timeout every request has).
     pub async fn fetch(&self) -> Result<String, ApiError> {
-        let mut request = HttpRequest::get_json(&self.url);
-        request.max_body = None; // the operator's own file, from this site: any size
-        let response =
-            (http::fetch(request).await).map_err(|e| ApiError::from_http(&self.url, e))?;
+        let response = (http::fetch(HttpRequest::get_json(&self.url)).await)
+            .map_err(|e| ApiError::from_http(&self.url, e))?;
         if !response.ok() {
             return Err(ApiError::Status {
                 url: self.url.clone(),

@@ -43,12 +43,13 @@ pub(crate) struct HttpRequest {
     pub url: String,
     pub headers: Headers,
     pub body: Option<Vec<u8>>,
-    /// At most this many bytes of the answer's body are read; `None`: all of it.
+    /// At most this many bytes of the answer's body are read (as a stream, cancelled at the
+    /// limit); `None`: all of it.
     pub max_body: Option<usize>,
 }
 
 /// The most a provider's document or token answer may be: they are a few kilobytes, so a
-/// megabyte is no provider's, and is not read further.
+/// larger one is no provider's and is refused.
 pub(crate) const PROVIDER_MAX_BODY: usize = 1024 * 1024;
 
 impl HttpRequest {
@@ -61,7 +62,7 @@ impl HttpRequest {
             url: url.to_string(),
             headers,
             body: None,
-            max_body: Some(PROVIDER_MAX_BODY),
+            max_body: None,
         }
     }
 
@@ -86,6 +87,11 @@ pub(crate) struct HttpResponse {
 }
 
 impl HttpResponse {
+    /// Whether the body is larger than a provider's answer can be ([`PROVIDER_MAX_BODY`]).
+    pub fn too_large_for_a_provider(&self) -> bool {
+        self.truncated || self.body.len() > PROVIDER_MAX_BODY
+    }
+
     /// Whether the status is 2xx.
     pub fn ok(&self) -> bool {
         (200..300).contains(&self.status)

@@ -140,7 +140,7 @@ impl ProviderDocs {
             let status = format!("HTTP status {}", response.status);
             return Err(AuthError::network(during, url, status));
         }
-        if response.truncated {
+        if response.too_large_for_a_provider() {
             let size = "the reply is larger than a megabyte, which no provider's document is";
             return Err(AuthError::network(during, url, size));
         }
