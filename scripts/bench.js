@@ -22,6 +22,8 @@
 //     previous page's unload included, the same for any app) and "start" (the document starts →
 //     token request sent: the page loads, the app starts),
 //   - reload: reload of a signed-in page → user menu visible (session restored from storage),
+//   - view 110K: click on an API view whose API answers with 20,000 numbers (110 KB of JSON) →
+//     its status shown (Playwright's clock: the page may be too busy to report it itself),
 //   - requests and bytes of a cold sign-in: Playwright `request` events and bytes received, from
 //     the first navigation to the user menu.
 // The page reports when an element becomes visible (a MutationObserver, the page's clock), so no
@@ -36,13 +38,13 @@
 // interleaved with this build's, so a before/after comparison shares the machine's slow moments;
 // the report ends with the medians side by side.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { registrations } from '../dev/idp/registrations.js';
 import { launch, newPage } from '../tests/e2e/browser.js';
 import { Gatehouse } from '../tests/e2e/pages.js';
-import { DIST, startStack } from '../tests/e2e/stack.js';
+import { DIST, ROOT, startStack } from '../tests/e2e/stack.js';
 import { bundleSizes, FIRST_LOAD_BUDGET, firstLoad } from './bundle.js';
 
 const USAGE = 'usage: node scripts/bench.js [runs] [dwell ms] [--against <dist>]...'
@@ -259,6 +261,16 @@ async function measureSignIn({ page, app, moments }, user) {
   return { signIn: (form - signInClick) + (menu - submitClick), menu };
 }
 
+/** An API view of 20,000 numbers (110 KB of JSON): click on its entry → its status shown. */
+const LARGE_VIEW = { id: 'numbers', title: '20,000 numbers', path: '/stress/numbers/20000', roles: [] };
+
+async function measureLargeView({ app }) {
+  const start = Date.now();
+  await app.testId(`view-${LARGE_VIEW.id}`).click();
+  await app.testId('api-status').waitFor({ timeout: 120_000 });
+  return Date.now() - start;
+}
+
 /** Reload → user menu visible. */
 async function measureReload({ page, moments }) {
   const start = Date.now();
@@ -278,7 +290,7 @@ function callbackPhase(network, appUrl, menu, moments) {
   const requests = network.filter((e) => e.at >= landing.at && e.at <= menu);
   const token = requests.filter((e) => e.method === 'POST' && new URL(e.url).pathname.endsWith('/token'));
   if (token.length !== 1 || token[0].done === null) {
-    throw new Error(`expected one finished token request in the callback, saw ${token.length}`);
+    throw new Error(`expected one finished token request in the callback, saw ${token.length}: ${JSON.stringify(token)}`);
   }
   const tokenMs = (token[0].done - token[0].sent) * 1000;
   // Before the token request: the callback page loads and the app starts; after its response:
@@ -298,14 +310,18 @@ async function run(browser, stack, link, user) {
   try {
     const load = await measureLoad(ctx);
     const { signIn, menu } = await measureSignIn(ctx, user);
+    // The app may read a streamed body to its end before DevTools reports the load finished.
+    const tokenDone = () => ctx.network.some((e) => e.method === 'POST' && e.url.endsWith('/token') && e.done !== null);
+    for (let waited = 0; !tokenDone() && waited < 2_000; waited += 50) await ctx.page.waitForTimeout(50);
     const requests = ctx.requests.count; // the user menu is visible: the cold sign-in is over
     const coldSignIn = ctx.network.filter((e) => e.at <= menu);
     const bytes = coldSignIn.reduce((n, e) => n + e.bytes, 0);
     const callback = callbackPhase(ctx.network, stack.appUrl, menu, ctx.moments);
     const reload = await measureReload(ctx);
+    const largeView = await measureLargeView(ctx);
     const wasm = ctx.network.find((e) => e.url.startsWith(stack.appUrl) && e.url.endsWith('.wasm') && !e.cached);
     return {
-      load, signIn, callback, reload, requests, bytes, coldSignIn, wasmEncoding: wasm?.encoding ?? 'identity',
+      load, signIn, callback, reload, largeView, requests, bytes, coldSignIn, wasmEncoding: wasm?.encoding ?? 'identity',
     };
   } finally {
     await ctx.page.context().close();
@@ -344,6 +360,7 @@ function report(link, results, stack, dist) {
   summary('sign-in', all('signIn'));
   for (const [name, of] of CALLBACK_FIGURES) summary(name, results.map(of));
   summary('reload', all('reload'));
+  summary('view 110K', all('largeView'));
   summary('requests', all('requests'), '');
   summary('received', all('bytes'), 'KiB', (x) => (x / 1024).toFixed(1));
   const lastRun = results.at(-1);
@@ -359,7 +376,7 @@ function report(link, results, stack, dist) {
 
 /** The medians of every build side by side, per link, and this build's ([0]) change against each. */
 function compare(builds) {
-  const figures = [['load', (r) => r.load], ...CALLBACK_FIGURES];
+  const figures = [['load', (r) => r.load], ...CALLBACK_FIGURES, ['view 110K', (r) => r.largeView]];
   console.log(`\nCompared (medians, ms; runs interleaved): ${builds.map((b, i) => `[${i}] ${b.dist}`).join(', ')}`);
   for (const link of LINKS) {
     console.log(link.name);
@@ -376,7 +393,9 @@ async function timings() {
   const builds = [DIST, ...against].map((dist) => ({ dist, stack: null, results: new Map(LINKS.map((l) => [l, []])) }));
   const browser = await launch();
   try {
-    for (const build of builds) build.stack = await startStack({ dist: build.dist });
+    // The configuration's views, and one whose API answers with 20,000 numbers.
+    const views = [...JSON.parse(readFileSync(join(ROOT, 'public/config.json'), 'utf8')).VIEWS, LARGE_VIEW];
+    for (const build of builds) build.stack = await startStack({ dist: build.dist, config: { VIEWS: views } });
     // Links and builds alternate (the builds' order turns each round), so a slow moment of the
     // machine does not land on one only.
     for (let i = 0; i < runs; i++) {
