@@ -393,6 +393,19 @@ mod tests {
         assert!(err.to_string().contains("OAUTH_UI_APP_ID"));
     }
 
+    /// A minimal sign-in configuration with the members `extra` (JSON members without the
+    /// braces) added or replacing its own.
+    fn minimal_with(extra: &str) -> String {
+        let mut settings: serde_json::Map<String, Value> = serde_json::from_str(
+            r#"{"OAUTH_METADATA_URL":"https://idp/x","OAUTH_UI_APP_ID":"u","OAUTH_API_APP_ID":"a"}"#,
+        )
+        .unwrap();
+        let extra: serde_json::Map<String, Value> =
+            serde_json::from_str(&format!("{{{extra}}}")).unwrap();
+        settings.extend(extra);
+        Value::Object(settings).to_string()
+    }
+
     #[test]
     fn each_bad_key_is_named() {
         let cases = [
@@ -428,14 +441,7 @@ mod tests {
             (r#""VIEWS":"not json""#, "VIEWS"),
         ];
         for (extra, key) in cases {
-            let mut settings: serde_json::Map<String, Value> = serde_json::from_str(
-                r#"{"OAUTH_METADATA_URL":"https://idp/x","OAUTH_UI_APP_ID":"u","OAUTH_API_APP_ID":"a"}"#,
-            )
-            .unwrap();
-            let extra: serde_json::Map<String, Value> =
-                serde_json::from_str(&format!("{{{extra}}}")).unwrap();
-            settings.extend(extra);
-            let text = Value::Object(settings).to_string();
+            let text = minimal_with(extra);
             let err = parse(&text).unwrap_err();
             assert_eq!(err.key(), Some(key), "{text}");
             assert!(err.to_string().contains(key));
@@ -484,14 +490,7 @@ mod tests {
                 ),
             ];
             for (extra, key) in cases {
-                let mut settings: serde_json::Map<String, Value> = serde_json::from_str(
-                    r#"{"OAUTH_METADATA_URL":"https://idp/x","OAUTH_UI_APP_ID":"u","OAUTH_API_APP_ID":"a"}"#,
-                )
-                .unwrap();
-                let extra: serde_json::Map<String, Value> =
-                    serde_json::from_str(&format!("{{{extra}}}")).unwrap();
-                settings.extend(extra);
-                let text = Value::Object(settings).to_string();
+                let text = minimal_with(&extra);
                 let err = parse(&text).expect_err(&text);
                 assert_eq!(err.key(), Some(key), "{text}: {err}");
             }
