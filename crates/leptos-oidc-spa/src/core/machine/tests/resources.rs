@@ -68,7 +68,8 @@ fn grants_take_turns_each_with_the_latest_refresh_token_the_sessions_own_first()
     let s1 = session("r1", T0.ms);
     m.step(wanted("beta"), T0);
     m.step(Event::RefreshLockHeld, T0); // beta at the token endpoint
-                                        // Meanwhile: alpha is wanted and the session's own refresh is due. Nothing new starts.
+
+    // Meanwhile: alpha is wanted and the session's own refresh is due. Nothing new starts.
     assert_eq!(m.step(wanted("alpha"), T0), vec![]);
     assert_eq!(m.step(Event::RefreshRequested { waiter: true }, T0), vec![]);
 
