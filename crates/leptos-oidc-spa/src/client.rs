@@ -273,10 +273,10 @@ impl OidcClient {
         tokens: &TokenSet,
         metadata: &ProviderMetadata,
     ) -> Result<TokenSet, AuthError> {
-        let refresh_token = tokens
-            .refresh_token
-            .as_deref()
-            .ok_or_else(no_refresh_token)?;
+        let Some(refresh_token) = tokens.refresh_token.as_deref() else {
+            let detail = NO_REFRESH_TOKEN.into();
+            return Err(AuthError::SessionEnded { detail });
+        };
         let during = "redeeming the authorization code";
         let scope = self.config.scope();
         let own = (self.refresh_grant(metadata, refresh_token, &scope, during))
@@ -290,6 +290,23 @@ impl OidcClient {
         })
     }
 
+    /// A refresh grant for `scope` with `session`'s refresh token: the token endpoint's answer,
+    /// or why none came (no refresh token ends the session; the provider's documents or the
+    /// network failing may pass).
+    async fn session_grant(
+        &self,
+        session: &Session,
+        scope: &str,
+        during: &'static str,
+    ) -> Result<TokenAnswer, GrantError> {
+        let refresh_token = (session.refresh_token.as_deref())
+            .ok_or_else(|| GrantError::session_ended(NO_REFRESH_TOKEN))?;
+        let metadata = self.docs.metadata().await.map_err(GrantError::retry)?;
+        (self.refresh_grant(&metadata, refresh_token, scope, during))
+            .await
+            .map_err(GrantError::retry)
+    }
+
     /// Exchanges the refresh token for an access token for the resource `id` (one of
     /// `OidcConfig::resources`): the session with that token and the rotated refresh token.
     pub async fn redeem_for(&self, session: &Session, id: &str) -> Result<Session, GrantError> {
@@ -299,15 +316,10 @@ impl OidcClient {
                 error: AuthError::UnknownApi(id.to_string()),
             });
         };
-        let refresh_token = session
-            .refresh_token
-            .as_deref()
-            .ok_or_else(|| GrantError::session_ended("the provider issued no refresh token"))?;
-        let metadata = self.docs.metadata().await.map_err(GrantError::retry)?;
         let during = "getting a token for another API";
-        let answer = (self.refresh_grant(&metadata, refresh_token, &resource.scope(), during))
-            .await
-            .map_err(GrantError::retry)?;
+        let answer = self
+            .session_grant(session, &resource.scope(), during)
+            .await?;
         match answer.tokens {
             Ok(tokens) => Ok(session.with_resource_token(id, tokens, clock::now_ms())),
             Err(e) => {
@@ -326,16 +338,8 @@ impl OidcClient {
 
     /// Exchanges the refresh token for new tokens, checking a new ID token against the old one.
     pub async fn refresh(&self, session: &Session) -> Result<Session, GrantError> {
-        let refresh_token = session
-            .refresh_token
-            .as_deref()
-            .ok_or_else(|| GrantError::session_ended("the provider issued no refresh token"))?;
-        let metadata = self.docs.metadata().await.map_err(GrantError::retry)?;
-        let scope = self.config.scope();
         let during = "refreshing the session";
-        let answer = (self.refresh_grant(&metadata, refresh_token, &scope, during))
-            .await
-            .map_err(GrantError::retry)?;
+        let answer = (self.session_grant(session, &self.config.scope(), during)).await?;
         let tokens = match answer.tokens {
             Ok(tokens) => tokens,
             Err(e) => match refresh::classify(answer.status, &e) {
@@ -375,8 +379,5 @@ impl OidcClient {
     }
 }
 
-fn no_refresh_token() -> AuthError {
-    AuthError::SessionEnded {
-        detail: "the provider issued no refresh token".into(),
-    }
-}
+/// Why a session without a refresh token cannot be renewed.
+const NO_REFRESH_TOKEN: &str = "the provider issued no refresh token";
