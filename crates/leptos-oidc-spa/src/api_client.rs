@@ -200,12 +200,8 @@ impl ApiRequest {
 
     /// The URL with the query appended.
     fn full_url(&self) -> String {
-        if self.query.is_empty() {
-            return self.url.clone();
-        }
         let pairs = self.query.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-        let separator = if self.url.contains('?') { '&' } else { '?' };
-        format!("{}{separator}{}", self.url, query::encode_pairs(pairs))
+        query::append_to(&self.url, pairs)
     }
 
     /// Sends the request with the right access token and reads the whole answer. A 401 gets

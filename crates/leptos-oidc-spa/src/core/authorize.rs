@@ -93,15 +93,7 @@ pub fn authorization_url(
     if let Some(hint) = &config.domain_hint {
         params.push(("domain_hint", hint));
     }
-    let separator = if authorization_endpoint.contains('?') {
-        '&'
-    } else {
-        '?'
-    };
-    format!(
-        "{authorization_endpoint}{separator}{}",
-        query::encode_pairs(params)
-    )
+    query::append_to(authorization_endpoint, params)
 }
 
 #[cfg(test)]

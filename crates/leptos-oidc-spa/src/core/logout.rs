@@ -43,11 +43,7 @@ pub fn end_session_url(
     }
     params.push(("client_id", client_id));
     params.push(("post_logout_redirect_uri", post_logout_redirect_uri));
-    let separator = if endpoint.contains('?') { '&' } else { '?' };
-    Some(format!(
-        "{endpoint}{separator}{}",
-        query::encode_pairs(params)
-    ))
+    Some(query::append_to(endpoint, params))
 }
 
 #[cfg(test)]

@@ -32,6 +32,17 @@ pub fn encode_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> 
         .join("&")
 }
 
+/// `url` with `pairs` added to its query (after `&` if it has one, else after `?`); `url` as
+/// it is when there are none.
+pub fn append_to<'a>(url: &str, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let query = encode_pairs(pairs);
+    if query.is_empty() {
+        return url.to_string();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}{query}")
+}
+
 /// Decodes one component: `+` is a space, `%XX` a byte; invalid escapes are kept literally and
 /// invalid UTF-8 is replaced, so hostile input can never make decoding fail or panic.
 pub fn decode(component: &str) -> String {
@@ -79,6 +90,19 @@ pub fn parse(input: &str) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn appends_to_a_query_or_starts_one() {
+        assert_eq!(
+            append_to("https://a/x", [("k", "v w")]),
+            "https://a/x?k=v%20w"
+        );
+        assert_eq!(
+            append_to("https://a/x?p=1", [("k", "v")]),
+            "https://a/x?p=1&k=v"
+        );
+        assert_eq!(append_to("/api", []), "/api");
+    }
 
     #[test]
     fn encodes_reserved_characters_and_space() {
