@@ -90,17 +90,11 @@ impl ApiClient {
 
     /// A request with any method.
     pub fn request(&self, method: Method, url: impl Into<String>) -> ApiRequest {
-        let mut headers = Headers::default();
-        headers.set("Accept", "application/json");
         ApiRequest {
             auth: self.auth,
-            method,
-            url: url.into(),
+            request: HttpRequest::new(method, url),
             query: Vec::new(),
-            headers,
-            body: None,
             api: None,
-            max_body: None,
             invalid: None,
         }
     }
@@ -130,13 +124,10 @@ impl ApiClient {
 #[must_use = "a request does nothing until it is sent"]
 pub struct ApiRequest {
     auth: Auth,
-    method: Method,
-    url: String,
+    /// Method, URL (its query still to come), headers, body and the most of the answer to read.
+    request: HttpRequest,
     query: Vec<(String, String)>,
-    headers: Headers,
-    body: Option<Vec<u8>>,
     api: Option<String>,
-    max_body: Option<usize>,
     invalid: Option<ApiError>,
 }
 
@@ -146,7 +137,7 @@ impl ApiRequest {
     /// name and the value when the request is sent; one it refuses is
     /// [`ApiError::InvalidRequest`], with nothing sent.
     pub fn header(mut self, name: impl AsRef<str>, value: impl Into<String>) -> ApiRequest {
-        self.headers.set(name.as_ref(), value);
+        self.request.headers.set(name.as_ref(), value);
         self
     }
 
@@ -165,8 +156,8 @@ impl ApiRequest {
     pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> ApiRequest {
         match serde_json::to_vec(body) {
             Ok(bytes) => {
-                self.body = Some(bytes);
-                self.headers.set("Content-Type", "application/json");
+                self.request.body = Some(bytes);
+                (self.request.headers).set("Content-Type", "application/json");
             }
             Err(e) => self.reject(format!("the body does not serialise as JSON ({e})")),
         }
@@ -175,7 +166,7 @@ impl ApiRequest {
 
     /// Sends `bytes` as the body, of type `content_type`.
     pub fn body(mut self, bytes: impl Into<Vec<u8>>, content_type: &str) -> ApiRequest {
-        self.body = Some(bytes.into());
+        self.request.body = Some(bytes.into());
         self.header("Content-Type", content_type)
     }
 
@@ -190,18 +181,12 @@ impl ApiRequest {
     /// read by default): an API that answers with more than the app can show cannot fill the
     /// page's memory. [`ApiResponse::is_truncated`] says whether there was more.
     pub fn max_body(mut self, bytes: usize) -> ApiRequest {
-        self.max_body = Some(bytes);
+        self.request.max_body = Some(bytes);
         self
     }
 
     fn reject(&mut self, what: String) {
         self.invalid.get_or_insert(ApiError::InvalidRequest(what));
-    }
-
-    /// The URL with the query appended.
-    fn full_url(&self) -> String {
-        let pairs = self.query.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-        query::append_to(&self.url, pairs)
     }
 
     /// Sends the request with the right access token and reads the whole answer. A 401 gets
@@ -212,14 +197,10 @@ impl ApiRequest {
         if let Some(invalid) = self.invalid {
             return Err(invalid);
         }
-        let url = self.full_url();
-        let request = HttpRequest {
-            method: self.method,
-            url: url.clone(),
-            headers: self.headers,
-            body: self.body,
-            max_body: self.max_body,
-        };
+        let mut request = self.request;
+        let pairs = self.query.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        request.url = query::append_to(&request.url, pairs);
+        let url = request.url.clone();
         let response = match self.auth.driver() {
             None => (crate::browser::http::fetch(request).await)
                 .map_err(|e| ApiError::from_http(&url, e))?,
@@ -235,25 +216,17 @@ impl ApiRequest {
     }
 }
 
-/// An API's answer, its body read whole, whatever its status.
+/// An API's answer, its body read whole (or up to [`ApiRequest::max_body`]), whatever its
+/// status.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ApiResponse {
     url: String,
-    status: u16,
-    headers: Headers,
-    body: Vec<u8>,
-    truncated: bool,
+    response: HttpResponse,
 }
 
 impl ApiResponse {
     pub(crate) fn new(url: String, response: HttpResponse) -> ApiResponse {
-        ApiResponse {
-            url,
-            status: response.status,
-            headers: response.headers,
-            body: response.body,
-            truncated: response.truncated,
-        }
+        ApiResponse { url, response }
     }
 
     /// The URL the request went to.
@@ -263,44 +236,44 @@ impl ApiResponse {
 
     /// The HTTP status.
     pub fn status(&self) -> u16 {
-        self.status
+        self.response.status
     }
 
     /// Whether the status is 2xx.
     pub fn ok(&self) -> bool {
-        (200..300).contains(&self.status)
+        self.response.ok()
     }
 
     /// The headers the browser lets the app read (CORS: the safelisted ones and those the API
     /// exposes).
     pub fn headers(&self) -> &Headers {
-        &self.headers
+        &self.response.headers
     }
 
     /// The value of the header `name` (any case), if present.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name)
+        self.response.headers.get(name)
     }
 
     /// The body as text (invalid UTF-8 replaced).
     pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
+        self.response.text()
     }
 
     /// The body as bytes.
     pub fn bytes(&self) -> &[u8] {
-        &self.body
+        &self.response.body
     }
 
     /// Whether the body went on past the request's [`ApiRequest::max_body`], and the rest was
     /// not read: the bytes here are its beginning only.
     pub fn is_truncated(&self) -> bool {
-        self.truncated
+        self.response.truncated
     }
 
     /// The body read as JSON into `T`.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
-        serde_json::from_slice(&self.body).map_err(|e| ApiError::Decode {
+        serde_json::from_slice(&self.response.body).map_err(|e| ApiError::Decode {
             url: self.url.clone(),
             reason: e.to_string(),
         })
@@ -312,7 +285,7 @@ impl ApiResponse {
             return Ok(self);
         }
         Err(ApiError::Status {
-            status: self.status,
+            status: self.status(),
             body: self.text(),
             url: self.url,
         })

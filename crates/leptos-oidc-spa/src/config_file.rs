@@ -4,6 +4,7 @@
 //! kept in sessionStorage for an hour (as the provider's documents are, see
 //! `core::provider_cache`) and used only there.
 
+use crate::api_client::ApiResponse;
 use crate::api_error::ApiError;
 use crate::boot::BootUrl;
 use crate::browser::{clock, http, session_store};
@@ -54,13 +55,7 @@ impl ConfigFile {
     pub async fn fetch(&self) -> Result<String, ApiError> {
         let response = (http::fetch(HttpRequest::get_json(&self.url)).await)
             .map_err(|e| ApiError::from_http(&self.url, e))?;
-        if !response.ok() {
-            return Err(ApiError::Status {
-                url: self.url.clone(),
-                status: response.status,
-                body: response.text(),
-            });
-        }
+        let response = ApiResponse::new(self.url.clone(), response).error_for_status()?;
         Ok(response.text())
     }
 

@@ -53,23 +53,27 @@ pub(crate) struct HttpRequest {
 pub(crate) const PROVIDER_MAX_BODY: usize = 1024 * 1024;
 
 impl HttpRequest {
-    /// A GET of a JSON document (discovery, key set, a configuration file).
-    pub fn get_json(url: &str) -> HttpRequest {
+    /// A `method` request of `url` that accepts JSON, without a body; its whole answer is read.
+    pub fn new(method: Method, url: impl Into<String>) -> HttpRequest {
         let mut headers = Headers::default();
         headers.set("Accept", "application/json");
         HttpRequest {
-            method: Method::GET,
-            url: url.to_string(),
+            method,
+            url: url.into(),
             headers,
             body: None,
             max_body: None,
         }
     }
 
+    /// A GET of a JSON document (discovery, key set, a configuration file).
+    pub fn get_json(url: &str) -> HttpRequest {
+        HttpRequest::new(Method::GET, url)
+    }
+
     /// A POST of a form to the token endpoint.
     pub fn post_form(url: &str, form: String) -> HttpRequest {
-        let mut request = HttpRequest::get_json(url);
-        request.method = Method::POST;
+        let mut request = HttpRequest::new(Method::POST, url);
         (request.headers).set("Content-Type", "application/x-www-form-urlencoded");
         request.body = Some(form.into_bytes());
         request
