@@ -261,10 +261,7 @@ impl Auth {
     /// Whether the last grant for the other API `id` said the person must consent first
     /// (reactive); [`Auth::consent_to`] asks them.
     pub fn needs_consent(&self, id: &str) -> bool {
-        self.state.with(|s| match s {
-            AuthState::SignedIn(signed_in) => signed_in.consent_needed.iter().any(|r| r == id),
-            _ => false,
-        })
+        self.state.with(|s| needs_consent_in(s, id))
     }
 
     /// The client configuration; `None` when sign-in is switched off.
@@ -324,6 +321,7 @@ impl Auth {
     }
 }
 
+/// Whether the last grant for the API `id` in `state` said the person must consent first.
 fn needs_consent_in(state: &AuthState, id: &str) -> bool {
     matches!(state, AuthState::SignedIn(s) if s.consent_needed.iter().any(|r| r == id))
 }

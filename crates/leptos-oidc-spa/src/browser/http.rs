@@ -5,10 +5,11 @@
 
 use crate::exchange::{Headers, HttpError, HttpRequest, HttpResponse};
 use gloo_net::http::RequestBuilder;
-use js_sys::{Reflect, Uint8Array};
+use js_sys::Uint8Array;
 use std::time::Duration;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
+use web_sys::ReadableStreamReadResult;
 
 /// How long any request may take, body included, before it is abandoned.
 pub const TIMEOUT: Duration = Duration::from_secs(20);
@@ -79,13 +80,13 @@ async fn read_at_most(
     let broken = |_| HttpError::Failed("the answer's body could not be read".into());
     let mut body = Vec::new();
     loop {
-        let chunk = JsFuture::from(reader.read()).await.map_err(broken)?;
-        let done = Reflect::get(&chunk, &"done".into()).map_err(broken)?;
-        if done.as_bool() == Some(true) {
+        let chunk: ReadableStreamReadResult = (JsFuture::from(reader.read()).await)
+            .map_err(broken)?
+            .unchecked_into();
+        if chunk.get_done() == Some(true) {
             return Ok((body, false));
         }
-        let bytes = Reflect::get(&chunk, &"value".into()).map_err(broken)?;
-        let bytes: Uint8Array = bytes.unchecked_into();
+        let bytes: Uint8Array = chunk.get_value().unchecked_into();
         let room = limit - body.len();
         if bytes.length() as usize > room {
             body.extend(bytes.subarray(0, room as u32).to_vec());
