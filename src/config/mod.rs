@@ -18,8 +18,9 @@ pub mod views;
 pub use rules::parse_flag;
 pub use settings::KEYS;
 
+use leptos_oidc_spa::entra::api_scope;
 use leptos_oidc_spa::{OidcConfig, Resource, ResponseMode, RoleImplication, RolesToken};
-use resources::{full_scope, ApiResource, GRAPH};
+use resources::{ApiResource, GRAPH};
 use rules::{claim_path, flag, is_base_url, parse_list, required, url, Rejection};
 use serde_json::Value;
 use settings::{locate, Misread, Settings};
@@ -235,7 +236,7 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
         .0
         .unwrap_or_else(|| "API.call".to_string())
         .split_whitespace()
-        .map(|scope| full_scope(&api_app_id_uri, scope))
+        .map(|scope| api_scope(&api_app_id_uri, scope))
         .collect();
 
     let redirect_path = s

@@ -3,6 +3,7 @@
 //! Entra application ID URI and scopes, where it is, and where its roles are.
 
 use super::rules;
+use leptos_oidc_spa::entra::api_scope;
 use leptos_oidc_spa::Resource;
 use serde::Deserialize;
 use serde_json::Value;
@@ -48,17 +49,7 @@ impl ApiResource {
     /// The library's view of it: what to ask the provider for, and where its roles are.
     pub fn to_oidc(&self) -> Resource {
         Resource::new(self.id.clone(), self.name.clone(), self.scopes.clone())
-            .with_roles_claim(&self.roles_claim.join("."))
-    }
-}
-
-/// Prefixes a relative scope with the application ID URI; full scopes (containing `://` or
-/// starting with `api:` or `urn:`) pass through.
-pub fn full_scope(uri: &str, scope: &str) -> String {
-    if scope.contains("://") || scope.starts_with("api:") || scope.starts_with("urn:") {
-        scope.to_string()
-    } else {
-        format!("{}/{}", uri.trim_end_matches('/'), scope)
+            .with_roles_claim_segments(self.roles_claim.clone())
     }
 }
 
@@ -111,7 +102,7 @@ impl Entry {
                 .filter(|n| !n.is_empty())
                 .unwrap_or_else(|| self.id.clone()),
             id: self.id,
-            scopes: scopes.iter().map(|s| full_scope(app_id_uri, s)).collect(),
+            scopes: scopes.iter().map(|s| api_scope(app_id_uri, s)).collect(),
             base_url,
             roles_claim,
         })

@@ -88,6 +88,16 @@ impl Resource {
         self
     }
 
+    /// Its roles are at this path of segments, for a claim name with dots in it
+    /// (`["https://example.com/roles"]`), as [`OidcConfig::with_roles_claim_segments`].
+    pub fn with_roles_claim_segments<S: Into<String>>(
+        mut self,
+        segments: impl IntoIterator<Item = S>,
+    ) -> Resource {
+        self.roles_claim = Some(segments.into_iter().map(Into::into).collect());
+        self
+    }
+
     /// It has no app roles (Microsoft Graph): the profile does not list it.
     pub fn without_roles(mut self) -> Resource {
         self.roles_claim = None;
@@ -328,5 +338,24 @@ mod tests {
         let c = OidcConfig::new("https://idp/x", "ui").with_resources([alpha.clone()]);
         assert_eq!(c.resource("alpha"), Some(&alpha));
         assert_eq!(c.resource("beta"), None);
+    }
+
+    #[test]
+    fn a_resources_roles_claim_is_a_dotted_path_or_segments() {
+        let keycloak = Resource::new("k", "K", ["s"]).with_roles_claim("realm_access.roles");
+        assert_eq!(
+            keycloak.roles_claim,
+            Some(vec!["realm_access".to_string(), "roles".to_string()])
+        );
+        let auth0 =
+            Resource::new("a", "A", ["s"]).with_roles_claim_segments(["https://a.example/roles"]);
+        assert_eq!(
+            auth0.roles_claim,
+            Some(vec!["https://a.example/roles".to_string()])
+        );
+        assert_eq!(
+            Resource::new("g", "G", ["s"]).without_roles().roles_claim,
+            None
+        );
     }
 }
