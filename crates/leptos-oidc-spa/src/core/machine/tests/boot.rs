@@ -170,18 +170,10 @@ fn storage_refusal_says_why_and_keeps_nothing() {
     );
     assert!(effects.contains(&Effect::CancelTimer));
     assert_eq!(m.session(), None);
-    let mut completing = machine();
-    completing.step(
-        Event::Boot {
-            stored: None,
-            callback: Some("code=c&state=s".into()),
-            at_callback_path: true,
-        },
-        T0,
-    );
-    completing.step(Event::StorageRefused(BrowserError::NoSessionStorage), T0);
+    let mut callback_page = completing();
+    callback_page.step(Event::StorageRefused(BrowserError::NoSessionStorage), T0);
     assert_eq!(
-        completing.state(),
+        callback_page.state(),
         &AuthState::Failed(AuthError::Browser(BrowserError::NoSessionStorage))
     );
 }
