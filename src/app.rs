@@ -27,22 +27,18 @@ fn unavailable(error: ApiError) -> ConfigError {
 
 /// The configuration: fetched, except on the page a sign-in returns to, which finishes it with
 /// the copy kept when it started, so that the callback needs the token endpoint and nothing
-/// else. A copy that cannot finish this sign-in is fetched again.
+/// else. A copy that cannot finish this sign-in is forgotten, and the file fetched.
 async fn load_config(boot: &BootUrl) -> Result<AppConfig, ConfigError> {
     let file = ConfigFile::new(CONFIG_URL, CONFIG_COPY_KEY);
-    let mut text = file.load(boot).await.map_err(unavailable)?;
-    let parsed = config::parse(&text);
-    let usable = |config: &AppConfig| config.completes_sign_in_at(&boot.path);
-    let config = match parsed {
-        Ok(config) if !boot.has_auth_response() || usable(&config) => config,
-        Err(error) if !boot.has_auth_response() => return Err(error),
-        // The tab's copy cannot finish this sign-in: the file itself decides.
-        _ => {
-            file.forget();
-            text = file.fetch().await.map_err(unavailable)?;
-            config::parse(&text)?
+    if let Some(text) = file.kept(boot) {
+        match config::parse(&text) {
+            Ok(config) if config.completes_sign_in_at(&boot.path) => return Ok(config),
+            // The tab's copy cannot finish this sign-in: the file itself decides.
+            _ => file.forget(),
         }
-    };
+    }
+    let text = file.fetch().await.map_err(unavailable)?;
+    let config = config::parse(&text)?;
     if config.oauth.is_some() {
         file.keep(&text);
     }

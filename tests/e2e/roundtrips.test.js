@@ -1,7 +1,8 @@
 // End to end: what a sign-in costs in requests. The provider's discovery document and key set
 // are fetched while the person is at the sign-in page and kept for the tab, so the callback page
 // asks the provider for the token and nothing else; stored copies that are stale, fail their
-// checks or lack the token's key are not trusted.
+// checks or lack the token's key are not trusted, nor is a kept configuration that cannot finish
+// the sign-in.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -13,6 +14,7 @@ import { useStack } from './fixture.js';
 const reader = registrations[0].users[0];
 const DISCOVERY = 'gatehouse.provider.discovery';
 const JWKS = 'gatehouse.provider.jwks';
+const CONFIG = 'gatehouse.config';
 
 /** Every request of the page from now on, with the document (page load) it belongs to. */
 function recordRequests(page) {
@@ -107,6 +109,24 @@ describe('round trips', () => {
     assert.equal(onCallback.filter((r) => path(r.url).endsWith('/keys')).length, 1);
     assert.equal(JSON.parse((await storedCopy(page, DISCOVERY)).body).issuer, ctx.stack.idp.issuer);
     assert.ok((await storedCopy(page, JWKS)).fetched_at_ms > jwks.fetched_at_ms);
+    await finish(page);
+  });
+
+  test('a kept configuration that cannot finish the sign-in gives way to the file, fetched once', async () => {
+    const { page, app } = await ctx.newApp();
+    await app.open('/');
+    // The copy names another redirect path: it cannot finish a sign-in that returns here.
+    const config = await storedCopy(page, CONFIG);
+    const elsewhere = { ...JSON.parse(config.body), OAUTH_REDIRECT_PATH: '/elsewhere' };
+    await replaceCopy(page, CONFIG, { ...config, body: JSON.stringify(elsewhere) });
+
+    const requests = recordRequests(page);
+    await app.testId('sign-in').click();
+    await app.idp.signIn(reader.username, reader.password);
+    await app.testId('user-menu').waitFor();
+    const onCallback = requests.filter((r) => r.load === Math.max(...requests.map((x) => x.load)));
+    assert.equal(onCallback.filter((r) => path(r.url) === '/config.json').length, 1);
+    assert.notEqual(JSON.parse((await storedCopy(page, CONFIG)).body).OAUTH_REDIRECT_PATH, '/elsewhere', 'the file kept in its place');
     await finish(page);
   });
 });

@@ -43,12 +43,23 @@ impl ConfigFile {
     /// response), the copy kept when the sign-in started, if it is at most an hour old;
     /// otherwise fetched.
     pub async fn load(&self, boot: &BootUrl) -> Result<String, ApiError> {
-        if boot.has_auth_response() {
-            if let Some(text) = self.kept() {
-                return Ok(text);
-            }
+        match self.kept(boot) {
+            Some(text) => Ok(text),
+            None => self.fetch().await,
         }
-        self.fetch().await
+    }
+
+    /// The copy kept when the sign-in started, on the page that sign-in returns to (`boot`
+    /// carries an authorization response), if it is of this URL and at most an hour old; `None`
+    /// on any other page. For an app that checks the copy before it trusts it, and fetches the
+    /// file ([`ConfigFile::fetch`]) when it will not do.
+    pub fn kept(&self, boot: &BootUrl) -> Option<String> {
+        if !boot.has_auth_response() {
+            return None;
+        }
+        let copy = CachedDocument::from_json(&session_store::get(&self.storage_key)?)?;
+        let body = copy.fresh_body(&self.url, clock::now_ms())?;
+        Some(body.to_string())
     }
 
     /// The file's text, fetched (with the timeout every request has).
@@ -69,12 +80,5 @@ impl ConfigFile {
     /// Forgets the copy (it did not parse, or is for another redirect path).
     pub fn forget(&self) {
         session_store::remove(&self.storage_key);
-    }
-
-    /// The tab's copy, if it is fresh and of this URL.
-    fn kept(&self) -> Option<String> {
-        let copy = CachedDocument::from_json(&session_store::get(&self.storage_key)?)?;
-        let body = copy.fresh_body(&self.url, clock::now_ms())?;
-        Some(body.to_string())
     }
 }
