@@ -8,6 +8,11 @@ use crate::api::shown_text;
 use leptos::html::Details;
 use leptos::prelude::*;
 use serde_json::Value;
+use std::sync::Arc;
+
+/// An object's or an array's members, as key (or index) and value: shared by every page of
+/// them, so showing the next page copies none.
+type Members = Arc<[(String, Value)]>;
 
 /// How many members of an object or array are shown at a time.
 const PAGE: usize = 100;
@@ -19,7 +24,7 @@ const SMALL: usize = 16 * 1024;
 /// it is first opened. `open` is how many levels, this one included, start open.
 fn node(label: Option<String>, value: Value, open: usize) -> AnyView {
     let label = label.map(|l| view! { <span class="json-key">{l}": "</span> });
-    let (summary, members): (String, Vec<(String, Value)>) = match value {
+    let (summary, members): (String, Members) = match value {
         Value::Object(map) => (
             format!("{{…}} {} keys", map.len()),
             map.into_iter().collect(),
@@ -56,7 +61,7 @@ fn node(label: Option<String>, value: Value, open: usize) -> AnyView {
         <details open={open > 0} node_ref=details on:toggle=on_toggle>
             <summary>{label}<span class="muted">{summary}</span></summary>
             <Show when=move || opened.get()>
-                <Members members=members.clone() open=open.saturating_sub(1)/>
+                <MembersPage members=members.clone() open=open.saturating_sub(1)/>
             </Show>
         </details>
     }
@@ -66,11 +71,7 @@ fn node(label: Option<String>, value: Value, open: usize) -> AnyView {
 /// The members of an object or array from `start`, a page at a time: the page's members, then
 /// a button that puts the next page beneath them (the pages shown stay as they are).
 #[component]
-fn Members(
-    members: Vec<(String, Value)>,
-    open: usize,
-    #[prop(default = 0)] start: usize,
-) -> impl IntoView {
+fn MembersPage(members: Members, open: usize, #[prop(default = 0)] start: usize) -> impl IntoView {
     let total = members.len();
     let end = (start + PAGE).min(total);
     let page = members[start..end]
@@ -89,7 +90,7 @@ fn Members(
                     </button>
                 }
             >
-                <Members members=members.clone() open start=end/>
+                <MembersPage members=members.clone() open start=end/>
             </Show>
         }
     });
