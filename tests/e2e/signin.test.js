@@ -99,22 +99,88 @@ describe('sign-in', () => {
     await finish(page);
   });
 
-  test('sign-out clears the session and ends the provider session', async () => {
+  test('sign-out clears the session, ends the provider session and says so on return', async () => {
     const { page, app } = await ctx.newApp();
     await app.signIn(users.librarian);
     await app.openProfile();
+    const returns = [];
+    page.on('request', (r) => {
+      if (r.isNavigationRequest() && r.url().startsWith(`${ctx.stack.appUrl}/?`)) returns.push(r.url());
+    });
+    const ends = page.waitForRequest((r) => new URL(r.url()).pathname.endsWith('/logout'));
     await app.testId('sign-out').click();
+    const end = new URL((await ends).url());
+    assert.match(end.searchParams.get('state'), /^[\w-]{22}$/, 'a fresh 128-bit state on the end-session request');
+    assert.equal(end.searchParams.get('post_logout_redirect_uri'), `${ctx.stack.appUrl}/`);
+    await app.testId('signed-out-notice').waitFor();
+    assert.match(await app.testId('signed-out-notice').innerText(), /You are signed out\.\s+Your identity provider has ended your session too/);
     await app.testId('sign-in').waitFor();
-    assert.equal(new URL(page.url()).origin, ctx.stack.appUrl);
+    assert.deepEqual(returns.map((u) => new URL(u).searchParams.get('state')), [end.searchParams.get('state')],
+      'the provider came back with the same state');
+    assert.equal(page.url(), `${ctx.stack.appUrl}/`, 'the state is taken out of the address bar');
     const { session, local } = await app.storage();
     // What stays is public: config.json and the provider's discovery document and key set.
     const PUBLIC = ['gatehouse.config', 'gatehouse.provider.discovery', 'gatehouse.provider.jwks'];
     assert.deepEqual(Object.keys(session).filter((k) => k.startsWith('gatehouse') && !PUBLIC.includes(k)), []);
     assert.doesNotMatch(JSON.stringify(session), /ey[\w-]{10,}\./, 'no token anywhere');
     assert.deepEqual(local, {});
+    // The same return loaded again (a replay) says nothing, nor does a state this tab never sent.
+    for (const url of [returns[0], `${ctx.stack.appUrl}/?state=${'A'.repeat(22)}`]) {
+      await page.goto(url);
+      await app.testId('sign-in').waitFor();
+      assert.equal(await app.testId('signed-out-notice').count(), 0, url);
+    }
     // The provider session is gone too: signing in again asks for the password.
     await app.testId('sign-in').click();
     await app.idp.waitFor();
+    await finish(page);
+  });
+
+  test('without an end-session endpoint the sign-out stays here and says the provider may remember', async () => {
+    const { page, app } = await ctx.newApp();
+    // A provider whose discovery document names no end_session_endpoint.
+    await page.route((url) => url.pathname.endsWith('/.well-known/openid-configuration'), async (route) => {
+      const response = await route.fetch();
+      const { end_session_endpoint: _, ...metadata } = await response.json();
+      await route.fulfill({ response, json: metadata });
+    });
+    await app.signIn(users.reader);
+    await app.openProfile();
+    await app.testId('sign-out').click();
+    await app.testId('signed-out-notice').waitFor();
+    assert.match(await app.testId('signed-out-notice').innerText(), /may still have you signed in/);
+    assert.equal(page.url(), `${ctx.stack.appUrl}/`);
+    assert.equal((await app.storage()).session['gatehouse.session'], undefined);
+    await finish(page);
+  });
+
+  test('a foreign state does not consume the sign-out on its way; an old one expires', async () => {
+    const { page, app } = await ctx.newApp();
+    await app.open('/');
+    await app.testId('sign-in').waitFor();
+    // The record a sign-out keeps while the person is at the provider (as the first test shows).
+    const pending = (state, age) => page.evaluate(([s, a]) => sessionStorage.setItem('gatehouse.signout',
+      JSON.stringify({ state: s, created_at_ms: Date.now() - a })), [state, age]);
+    const stored = () => page.evaluate(() => sessionStorage.getItem('gatehouse.signout'));
+    await pending('Qk9vYmFyYmF6cXV4MTIzNA', 1000);
+
+    await page.goto(`${ctx.stack.appUrl}/?state=forged`);
+    await app.testId('sign-in').waitFor();
+    assert.equal(await app.testId('signed-out-notice').count(), 0, 'a forged state is ignored');
+    assert.equal(new URL(page.url()).search, '?state=forged', 'and left alone');
+    assert.ok(await stored(), 'the sign-out on its way still waits');
+
+    await page.goto(`${ctx.stack.appUrl}/?state=Qk9vYmFyYmF6cXV4MTIzNA`);
+    await app.testId('signed-out-notice').waitFor();
+    assert.equal(await stored(), null, 'consumed');
+    await app.testId('dismiss-signed-out').click();
+    assert.equal(await app.testId('signed-out-notice').count(), 0, 'dismissed');
+
+    await pending('T2xkc3RhdGVvbGRzdGF0ZQ', 11 * 60_000);
+    await page.goto(`${ctx.stack.appUrl}/?state=T2xkc3RhdGVvbGRzdGF0ZQ`);
+    await app.testId('sign-in').waitFor();
+    assert.equal(await app.testId('signed-out-notice').count(), 0, 'a sign-out older than ten minutes says nothing');
+    assert.equal(await stored(), null, 'and is dropped');
     await finish(page);
   });
 });

@@ -13,7 +13,7 @@ use crate::core::error::AuthError;
 use crate::core::id_token::{self, Expectations, IdTokenError, KeyChoice};
 use crate::core::issuer;
 use crate::core::jwt::Jwt;
-use crate::core::logout::{self, LogoutHint};
+use crate::core::logout::{self, LogoutHint, PendingSignOut};
 use crate::core::machine::GrantError;
 use crate::core::pkce::{self, CodeVerifier};
 use crate::core::profile::UserProfile;
@@ -362,19 +362,28 @@ impl OidcClient {
         Ok(session.refreshed(tokens, clock::now_ms()))
     }
 
-    /// Where to send the browser to end the provider session, if the provider supports it.
+    /// Where to send the browser to end the provider session, if the provider supports it; the
+    /// request's `state` is kept for the tab, so the page the provider returns to can tell.
     pub async fn end_session_url(&self, session: Option<&Session>) -> Option<String> {
         let metadata = self.docs.metadata().await.ok()?;
+        let endpoint = metadata.end_session_endpoint.as_deref()?;
         let profile = session.map(|s| UserProfile::of(s, &self.config));
         let hint = LogoutHint::choose(
             profile.as_ref().and_then(|p| p.login_hint_claim.as_deref()),
             session.and_then(|s| s.id_token.as_deref()),
         );
+        let pending = PendingSignOut {
+            state: pkce::random_token(&clock::random_bytes().ok()?),
+            created_at_ms: clock::now_ms(),
+        };
+        // Without the record the return could not be recognised; the sign-out still goes ahead.
+        let _ = self.store.save_pending_sign_out(&pending);
         logout::end_session_url(
-            metadata.end_session_endpoint.as_deref(),
+            Some(endpoint),
             &self.config.client_id,
             &format!("{}/", location::origin()),
             hint,
+            &pending.state,
         )
     }
 }

@@ -5,10 +5,13 @@
 //! the page's events, and releases them all when the provider unmounts.
 
 use crate::boot::BootUrl;
+use crate::browser::clock;
+use crate::browser::location;
 use crate::browser::tab_sync;
 use crate::client::OidcClient;
 use crate::core::config::OidcConfig;
 use crate::core::error::AuthError;
+use crate::core::logout::SignedOutNotice;
 use crate::core::machine::{AuthState, Event, Phase};
 use crate::core::profile::UserProfile;
 use crate::core::roles::RoleImplication;
@@ -43,6 +46,10 @@ pub struct Auth {
     /// Why signing in failed, or why the session ended; `None` otherwise. It stays until the
     /// person signs in again or it is dismissed ([`Auth::dismiss_error`]).
     pub error: Memo<Option<AuthError>>,
+    /// Set on the page a sign-out returns to (or ends on): what to tell the person. It stays
+    /// until dismissed ([`Auth::dismiss_signed_out`]) or the next sign-out.
+    pub signed_out: ReadSignal<Option<SignedOutNotice>>,
+    set_signed_out: WriteSignal<Option<SignedOutNotice>>,
     /// `None` when sign-in is switched off.
     driver: StoredValue<Option<WebDriver>, LocalStorage>,
 }
@@ -115,6 +122,7 @@ impl Auth {
             AuthState::Disabled
         };
         let (state, set_state) = signal(initial);
+        let (signed_out, set_signed_out) = signal(None);
         let driver = config.map(|config| {
             let router_navigate = use_navigate();
             let navigate = move |to: &str, replace: bool| {
@@ -129,6 +137,9 @@ impl Auth {
                 navigate: Box::new(navigate),
                 signed_in: on_signed_in,
                 signed_out: on_signed_out,
+                notice: Box::new(move |n| {
+                    let _ = set_signed_out.try_set(Some(n));
+                }),
             };
             let browser = WebBrowser::new(OidcClient::new(config.clone()), listeners);
             Driver::new(browser, config)
@@ -147,6 +158,8 @@ impl Auth {
                 profile.with(|p| p.as_ref().map(|p| p.roles.clone()).unwrap_or_default())
             }),
             error: Memo::new(move |_| state.with(|s| s.error().cloned())),
+            signed_out,
+            set_signed_out,
             driver: StoredValue::new_local(driver.clone()),
         };
         if let Some(driver) = driver {
@@ -157,6 +170,14 @@ impl Auth {
             spawn_local(async move {
                 let client = driver.browser().client();
                 let callback = boot.callback(client.config());
+                // The provider sent the person back from this tab's sign-out: say so, once.
+                if client
+                    .store()
+                    .sign_out_returned(&boot.query, clock::now_ms())
+                {
+                    location::replace_with(&boot.path);
+                    set_signed_out.set(Some(SignedOutNotice::Provider));
+                }
                 let completing = callback.is_some();
                 driver.dispatch(Event::Boot {
                     stored: client.store().load_session(),
@@ -295,6 +316,11 @@ impl Auth {
     /// it: the state becomes signed out.
     pub fn dismiss_error(&self) {
         self.dispatch(Event::ErrorDismissed);
+    }
+
+    /// Forgets the sign-out notice once the person has read it.
+    pub fn dismiss_signed_out(&self) {
+        self.set_signed_out.set(None);
     }
 
     /// Gets tokens for every configured API not yet held, in the background (so their roles can

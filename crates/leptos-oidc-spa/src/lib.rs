@@ -26,6 +26,7 @@ pub use components::{
 pub use config_file::ConfigFile;
 pub use core::config::{OidcConfig, Resource, ResponseMode, RolesToken};
 pub use core::error::{AuthError, BrowserError};
+pub use core::logout::SignedOutNotice;
 pub use core::machine::{AuthState, Phase, SignedIn};
 pub use core::profile::{ResourceRoles, UserProfile};
 pub use core::roles::RoleImplication;

@@ -5,6 +5,7 @@
 use crate::browser::{clock, http, location, tab_sync};
 use crate::client::OidcClient;
 use crate::core::error::{AuthError, BrowserError};
+use crate::core::logout::SignedOutNotice;
 use crate::core::machine::{AuthState, GrantError, Now};
 use crate::core::profile::UserProfile;
 use crate::core::session::{HandoverKey, Session};
@@ -29,6 +30,8 @@ pub(crate) struct Listeners {
     pub signed_in: Option<Callback<UserProfile>>,
     /// The app's hook for a session that ended (signed out, here or in a twin; ended).
     pub signed_out: Option<Callback<()>>,
+    /// What the page should say about a sign-out.
+    pub notice: Box<dyn Fn(SignedOutNotice)>,
 }
 
 /// The browser as the effect interpreter sees it.
@@ -163,7 +166,10 @@ impl Browser for WebBrowser {
     async fn end_provider_session(&self, session: Option<Session>) -> bool {
         match self.client.end_session_url(session.as_ref()).await {
             Some(url) => location::go_to(&url).is_ok(),
-            None => false,
+            None => {
+                (self.listeners.notice)(SignedOutNotice::ThisAppOnly);
+                false
+            }
         }
     }
 

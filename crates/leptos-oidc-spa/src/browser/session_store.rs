@@ -6,6 +6,7 @@
 use crate::core::authorize::PendingLogin;
 use crate::core::config::OidcConfig;
 use crate::core::error::BrowserError;
+use crate::core::logout::{PendingSignOut, SignOutReturn};
 use crate::core::provider_cache::CachedDocument;
 use crate::core::session::Session;
 
@@ -38,6 +39,7 @@ pub fn remove(key: &str) {
 #[derive(Clone, Debug)]
 pub struct SessionStore {
     session_key: String,
+    sign_out_key: String,
     login_key_prefix: String,
     document_key_prefix: String,
 }
@@ -65,6 +67,7 @@ impl SessionStore {
     pub fn new(config: &OidcConfig) -> SessionStore {
         SessionStore {
             session_key: config.session_key(),
+            sign_out_key: config.sign_out_key(),
             login_key_prefix: config.login_key_prefix(),
             document_key_prefix: config.document_key_prefix(),
         }
@@ -88,6 +91,25 @@ impl SessionStore {
     /// Deletes the session record.
     pub fn clear_session(&self) {
         remove(&self.session_key);
+    }
+
+    /// Stores the sign-out on its way to the provider (replacing an earlier one).
+    pub fn save_pending_sign_out(&self, sign_out: &PendingSignOut) -> Result<(), BrowserError> {
+        set(&self.sign_out_key, &sign_out.to_json())
+    }
+
+    /// Whether the page's `query` at `now_ms` is the return of this tab's sign-out; the record is
+    /// consumed when it is (single use), dropped when expired or unreadable, kept otherwise.
+    pub fn sign_out_returned(&self, query: &str, now_ms: f64) -> bool {
+        let Some(text) = get(&self.sign_out_key) else {
+            return false;
+        };
+        let outcome = PendingSignOut::from_json(&text)
+            .map_or(SignOutReturn::Expired, |p| p.on_return(query, now_ms));
+        if outcome != SignOutReturn::Waiting {
+            remove(&self.sign_out_key);
+        }
+        outcome == SignOutReturn::Confirmed
     }
 
     /// Stores a pending login under its `state`.

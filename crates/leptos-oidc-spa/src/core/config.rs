@@ -205,6 +205,11 @@ impl OidcConfig {
         format!("{}.session", self.storage_prefix)
     }
 
+    /// The sessionStorage key of the sign-out on its way to the provider.
+    pub fn sign_out_key(&self) -> String {
+        format!("{}.signout", self.storage_prefix)
+    }
+
     /// What the sessionStorage keys of pending sign-ins start with (the `state` follows).
     pub fn login_key_prefix(&self) -> String {
         format!("{}.login.", self.storage_prefix)
