@@ -323,7 +323,9 @@ BEGIN {
     if (enabled) {
         if (metadata == "") fail("OAUTH_METADATA_URL", "is required while OAUTH_ENABLED is true (set OAUTH_ENABLED=false to run without sign-in)")
         if (get("OAUTH_UI_APP_ID") == "") fail("OAUTH_UI_APP_ID", "is required while OAUTH_ENABLED is true (set OAUTH_ENABLED=false to run without sign-in)")
-        if (get("OAUTH_API_APP_ID") == "") fail("OAUTH_API_APP_ID", "is required while OAUTH_ENABLED is true (set OAUTH_ENABLED=false to run without sign-in)")
+        # Entra ID names the scopes of an API after its application id; other providers use plain names.
+        if (get("OAUTH_API_APP_ID") == "" && tolower(metadata) ~ /^https:\/\/(login\.microsoftonline\.(com|us)|login\.partner\.microsoftonline\.cn|login\.chinacloudapi\.cn)([:\/?#]|$)/)
+            fail("OAUTH_API_APP_ID", "is required with Microsoft Entra ID (the host of OAUTH_METADATA_URL), which names the scopes of an API after its application ID: set it to the Application (client) ID of the API")
     }
 
     views = get("VIEWS")

@@ -18,7 +18,7 @@ pub mod views;
 pub use rules::parse_flag;
 pub use settings::KEYS;
 
-use leptos_oidc_spa::entra::api_scope;
+use leptos_oidc_spa::entra::{api_scope, is_entra_url};
 use leptos_oidc_spa::{OidcConfig, Resource, ResponseMode, RoleImplication, RolesToken};
 use resources::{ApiResource, GRAPH};
 use rules::{claim_path, flag, is_base_url, parse_list, required, url, Rejection};
@@ -87,6 +87,9 @@ pub enum ConfigError {
     /// A key required when sign-in is enabled is absent or empty.
     #[error("{0} is missing from /config.json. It is required while sign-in is enabled (OAUTH_ENABLED).")]
     Missing(&'static str),
+    /// `OAUTH_API_APP_ID` is absent with an Entra ID discovery URL, which needs it for its scopes.
+    #[error("OAUTH_API_APP_ID is missing from /config.json. Microsoft Entra ID (the host of OAUTH_METADATA_URL) names an API's scopes after its application ID: set it to the API's Application (client) ID.")]
+    EntraApiMissing,
     /// A key's value has the wrong JSON type.
     #[error("{key} in /config.json is invalid: {why}.")]
     WrongType { key: String, why: String },
@@ -110,6 +113,7 @@ impl ConfigError {
     pub fn key(&self) -> Option<&str> {
         match self {
             ConfigError::Missing(key) | ConfigError::Invalid { key, .. } => Some(key),
+            ConfigError::EntraApiMissing => Some("OAUTH_API_APP_ID"),
             ConfigError::Unknown(key) | ConfigError::WrongType { key, .. } => Some(key),
             ConfigError::BadViews(_) => Some("VIEWS"),
             ConfigError::BadResources(_) => Some("RESOURCES"),
@@ -226,18 +230,25 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
         .and_then(url)
         .map_err(ConfigError::at("OAUTH_METADATA_URL"))?;
     let client_id = required(s.oauth_ui_app_id).map_err(ConfigError::at("OAUTH_UI_APP_ID"))?;
-    let api_app_id = required(s.oauth_api_app_id).map_err(ConfigError::at("OAUTH_API_APP_ID"))?;
-    let api_app_id_uri = s
-        .oauth_api_app_id_uri
-        .0
-        .unwrap_or_else(|| format!("api://{api_app_id}"));
-    let api_scopes: Vec<String> = s
-        .oauth_scopes
-        .0
-        .unwrap_or_else(|| "API.call".to_string())
-        .split_whitespace()
-        .map(|scope| api_scope(&api_app_id_uri, scope))
-        .collect();
+    // Entra names an API's scopes after its application ID URI (`api://<id>/API.call`); other
+    // providers' scopes are plain names, sent as written.
+    let api_app_id = match s.oauth_api_app_id.0 {
+        None if is_entra_url(&metadata_url) => return Err(ConfigError::EntraApiMissing),
+        id => id,
+    };
+    let api_app_id_uri = (s.oauth_api_app_id_uri.0).or(api_app_id.map(|id| format!("api://{id}")));
+    let api_scopes: Vec<String> = match &api_app_id_uri {
+        Some(uri) => (s.oauth_scopes.0)
+            .unwrap_or_else(|| "API.call".to_string())
+            .split_whitespace()
+            .map(|scope| api_scope(uri, scope))
+            .collect(),
+        None => (s.oauth_scopes.0)
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
+    };
 
     let redirect_path = s
         .oauth_redirect_path
@@ -368,6 +379,38 @@ mod tests {
                 "https://graph.microsoft.com/User.Read"
             ]
         );
+    }
+
+    #[test]
+    fn without_an_api_id_other_providers_get_their_scopes_as_written() {
+        let keycloak = r#"{"OAUTH_METADATA_URL":"https://kc.example/realms/r/.well-known/openid-configuration","OAUTH_UI_APP_ID":"gatehouse"}"#;
+        assert_eq!(oauth(keycloak).api_scopes, Vec::<String>::new());
+        assert_eq!(
+            oauth(keycloak).scope(),
+            "openid profile email offline_access"
+        );
+        let c = oauth(
+            r#"{"OAUTH_METADATA_URL":"https://id.example/.well-known/openid-configuration","OAUTH_UI_APP_ID":"u",
+            "OAUTH_SCOPES":"studybuilder-api read:studies"}"#,
+        );
+        assert_eq!(c.api_scopes, vec!["studybuilder-api", "read:studies"]);
+        // A prefix given on its own still applies.
+        let c = oauth(
+            r#"{"OAUTH_METADATA_URL":"https://id.example/x","OAUTH_UI_APP_ID":"u",
+            "OAUTH_API_APP_ID_URI":"https://api.example","OAUTH_SCOPES":"read"}"#,
+        );
+        assert_eq!(c.api_scopes, vec!["https://api.example/read"]);
+    }
+
+    #[test]
+    fn entra_needs_the_api_id_for_its_scopes() {
+        let err = parse(
+            r#"{"OAUTH_METADATA_URL":"https://login.microsoftonline.com/t/v2.0/.well-known/openid-configuration","OAUTH_UI_APP_ID":"u"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err, ConfigError::EntraApiMissing);
+        assert_eq!(err.key(), Some("OAUTH_API_APP_ID"));
+        assert!(err.to_string().contains("Application (client) ID"));
     }
 
     #[test]

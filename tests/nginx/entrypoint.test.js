@@ -189,6 +189,15 @@ describe('config.json', () => {
     assert.ok(directive(r.csp, 'connect-src').includes('https://*.example.com'));
   });
 
+  test('OAUTH_API_APP_ID may be left out for a provider other than Entra ID (its scopes are plain names)', async () => {
+    const { OAUTH_API_APP_ID: _, OAUTH_API_APP_ID_URI: __, ...rest } = GOOD;
+    const r = await configure({ ...rest, OAUTH_METADATA_URL: 'https://kc.example/realms/r/.well-known/openid-configuration',
+      OAUTH_SCOPES: 'studybuilder-api' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.config.OAUTH_API_APP_ID, undefined);
+    assert.equal(r.config.OAUTH_SCOPES, 'studybuilder-api');
+  });
+
   test('API_BASE_URL may be a path on this site', async () => {
     const r = await configure({ ...GOOD, API_BASE_URL: '/api/v1' });
     assert.equal(r.code, 0, r.stderr);
@@ -245,7 +254,9 @@ describe('invalid values stop the start, naming the variable', () => {
     ['OAUTH_UI_APP_ID', 'empty', bad({ OAUTH_UI_APP_ID: '' })],
     ['OAUTH_API_APP_ID', 'blank', bad({ OAUTH_API_APP_ID: '   ' })],
     ['OAUTH_UI_APP_ID', 'missing, OAUTH_ENABLED unset', bad({ OAUTH_ENABLED: undefined, OAUTH_UI_APP_ID: undefined })],
-    ['OAUTH_API_APP_ID', 'missing, OAUTH_ENABLED=yes', bad({ OAUTH_ENABLED: 'yes', OAUTH_API_APP_ID: undefined })],
+    ['OAUTH_API_APP_ID', 'missing, OAUTH_ENABLED=yes (Entra ID)', bad({ OAUTH_ENABLED: 'yes', OAUTH_API_APP_ID: undefined })],
+    ['OAUTH_API_APP_ID', 'missing, Entra ID for US government', bad({ OAUTH_API_APP_ID: undefined,
+      OAUTH_METADATA_URL: 'https://LOGIN.microsoftonline.us/t/v2.0/.well-known/openid-configuration' })],
   ];
   for (const [variable, what, env] of cases) {
     test(`${variable}: ${what}`, async () => {

@@ -41,9 +41,9 @@ pub mod error {
     pub use crate::core::token::TokenError;
 }
 
-/// Microsoft Entra ID: its discovery URL and API scopes.
+/// Microsoft Entra ID: its discovery URL, its hosts and API scopes.
 pub mod entra {
-    pub use crate::core::entra::{api_scope, metadata_url};
+    pub use crate::core::entra::{api_scope, is_entra_url, metadata_url};
 }
 
 /// Where a token may go: the checks the client applies before it sends the browser or an

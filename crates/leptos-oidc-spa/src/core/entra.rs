@@ -54,6 +54,24 @@ pub fn metadata_url(tenant: &str) -> String {
     format!("https://login.microsoftonline.com/{tenant}/v2.0/.well-known/openid-configuration")
 }
 
+/// The sign-in hosts of Microsoft Entra ID's clouds (global, US government, China).
+const HOSTS: [&str; 4] = [
+    "login.microsoftonline.com",
+    "login.microsoftonline.us",
+    "login.partner.microsoftonline.cn",
+    "login.chinacloudapi.cn",
+];
+
+/// Whether `url` (a discovery document's URL, say) is on one of Entra ID's sign-in hosts, whose
+/// API scopes are named after the API's application ID URI.
+pub fn is_entra_url(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("https://") else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#', ':']).next().unwrap_or_default();
+    HOSTS.iter().any(|h| host.eq_ignore_ascii_case(h))
+}
+
 /// An API scope in full: `scope` prefixed with the API's application ID URI
 /// (`api://<app-id>/API.call`), unless it is one already (it contains `://` or starts with
 /// `api:` or `urn:`).
@@ -68,6 +86,22 @@ pub fn api_scope(app_id_uri: &str, scope: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entra_urls_are_told_by_their_host() {
+        assert!(is_entra_url(&metadata_url("organizations")));
+        assert!(is_entra_url("https://LOGIN.microsoftonline.us/t/v2.0"));
+        assert!(is_entra_url("https://login.microsoftonline.com:443/t"));
+        for not in [
+            "http://login.microsoftonline.com/t",
+            "https://login.microsoftonline.com.evil.example/t",
+            "https://evil.example/login.microsoftonline.com/t",
+            "https://keycloak.example/realms/r",
+            "http://127.0.0.1:8090/t/v2.0",
+        ] {
+            assert!(!is_entra_url(not), "{not}");
+        }
+    }
 
     #[test]
     fn tenant_ids_are_guids() {
