@@ -403,6 +403,18 @@ mod tests {
     }
 
     #[test]
+    fn a_roles_claim_named_by_a_url_is_one_name() {
+        let c = oauth(&minimal_with(
+            r#""OAUTH_ROLES_CLAIM":"https://gatehouse.example/roles""#,
+        ));
+        assert_eq!(c.roles_claim, vec!["https://gatehouse.example/roles"]);
+        let c = oauth(&minimal_with(
+            r#""OAUTH_ROLES_CLAIM":"resource_access.gatehouse.roles""#,
+        ));
+        assert_eq!(c.roles_claim, vec!["resource_access", "gatehouse", "roles"]);
+    }
+
+    #[test]
     fn entra_needs_the_api_id_for_its_scopes() {
         let err = parse(
             r#"{"OAUTH_METADATA_URL":"https://login.microsoftonline.com/t/v2.0/.well-known/openid-configuration","OAUTH_UI_APP_ID":"u"}"#,

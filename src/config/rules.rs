@@ -114,8 +114,12 @@ pub(crate) fn is_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// A roles claim as path segments (`realm_access.roles`); `None` if a segment is blank.
+/// A roles claim as path segments (`realm_access.roles`); `None` if a segment is blank. A claim
+/// named by a URL (`https://example.com/roles`, Auth0's namespaced claims) is one name.
 pub(crate) fn claim_path(text: &str) -> Option<Vec<String>> {
+    if text.starts_with("https://") || text.starts_with("http://") {
+        return (!text.contains(char::is_whitespace)).then(|| vec![text.to_string()]);
+    }
     let path: Vec<String> = text.split('.').map(str::to_string).collect();
     (!path.iter().any(|segment| segment.trim().is_empty())).then_some(path)
 }
