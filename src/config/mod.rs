@@ -415,6 +415,38 @@ mod tests {
     }
 
     #[test]
+    fn every_preset_is_a_valid_configuration() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/public/presets");
+        let mut seen = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "json") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let config = parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                assert!(config.oauth.is_some(), "{}", path.display());
+                seen.push(path.file_stem().unwrap().to_string_lossy().into_owned());
+            }
+        }
+        seen.sort();
+        assert_eq!(
+            seen,
+            ["auth0", "azure-tre", "destiny", "influxion", "keycloak", "okta", "studybuilder"]
+        );
+        let preset = |name: &str| {
+            let text = std::fs::read_to_string(format!("{dir}/{name}.json")).unwrap();
+            parse(&text).unwrap().oauth.unwrap()
+        };
+        assert_eq!(preset("keycloak").api_scopes, vec!["studybuilder-api"]);
+        assert_eq!(preset("keycloak").roles_claim, vec!["realm_access", "roles"]);
+        assert_eq!(preset("okta").api_scopes, vec!["studybuilder"]);
+        assert_eq!(preset("auth0").api_scopes, Vec::<String>::new());
+        assert_eq!(
+            preset("auth0").roles_claim,
+            vec!["https://gatehouse.example/roles"]
+        );
+    }
+
+    #[test]
     fn entra_needs_the_api_id_for_its_scopes() {
         let err = parse(
             r#"{"OAUTH_METADATA_URL":"https://login.microsoftonline.com/t/v2.0/.well-known/openid-configuration","OAUTH_UI_APP_ID":"u"}"#,
