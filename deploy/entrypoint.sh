@@ -370,6 +370,7 @@ BEGIN {
     add_text("OAUTH_ROLES_TOKEN")
     add_text("OAUTH_PROMPT")
     add_text("OAUTH_DOMAIN_HINT")
+    add_text("OAUTH_RESOURCE")
     add_text("API_BASE_URL")
     add_text("API_NAME")
     if (views != "") add("VIEWS", views)

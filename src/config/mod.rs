@@ -314,6 +314,17 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
     if let Some(hint) = s.oauth_domain_hint.0 {
         oidc = oidc.with_domain_hint(hint);
     }
+    if let Some(resource) = s.oauth_resource.0 {
+        if !rules::is_resource_indicator(&resource) {
+            return Err(ConfigError::Invalid {
+                key: "OAUTH_RESOURCE",
+                value: resource,
+                expected:
+                    "an absolute URI without a fragment, such as https://api.example.com (RFC 8707)",
+            });
+        }
+        oidc = oidc.with_resource_indicator(resource);
+    }
     Ok(AppConfig {
         oauth: Some(oidc),
         api_base_url,
@@ -430,20 +441,53 @@ mod tests {
         seen.sort();
         assert_eq!(
             seen,
-            ["auth0", "azure-tre", "destiny", "influxion", "keycloak", "okta", "studybuilder"]
+            [
+                "auth0",
+                "azure-tre",
+                "destiny",
+                "influxion",
+                "keycloak",
+                "okta",
+                "studybuilder"
+            ]
         );
         let preset = |name: &str| {
             let text = std::fs::read_to_string(format!("{dir}/{name}.json")).unwrap();
             parse(&text).unwrap().oauth.unwrap()
         };
         assert_eq!(preset("keycloak").api_scopes, vec!["studybuilder-api"]);
-        assert_eq!(preset("keycloak").roles_claim, vec!["realm_access", "roles"]);
+        assert_eq!(
+            preset("keycloak").roles_claim,
+            vec!["realm_access", "roles"]
+        );
         assert_eq!(preset("okta").api_scopes, vec!["studybuilder"]);
         assert_eq!(preset("auth0").api_scopes, Vec::<String>::new());
         assert_eq!(
             preset("auth0").roles_claim,
             vec!["https://gatehouse.example/roles"]
         );
+    }
+
+    #[test]
+    fn the_resource_indicator_is_an_absolute_uri_without_a_fragment() {
+        let c = oauth(&minimal_with(r#""OAUTH_RESOURCE":"https://gatehouse-api""#));
+        assert_eq!(
+            c.resource_indicator.as_deref(),
+            Some("https://gatehouse-api")
+        );
+        let c = oauth(&minimal_with(r#""OAUTH_RESOURCE":"urn:example:api""#));
+        assert_eq!(c.resource_indicator.as_deref(), Some("urn:example:api"));
+        for bad in [
+            "gatehouse-api",
+            "/api",
+            "https://api#x",
+            "https://a b",
+            "1https://x",
+            ":x",
+        ] {
+            let err = parse(&minimal_with(&format!(r#""OAUTH_RESOURCE":"{bad}""#))).unwrap_err();
+            assert_eq!(err.key(), Some("OAUTH_RESOURCE"), "{bad}");
+        }
     }
 
     #[test]

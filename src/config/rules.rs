@@ -124,6 +124,22 @@ pub(crate) fn claim_path(text: &str) -> Option<Vec<String>> {
     (!path.iter().any(|segment| segment.trim().is_empty())).then_some(path)
 }
 
+/// Whether `value` may be an RFC 8707 resource indicator: an absolute URI (a scheme, then `:`)
+/// without a fragment, whitespace or control characters.
+pub(crate) fn is_resource_indicator(value: &str) -> bool {
+    let Some((scheme, rest)) = value.split_once(':') else {
+        return false;
+    };
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    scheme_ok
+        && !rest.is_empty()
+        && !value.contains('#')
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 /// Whether `path` may be the redirect URI's path: a path on this site (no whitespace, control
 /// character or backslash), without a query or fragment.
 pub(crate) fn is_redirect_path(path: &str) -> bool {

@@ -93,6 +93,9 @@ pub fn authorization_url(
     if let Some(hint) = &config.domain_hint {
         params.push(("domain_hint", hint));
     }
+    if let (None, Some(resource)) = (&extras.scope, &config.resource_indicator) {
+        params.push(("resource", resource));
+    }
     query::append_to(authorization_endpoint, params)
 }
 
@@ -153,6 +156,28 @@ mod tests {
             !q.contains(l.verifier.secret()),
             "the verifier never leaves the tab"
         );
+    }
+
+    #[test]
+    fn the_resource_indicator_goes_with_the_sign_in_but_not_with_another_apis() {
+        let config = cfg().with_resource_indicator("https://gatehouse-api");
+        let params = |extras: &RequestExtras| -> std::collections::HashMap<String, String> {
+            let url = authorization_url("https://idp/authorize", &config, &login(), extras);
+            query::parse(url.split_once('?').unwrap().1)
+                .into_iter()
+                .collect()
+        };
+        assert_eq!(
+            params(&RequestExtras::default())["resource"],
+            "https://gatehouse-api"
+        );
+        let other_api = RequestExtras {
+            scope: Some("openid api://ws/user_impersonation".into()),
+            ..RequestExtras::default()
+        };
+        assert!(!params(&other_api).contains_key("resource"));
+        let url = authorization_url("https://idp/a", &cfg(), &login(), &RequestExtras::default());
+        assert!(!url.contains("resource="), "none unless configured");
     }
 
     #[test]

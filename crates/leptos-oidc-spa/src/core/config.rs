@@ -156,6 +156,10 @@ pub struct OidcConfig {
     pub prompt: Option<String>,
     /// `domain_hint` sent with every authorization request (Entra home-realm discovery).
     pub domain_hint: Option<String>,
+    /// The RFC 8707 resource indicator sent with the sign-in's authorization request: the API
+    /// the access token is for, for providers that set its `aud` from it (Glewlwyd, Curity,
+    /// Keycloak 26 and later). Not sent for other APIs' sign-ins, which ask for their own scopes.
+    pub resource_indicator: Option<String>,
     /// What this client's names in the browser start with (default `oidc`): the session record
     /// `<prefix>.session` and pending sign-ins `<prefix>.login.<state>` in sessionStorage, and
     /// the Web Lock and BroadcastChannel `<prefix>.session` shared by the origin's tabs. Two apps
@@ -183,6 +187,7 @@ impl OidcConfig {
             role_implication: RoleImplication::Exact,
             prompt: None,
             domain_hint: None,
+            resource_indicator: None,
             storage_prefix: "oidc".into(),
             resources: Vec::new(),
             failure_path: "/".into(),
@@ -283,6 +288,12 @@ impl OidcConfig {
     /// Entra's `domain_hint` for every authorization request.
     pub fn with_domain_hint(mut self, hint: impl Into<String>) -> Self {
         self.domain_hint = Some(hint.into());
+        self
+    }
+
+    /// The RFC 8707 `resource` of the sign-in (see [`OidcConfig::resource_indicator`]).
+    pub fn with_resource_indicator(mut self, resource: impl Into<String>) -> Self {
+        self.resource_indicator = Some(resource.into());
         self
     }
 
