@@ -48,8 +48,9 @@ pub struct Claims {
     /// Entra tenant id.
     #[serde(default)]
     pub tid: Option<String>,
-    /// App roles granted to the caller; absent means none.
-    #[serde(default)]
+    /// App roles granted to the caller; absent means none. A list, or one string of roles
+    /// separated by commas or spaces (Glewlwyd joins a multi-valued property with commas).
+    #[serde(default, deserialize_with = "list_or_joined")]
     pub roles: Vec<String>,
     /// Delegated scopes, space-separated (absent for app-only tokens).
     #[serde(default)]
@@ -63,6 +64,26 @@ pub struct Claims {
     /// Entra v1 tokens name the user here instead of `preferred_username`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upn: Option<String>,
+}
+
+/// A claim that is a list of strings, or one string of items separated by commas or spaces.
+fn list_or_joined<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Form {
+        List(Vec<String>),
+        Joined(String),
+    }
+    Ok(match Form::deserialize(deserializer)? {
+        Form::List(items) => items,
+        Form::Joined(text) => text
+            .split([',', ' '])
+            .filter(|item| !item.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
 }
 
 /// Who a token must be issued for: an API's application id, accepted as `aud`
@@ -441,6 +462,25 @@ mod tests {
             sub: None,
             upn: None,
         }
+    }
+
+    #[test]
+    fn roles_may_be_a_list_or_one_joined_string() {
+        let read = |roles: Value| {
+            let claims: Claims = serde_json::from_value(serde_json::json!({
+                "aud": "a", "iss": "i", "exp": 1, "roles": roles
+            }))
+            .unwrap();
+            claims.roles
+        };
+        assert_eq!(read(serde_json::json!(["A", "B"])), ["A", "B"]);
+        assert_eq!(read(serde_json::json!("A,B")), ["A", "B"]);
+        assert_eq!(read(serde_json::json!("A B")), ["A", "B"]);
+        assert_eq!(read(serde_json::json!("")), Vec::<String>::new());
+        let number = serde_json::from_value::<Claims>(serde_json::json!({
+            "aud": "a", "iss": "i", "exp": 1, "roles": 3
+        }));
+        assert!(number.is_err());
     }
 
     #[test]
