@@ -46,7 +46,8 @@ pub enum GrantFailure {
 }
 
 /// Classifies a failed grant from the token endpoint's HTTP status and its answer (RFC 6749
-/// §5.2). A 5xx is transient whatever its body says; so is an answer without an OAuth error.
+/// §5.2). A 5xx is transient whatever its body says; so is an answer without an OAuth error,
+/// unless its status is the 400 or 401 that RFC 6749 gives a refused grant.
 pub fn classify(status: u16, error: &TokenError) -> GrantFailure {
     if status >= 500 {
         return GrantFailure::Retry;
@@ -55,6 +56,10 @@ pub fn classify(status: u16, error: &TokenError) -> GrantFailure {
         return GrantFailure::ConsentRequired;
     }
     match error.oauth_error() {
+        // RFC 6749 §5.2 answers a bad grant with 400 (401 for the client) and an `error`; a
+        // provider that leaves the body out (Glewlwyd, for a spent refresh token) still means
+        // no: retrying the same token until the access token expires would only delay that.
+        None if status == 400 || status == 401 => GrantFailure::SessionEnded,
         None | Some("temporarily_unavailable") => GrantFailure::Retry,
         Some("consent_required" | "interaction_required") => GrantFailure::ConsentRequired,
         Some("invalid_grant" | "login_required") => GrantFailure::SessionEnded,
@@ -151,6 +156,10 @@ mod tests {
             ),
             (503, provider("invalid_grant", None), GrantFailure::Retry),
             (500, malformed.clone(), GrantFailure::Retry),
+            (400, malformed.clone(), GrantFailure::SessionEnded),
+            (401, malformed.clone(), GrantFailure::SessionEnded),
+            (429, malformed.clone(), GrantFailure::Retry),
+            (408, malformed.clone(), GrantFailure::Retry),
             (200, malformed, GrantFailure::Retry),
         ];
         for (status, error, expected) in cases {

@@ -177,7 +177,9 @@ pub fn parse_response(
     id_token_required: bool,
 ) -> Result<TokenSet, TokenError> {
     let response: TokenResponse = serde_json::from_str(body).map_err(|e| {
-        TokenError::Malformed(if !http_ok {
+        TokenError::Malformed(if !http_ok && body.trim().is_empty() {
+            "an error status with an empty answer".to_string()
+        } else if !http_ok {
             "an error page instead of JSON".to_string()
         } else if e.is_syntax() || e.is_eof() {
             "not JSON".to_string()
@@ -327,6 +329,18 @@ mod tests {
             parse_response(false, "{}", true),
             Err(TokenError::Malformed(_))
         ));
+        assert_eq!(
+            parse_response(false, " ", true),
+            Err(TokenError::Malformed(
+                "an error status with an empty answer".into()
+            ))
+        );
+        assert_eq!(
+            parse_response(false, "<html>", true),
+            Err(TokenError::Malformed(
+                "an error page instead of JSON".into()
+            ))
+        );
     }
 
     #[test]
