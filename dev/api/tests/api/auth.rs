@@ -203,9 +203,20 @@ async fn token_without_kid_is_invalid() {
 
 #[tokio::test]
 async fn malformed_roles_claim_is_invalid() {
+    for roles in [json!(42), json!([1, 2]), json!({"Study.Read": true})] {
+        let mut c = claims(&[]);
+        c["roles"] = roles;
+        assert_invalid_token(app(), &sign(&c, KID_A, KEY_A_PEM), "claims").await;
+    }
+}
+
+#[tokio::test]
+async fn a_roles_claim_joined_with_commas_grants_its_roles() {
+    // Glewlwyd's form: one string, the roles joined with commas.
     let mut c = claims(&[]);
-    c["roles"] = json!("Study.Read");
-    assert_invalid_token(app(), &sign(&c, KID_A, KEY_A_PEM), "claims").await;
+    c["roles"] = json!("Library.Read,Study.Read");
+    let (response, body) = send(app(), get("/studies", Some(&sign(&c, KID_A, KEY_A_PEM)))).await;
+    assert_eq!(response.status(), 200, "{body}");
 }
 
 #[tokio::test]
