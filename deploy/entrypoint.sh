@@ -371,6 +371,7 @@ BEGIN {
     add_text("OAUTH_PROMPT")
     add_text("OAUTH_DOMAIN_HINT")
     add_text("OAUTH_RESOURCE")
+    add_text("OAUTH_CLIENT_CAPABILITIES")
     add_text("API_BASE_URL")
     add_text("API_NAME")
     if (views != "") add("VIEWS", views)

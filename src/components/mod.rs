@@ -1,6 +1,7 @@
 //! Reusable view pieces. They render `Auth` state and dispatch its intents; no protocol logic.
 
 pub mod auth_error;
+pub mod draft;
 pub mod graph_card;
 pub mod header;
 pub mod json_tree;

@@ -314,6 +314,20 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
     if let Some(hint) = s.oauth_domain_hint.0 {
         oidc = oidc.with_domain_hint(hint);
     }
+    if let Some(capabilities) = s.oauth_client_capabilities.0 {
+        let names: Vec<&str> = capabilities
+            .split([' ', ','])
+            .filter(|c| !c.is_empty())
+            .collect();
+        if !names.iter().all(|c| rules::is_id(c)) {
+            return Err(ConfigError::Invalid {
+                key: "OAUTH_CLIENT_CAPABILITIES",
+                value: capabilities,
+                expected: "capability names separated by spaces or commas, such as cp1",
+            });
+        }
+        oidc = oidc.with_client_capabilities(names);
+    }
     if let Some(resource) = s.oauth_resource.0 {
         if !rules::is_resource_indicator(&resource) {
             return Err(ConfigError::Invalid {
@@ -488,6 +502,17 @@ mod tests {
             let err = parse(&minimal_with(&format!(r#""OAUTH_RESOURCE":"{bad}""#))).unwrap_err();
             assert_eq!(err.key(), Some("OAUTH_RESOURCE"), "{bad}");
         }
+    }
+
+    #[test]
+    fn client_capabilities_are_names_such_as_cp1() {
+        let c = oauth(&minimal_with(r#""OAUTH_CLIENT_CAPABILITIES":"cp1""#));
+        assert_eq!(c.client_capabilities, vec!["cp1"]);
+        let c = oauth(&minimal_with(r#""OAUTH_CLIENT_CAPABILITIES":"cp1, cp2""#));
+        assert_eq!(c.client_capabilities, vec!["cp1", "cp2"]);
+        assert!(oauth(MINIMAL).client_capabilities.is_empty());
+        let err = parse(&minimal_with(r#""OAUTH_CLIENT_CAPABILITIES":"cp1;x""#)).unwrap_err();
+        assert_eq!(err.key(), Some("OAUTH_CLIENT_CAPABILITIES"));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::fmt;
 
 /// Every key `config.json` may hold, in the order the README lists them.
-pub const KEYS: [&str; 19] = [
+pub const KEYS: [&str; 20] = [
     "OAUTH_ENABLED",
     "OAUTH_METADATA_URL",
     "OAUTH_UI_APP_ID",
@@ -22,6 +22,7 @@ pub const KEYS: [&str; 19] = [
     "OAUTH_PROMPT",
     "OAUTH_DOMAIN_HINT",
     "OAUTH_RESOURCE",
+    "OAUTH_CLIENT_CAPABILITIES",
     "API_BASE_URL",
     "API_NAME",
     "VIEWS",
@@ -96,6 +97,7 @@ pub(crate) struct Settings {
     pub(crate) oauth_prompt: Setting,
     pub(crate) oauth_domain_hint: Setting,
     pub(crate) oauth_resource: Setting,
+    pub(crate) oauth_client_capabilities: Setting,
     pub(crate) api_base_url: Setting,
     pub(crate) api_name: Setting,
     /// A list of views, or the same list as JSON text (an environment variable copied verbatim);

@@ -1,9 +1,12 @@
 //! One API view (`/views/:id`): calls its endpoint with the bearer token and shows the status
 //! (`api-status`) and the JSON result (`api-result`). GET views load on open; views that send a
 //! body show an editor and a Send button. Gated by the view's roles on the API it calls; a view
-//! on another API whose consent is missing offers to sign in again for it (`api-consent`).
+//! on another API whose consent is missing offers to sign in again for it (`api-consent`), and
+//! an API that asks for more (a claims challenge the provider wants the person for, a stronger
+//! or more recent sign-in) offers a sign-in for that (`api-step-up`), keeping what was typed.
 
 use crate::api::{self, ApiResult, Outcome};
+use crate::components::draft;
 use crate::components::json_tree::JsonTree;
 use crate::components::not_permitted::NotPermitted;
 use crate::components::progress::Progress;
@@ -13,7 +16,7 @@ use crate::config::views::ApiView;
 use crate::pages::not_found::NotFoundPage;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_oidc_spa::{use_api_client, use_auth, ApiClient, ApiError, Method};
+use leptos_oidc_spa::{use_api_client, use_auth, ApiClient, ApiError, Method, StepUpRequest};
 use leptos_router::hooks::{use_location, use_params_map};
 
 /// Calls the view's endpoint below its API's base URL with that API's access token (the
@@ -49,6 +52,10 @@ async fn call_api(
             resource: api,
             message,
         },
+        Err(ApiError::StepUpRequired { asked, request, .. }) => Call::StepUp { asked, request },
+        Err(stopped @ (ApiError::ChallengeRepeated { .. } | ApiError::StepUpRefused { .. })) => {
+            Call::Stopped(stopped.to_string())
+        }
         Err(other) => Call::Done(api::unreached(other)),
     }
 }
@@ -84,14 +91,23 @@ fn GatedConsole(api_view: ApiView) -> impl IntoView {
 }
 
 /// Where the console is: nothing sent yet, a call in flight, its result, a body that is not
-/// JSON (then nothing was sent), or an API the person has not consented to.
+/// JSON (then nothing was sent), an API the person has not consented to, an API that asks for
+/// a sign-in the person can give, or one whose demand nothing here can meet.
 #[derive(Clone, Debug)]
 enum Call {
     Idle,
     Busy,
     Done(ApiResult),
     BadBody(String),
-    Consent { resource: String, message: String },
+    Consent {
+        resource: String,
+        message: String,
+    },
+    StepUp {
+        asked: String,
+        request: StepUpRequest,
+    },
+    Stopped(String),
 }
 
 #[component]
@@ -104,8 +120,17 @@ fn ApiConsole(api_view: ApiView) -> impl IntoView {
     let method = api_view.method.clone();
     let path = api_view.path.clone();
     let resource = api_view.resource.clone();
+    let resource_name = api_view.resource.clone();
     let base = use_config()
         .with_value(|c| (c.base_url_of(resource.as_deref()).unwrap_or_default()).to_string());
+    // What the person typed before a sign-in for an API's challenge, back from the provider.
+    let body_text = draft::take(&api_view.id).unwrap_or_else(|| api_view.body_text());
+    let view_id = api_view.id.clone();
+    let keep_draft = Callback::new(move |()| {
+        if let Some(editor) = editor.get_untracked() {
+            draft::keep(&view_id, &editor.value());
+        }
+    });
 
     let run = Callback::new(move |()| {
         let body = sends_body.then(|| {
@@ -138,7 +163,7 @@ fn ApiConsole(api_view: ApiView) -> impl IntoView {
             <Show when=move || sends_body>
                 <label for="api-body">"Request body (JSON)"</label>
                 <textarea id="api-body" data-testid="api-body" rows="8" spellcheck="false" node_ref=editor>
-                    {api_view.body_text()}
+                    {body_text.clone()}
                 </textarea>
             </Show>
             <div class="actions">
@@ -159,8 +184,41 @@ fn ApiConsole(api_view: ApiView) -> impl IntoView {
                 Call::BadBody(e) => view! { <p class="warning" role="alert" data-testid="api-body-error">{e}</p> }.into_any(),
                 Call::Done(result) => view! { <CallResult result retry=run/> }.into_any(),
                 Call::Consent { resource, message } => view! { <ConsentNeeded resource message/> }.into_any(),
+                Call::StepUp { asked, request } => {
+                    view! { <StepUpNeeded resource=resource_name.clone() asked request keep_draft/> }.into_any()
+                }
+                Call::Stopped(why) => view! { <p class="warning" role="alert" data-testid="api-step-up-stopped">{why}</p> }.into_any(),
             }}
         </section>
+    }
+}
+
+/// The API asks for a sign-in the person can give (an authentication context, a stronger
+/// method, a more recent sign-in): say what, and offer it, coming back here with what was typed.
+#[component]
+fn StepUpNeeded(
+    resource: Option<String>,
+    asked: String,
+    request: StepUpRequest,
+    keep_draft: Callback<()>,
+) -> impl IntoView {
+    let auth = use_auth();
+    let location = use_location();
+    let name = use_config().with_value(|c| c.api_name_of(resource.as_deref()).to_string());
+    let step_up = move |_| {
+        keep_draft.run(());
+        let (path, query) = (location.pathname, location.search);
+        let here = crate::routes::return_path(&path.get_untracked(), &query.get_untracked());
+        auth.step_up(&request, here);
+    };
+    view! {
+        <div class="warning" role="alert" data-testid="api-step-up-needed">
+            <p><strong>{name} " asks for " {asked} "."</strong>
+                " Sign in again to give it: you come back to this page, with what you typed."</p>
+            <button class="button primary" data-testid="api-step-up" on:click=step_up>
+                "Sign in to continue"
+            </button>
+        </div>
     }
 }
 

@@ -4,7 +4,7 @@
 //! `core::api_call`); the answer is an [`ApiResponse`] whatever its status, or an [`ApiError`]
 //! saying why there is none. Every attempt has the HTTP layer's timeout.
 
-pub use crate::api_error::ApiError;
+pub use crate::api_error::{ApiError, StepUpRequest};
 use crate::core::api_call::Target;
 use crate::core::query;
 use crate::core::safe_url;

@@ -1,8 +1,26 @@
 //! Why an API call got no usable answer: one error for every failure of the request path, from a
 //! request that could not be built to a session that has ended.
 
+use crate::core::challenge::StepUp;
 use crate::exchange::HttpError;
 use thiserror::Error;
+
+/// What an API asked for that only the person can give: a sign-in with more claims, a stronger
+/// method or a more recent authentication. Hand it to `Auth::step_up`, which signs in again for
+/// it and comes back to the route.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepUpRequest {
+    /// The other API's id, or `None` for the session's own API.
+    pub(crate) resource: Option<String>,
+    pub(crate) step_up: StepUp,
+}
+
+impl StepUpRequest {
+    /// What the API asked for, in words for the page.
+    pub fn describe(&self) -> String {
+        self.step_up.describe()
+    }
+}
 
 /// Why a call got no usable answer.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
@@ -48,6 +66,37 @@ pub enum ApiError {
         name: String,
         /// The provider's words.
         message: String,
+    },
+    /// The API asks for a sign-in the person must give (more claims, a stronger method, a more
+    /// recent authentication); [`Auth::step_up`](crate::Auth::step_up) signs in for it and
+    /// comes back.
+    #[error("{name} asks for {asked}. Sign in again to continue.")]
+    StepUpRequired {
+        /// The API's name.
+        name: String,
+        /// What it asked for, in words.
+        asked: String,
+        /// What to hand to `Auth::step_up`.
+        request: StepUpRequest,
+    },
+    /// The API asked again for what it had just been given: the call stops here instead of
+    /// signing in again and again.
+    #[error("{name} asked again for {asked} right after getting it. Nothing more can be done from here: the API or its sign-in policy may be misconfigured; tell its administrators.")]
+    ChallengeRepeated {
+        /// The API's name.
+        name: String,
+        /// What it asked for, in words.
+        asked: String,
+    },
+    /// The identity provider would not issue a token with what the API asked for.
+    #[error("{name} asks for {asked}, which the identity provider refused: {reason}.")]
+    StepUpRefused {
+        /// The API's name.
+        name: String,
+        /// What it asked for, in words.
+        asked: String,
+        /// The provider's words.
+        reason: String,
     },
     /// No access token for the API could be obtained; says why.
     #[error("No access token for {api}: {reason}.")]

@@ -7,6 +7,7 @@ use crate::browser::session_store::SessionStore;
 use crate::browser::{clock, http, location, signature};
 use crate::core::authorize::{self, PendingLogin, RequestExtras};
 use crate::core::callback::{self, AuthResponse, CallbackError};
+use crate::core::challenge::{self, StepUp};
 use crate::core::config::OidcConfig;
 use crate::core::discovery::ProviderMetadata;
 use crate::core::error::AuthError;
@@ -102,6 +103,7 @@ impl OidcClient {
         return_to: &str,
         login_hint: Option<String>,
         resource: Option<&str>,
+        step_up: Option<StepUp>,
     ) -> Result<(), AuthError> {
         let scope = match resource {
             None => None,
@@ -125,11 +127,13 @@ impl OidcClient {
             return_to: safe_return_path(return_to, &self.config.redirect_path),
             created_at_ms: now,
             resource: resource.map(str::to_string),
+            step_up: step_up.clone(),
         };
         self.store.save_pending_login(&login)?;
         let extras = RequestExtras {
             login_hint,
             scope,
+            step_up,
             ..RequestExtras::default()
         };
         let url = authorize::authorization_url(
@@ -204,6 +208,10 @@ impl OidcClient {
                             .with_resource_token(resource, spent, now)
                     }
                 };
+                if let Some(step_up) = login.step_up {
+                    // For the loop guard, on the page the sign-in returns to.
+                    self.store.save_answered_step_up(login.resource, step_up);
+                }
                 Ok((session, login.return_to))
             }
         }
@@ -254,15 +262,19 @@ impl OidcClient {
         })
     }
 
-    /// A refresh grant (RFC 6749 §6) for `scope`.
+    /// A refresh grant (RFC 6749 §6) for `scope`, with the claims an API asked for, if any (and
+    /// the client capabilities, if configured).
     async fn refresh_grant(
         &self,
         metadata: &ProviderMetadata,
         refresh_token: &str,
         scope: &str,
+        claims: Option<&str>,
         during: &'static str,
     ) -> Result<TokenAnswer, AuthError> {
-        let body = token::refresh_request_body(refresh_token, &self.config.client_id, scope);
+        let claims = challenge::claims_request(claims, &self.config.client_capabilities);
+        let client_id = &self.config.client_id;
+        let body = token::refresh_request_body(refresh_token, client_id, scope, claims.as_deref());
         self.token_request(metadata, body, during, false).await
     }
 
@@ -279,7 +291,7 @@ impl OidcClient {
         };
         let during = "redeeming the authorization code";
         let scope = self.config.scope();
-        let own = (self.refresh_grant(metadata, refresh_token, &scope, during))
+        let own = (self.refresh_grant(metadata, refresh_token, &scope, None, during))
             .await?
             .tokens?;
         // Keep the newest refresh token: the grant above rotated it.
@@ -297,19 +309,26 @@ impl OidcClient {
         &self,
         session: &Session,
         scope: &str,
+        claims: Option<&str>,
         during: &'static str,
     ) -> Result<TokenAnswer, GrantError> {
         let refresh_token = (session.refresh_token.as_deref())
             .ok_or_else(|| GrantError::session_ended(NO_REFRESH_TOKEN))?;
         let metadata = self.docs.metadata().await.map_err(GrantError::retry)?;
-        (self.refresh_grant(&metadata, refresh_token, scope, during))
+        (self.refresh_grant(&metadata, refresh_token, scope, claims, during))
             .await
             .map_err(GrantError::retry)
     }
 
     /// Exchanges the refresh token for an access token for the resource `id` (one of
-    /// `OidcConfig::resources`): the session with that token and the rotated refresh token.
-    pub async fn redeem_for(&self, session: &Session, id: &str) -> Result<Session, GrantError> {
+    /// `OidcConfig::resources`), with the claims its API asked for, if any: the session with
+    /// that token and the rotated refresh token.
+    pub async fn redeem_for(
+        &self,
+        session: &Session,
+        id: &str,
+        claims: Option<&str>,
+    ) -> Result<Session, GrantError> {
         let Some(resource) = self.config.resource(id) else {
             return Err(GrantError {
                 failure: GrantFailure::Refused,
@@ -318,17 +337,19 @@ impl OidcClient {
         };
         let during = "getting a token for another API";
         let answer = self
-            .session_grant(session, &resource.scope(), during)
+            .session_grant(session, &resource.scope(), claims, during)
             .await?;
         match answer.tokens {
             Ok(tokens) => Ok(session.with_resource_token(id, tokens, clock::now_ms())),
             Err(e) => {
                 let failure = refresh::classify(answer.status, &e);
                 let error = match failure {
-                    GrantFailure::ConsentRequired => AuthError::ConsentRequired {
-                        api: resource.name.clone(),
-                        detail: e.to_string(),
-                    },
+                    GrantFailure::ConsentRequired if claims.is_none() => {
+                        AuthError::ConsentRequired {
+                            api: resource.name.clone(),
+                            detail: e.to_string(),
+                        }
+                    }
                     _ => e.into(),
                 };
                 Err(GrantError { failure, error })
@@ -336,14 +357,27 @@ impl OidcClient {
         }
     }
 
-    /// Exchanges the refresh token for new tokens, checking a new ID token against the old one.
-    pub async fn refresh(&self, session: &Session) -> Result<Session, GrantError> {
+    /// Exchanges the refresh token for new tokens, with the claims the session's API asked for,
+    /// if any, checking a new ID token against the old one.
+    pub async fn refresh(
+        &self,
+        session: &Session,
+        claims: Option<&str>,
+    ) -> Result<Session, GrantError> {
         let during = "refreshing the session";
-        let answer = (self.session_grant(session, &self.config.scope(), during)).await?;
+        let scope = self.config.scope();
+        let answer = (self.session_grant(session, &scope, claims, during)).await?;
         let tokens = match answer.tokens {
             Ok(tokens) => tokens,
             Err(e) => match refresh::classify(answer.status, &e) {
                 GrantFailure::Retry => return Err(GrantError::retry(e.into())),
+                // A refusal of the claims an API asked for leaves the session as it was.
+                failure if claims.is_some() && failure != GrantFailure::SessionEnded => {
+                    return Err(GrantError {
+                        failure,
+                        error: e.into(),
+                    })
+                }
                 // For the session's own refresh, a refusal of any kind ends the session.
                 _ => return Err(GrantError::session_ended(e.to_string())),
             },

@@ -4,6 +4,7 @@
 //! effect interpreter (`driver`) does the work; this module wires it to signals, the router and
 //! the page's events, and releases them all when the provider unmounts.
 
+use crate::api_error::StepUpRequest;
 use crate::boot::BootUrl;
 use crate::browser::clock;
 use crate::browser::location;
@@ -316,6 +317,17 @@ impl Auth {
     /// it: the state becomes signed out.
     pub fn dismiss_error(&self) {
         self.dispatch(Event::ErrorDismissed);
+    }
+
+    /// Signs in again for what an API asked for (more claims, a stronger method, a more recent
+    /// authentication: the `request` of [`ApiError::StepUpRequired`](crate::ApiError)), and
+    /// comes back to `return_to`. The person stays signed in until the provider answers.
+    pub fn step_up(&self, request: &StepUpRequest, return_to: impl Into<String>) {
+        self.dispatch(Event::StepUpRequested {
+            resource: request.resource.clone(),
+            step_up: request.step_up.clone(),
+            return_to: return_to.into(),
+        });
     }
 
     /// Forgets the sign-out notice once the person has read it.

@@ -17,6 +17,7 @@ mod web;
 
 pub use api_client::{
     use_api_client, AccessToken, ApiClient, ApiError, ApiRequest, ApiResponse, Headers, Method,
+    StepUpRequest,
 };
 pub use boot::BootUrl;
 pub use components::{

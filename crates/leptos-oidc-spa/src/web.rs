@@ -4,6 +4,8 @@
 
 use crate::browser::{clock, http, location, tab_sync};
 use crate::client::OidcClient;
+use crate::core::api_call::Target;
+use crate::core::challenge::StepUp;
 use crate::core::error::{AuthError, BrowserError};
 use crate::core::logout::SignedOutNotice;
 use crate::core::machine::{AuthState, GrantError, Now};
@@ -145,9 +147,10 @@ impl Browser for WebBrowser {
         return_to: String,
         login_hint: Option<String>,
         resource: Option<String>,
+        step_up: Option<StepUp>,
     ) -> Result<(), AuthError> {
         (self.client)
-            .begin_sign_in(&return_to, login_hint, resource.as_deref())
+            .begin_sign_in(&return_to, login_hint, resource.as_deref(), step_up)
             .await
     }
 
@@ -155,12 +158,27 @@ impl Browser for WebBrowser {
         self.client.complete_sign_in(&params).await
     }
 
-    async fn refresh(&self, session: Session) -> Result<Session, GrantError> {
-        self.client.refresh(&session).await
+    async fn refresh(
+        &self,
+        session: Session,
+        claims: Option<String>,
+    ) -> Result<Session, GrantError> {
+        self.client.refresh(&session, claims.as_deref()).await
     }
 
-    async fn redeem_for(&self, session: Session, resource: String) -> Result<Session, GrantError> {
-        self.client.redeem_for(&session, &resource).await
+    async fn redeem_for(
+        &self,
+        session: Session,
+        resource: String,
+        claims: Option<String>,
+    ) -> Result<Session, GrantError> {
+        (self.client)
+            .redeem_for(&session, &resource, claims.as_deref())
+            .await
+    }
+
+    fn take_answered_step_up(&self) -> Option<(Target, StepUp)> {
+        self.client.store().take_answered_step_up()
     }
 
     async fn end_provider_session(&self, session: Option<Session>) -> bool {

@@ -52,6 +52,20 @@ pub struct Claims {
     /// separated by commas or spaces (Glewlwyd joins a multi-valued property with commas).
     #[serde(default, deserialize_with = "list_or_joined")]
     pub roles: Vec<String>,
+    /// Entra's authentication context classes the token satisfies (Conditional Access
+    /// authentication contexts, asked for with a claims challenge).
+    #[serde(
+        default,
+        deserialize_with = "list_or_joined",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub acrs: Vec<String>,
+    /// The authentication context class of the sign-in (RFC 9470 step-up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    /// When the person last authenticated, in seconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<u64>,
     /// Delegated scopes, space-separated (absent for app-only tokens).
     #[serde(default)]
     pub scp: Option<String>,
@@ -454,6 +468,9 @@ mod tests {
             preferred_username: None,
             oid: None,
             tid: tid.map(str::to_owned),
+            acrs: Vec::new(),
+            acr: None,
+            auth_time: None,
             roles: vec![],
             scp: None,
             aud: Value::Null,

@@ -8,6 +8,8 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use serde_json::json;
 
 use crate::roles::Role;
@@ -38,13 +40,25 @@ pub enum ApiError {
     /// The request body is not acceptable JSON for this endpoint.
     #[error("{0}")]
     Unprocessable(String),
+    /// The token lacks the authentication context `context`: Entra's claims challenge.
+    #[error("this endpoint requires the authentication context {context}")]
+    InsufficientClaims { context: &'static str },
+    /// The sign-in is not strong or recent enough (RFC 9470).
+    #[error("{}", step_up_requirement(*acr_values, *max_age))]
+    InsufficientUserAuthentication {
+        acr_values: Option<&'static str>,
+        max_age: Option<u64>,
+    },
 }
 
 impl ApiError {
     /// The HTTP status this error maps to.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::MissingToken(_) | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::MissingToken(_)
+            | Self::InvalidToken(_)
+            | Self::InsufficientClaims { .. }
+            | Self::InsufficientUserAuthentication { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::KeysUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -63,6 +77,8 @@ impl ApiError {
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
             Self::Unprocessable(_) => "unprocessable_entity",
+            Self::InsufficientClaims { .. } => "insufficient_claims",
+            Self::InsufficientUserAuthentication { .. } => "insufficient_user_authentication",
         }
     }
 
@@ -78,8 +94,43 @@ impl ApiError {
                 "Bearer error=\"insufficient_scope\", error_description=\"{}\"",
                 requirement(required)
             )),
+            Self::InsufficientClaims { context } => {
+                let claims = format!(
+                    r#"{{"access_token":{{"acrs":{{"essential":true,"value":"{context}"}}}}}}"#
+                );
+                Some(format!(
+                    "Bearer realm=\"\", error=\"insufficient_claims\", error_description=\"{}\", claims=\"{}\"",
+                    quoted_string_safe(&self.to_string()),
+                    STANDARD.encode(claims)
+                ))
+            }
+            Self::InsufficientUserAuthentication {
+                acr_values,
+                max_age,
+            } => {
+                let mut challenge = format!(
+                    "Bearer error=\"insufficient_user_authentication\", error_description=\"{}\"",
+                    quoted_string_safe(&self.to_string())
+                );
+                if let Some(acr) = acr_values {
+                    challenge.push_str(&format!(", acr_values=\"{acr}\""));
+                }
+                if let Some(age) = max_age {
+                    challenge.push_str(&format!(", max_age={age}"));
+                }
+                Some(challenge)
+            }
             _ => None,
         }
+    }
+}
+
+/// What a step-up route asks for, in words.
+fn step_up_requirement(acr_values: Option<&str>, max_age: Option<u64>) -> String {
+    match (acr_values, max_age) {
+        (Some(acr), _) => format!("this endpoint requires a sign-in with {acr}"),
+        (None, Some(age)) => format!("this endpoint requires a sign-in within the last {age} s"),
+        (None, None) => "this endpoint requires a stronger sign-in".to_owned(),
     }
 }
 

@@ -14,6 +14,7 @@ pub mod error;
 pub mod jwks;
 pub mod roles;
 pub mod routes;
+pub mod step_up;
 pub mod store;
 pub mod tre;
 pub mod workspaces;

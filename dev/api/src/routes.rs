@@ -10,7 +10,8 @@
 //! | `POST /library/items`        | `Library.Write` |
 //! | `GET /stress/numbers/{count}` | any valid token |
 //!
-//! plus the Azure TRE-like `/api/workspaces...` routes of [`crate::tre`].
+//! plus the Azure TRE-like `/api/workspaces...` routes of [`crate::tre`] and the routes that ask
+//! for more (claims, step-up) of [`crate::step_up`].
 //!
 //! Authentication and role checks run in the extractors, before the body is
 //! read, so an unauthorised POST gets 401/403 rather than 422.
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/library/items/{uid}", get(get_library_item))
         .route("/stress/numbers/{count}", get(numbers))
         .merge(crate::tre::routes())
+        .merge(crate::step_up::routes())
         .fallback(not_found)
 }
 

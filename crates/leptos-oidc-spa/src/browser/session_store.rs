@@ -3,7 +3,9 @@
 //! written to localStorage. A browser that refuses storage (privacy modes) gets an error the UI
 //! can show, not a panic.
 
+use crate::core::api_call::Target;
 use crate::core::authorize::PendingLogin;
+use crate::core::challenge::StepUp;
 use crate::core::config::OidcConfig;
 use crate::core::error::BrowserError;
 use crate::core::logout::{PendingSignOut, SignOutReturn};
@@ -40,6 +42,7 @@ pub fn remove(key: &str) {
 pub struct SessionStore {
     session_key: String,
     sign_out_key: String,
+    step_up_key: String,
     login_key_prefix: String,
     document_key_prefix: String,
 }
@@ -68,6 +71,7 @@ impl SessionStore {
         SessionStore {
             session_key: config.session_key(),
             sign_out_key: config.sign_out_key(),
+            step_up_key: config.step_up_key(),
             login_key_prefix: config.login_key_prefix(),
             document_key_prefix: config.document_key_prefix(),
         }
@@ -110,6 +114,27 @@ impl SessionStore {
             remove(&self.sign_out_key);
         }
         outcome == SignOutReturn::Confirmed
+    }
+
+    /// Keeps what a sign-in just gave an API (`None`: the session's own), for the page it
+    /// returns to (best effort: without it the loop guard waits one more round).
+    pub fn save_answered_step_up(&self, resource: Option<String>, step_up: StepUp) {
+        let record = serde_json::json!({ "resource": resource, "step_up": step_up });
+        let _ = set(&self.step_up_key, &record.to_string());
+    }
+
+    /// Removes and returns what the last sign-in gave an API, if it gave one.
+    pub fn take_answered_step_up(&self) -> Option<(Target, StepUp)> {
+        #[derive(serde::Deserialize)]
+        struct Answered {
+            resource: Option<String>,
+            step_up: StepUp,
+        }
+        let text = get(&self.step_up_key)?;
+        remove(&self.step_up_key);
+        let answered: Answered = serde_json::from_str(&text).ok()?;
+        let target = answered.resource.map_or(Target::Session, Target::Resource);
+        Some((target, answered.step_up))
     }
 
     /// Stores a pending login under its `state`.

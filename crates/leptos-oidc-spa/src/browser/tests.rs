@@ -180,6 +180,7 @@ fn a_login_state_can_be_taken_once() {
         return_to: "/".into(),
         created_at_ms: 0.0,
         resource: None,
+        step_up: None,
     };
     store().save_pending_login(&login).unwrap();
     assert_eq!(
@@ -387,4 +388,33 @@ async fn a_body_is_read_up_to_its_limit_and_says_when_there_was_more() {
         assert!(response.body.iter().all(|b| *b == b'7'));
     }
     web_sys::Url::revoke_object_url(&url).unwrap();
+}
+
+#[wasm_bindgen_test]
+fn what_a_sign_in_gave_an_api_is_taken_once() {
+    use crate::core::api_call::Target;
+    use crate::core::challenge::StepUp;
+    let mfa = StepUp::UserAuthentication {
+        acr_values: Some("urn:gatehouse:mfa".into()),
+        max_age: Some(60),
+    };
+    store().save_answered_step_up(Some("alpha".into()), mfa.clone());
+    assert_eq!(
+        store().take_answered_step_up(),
+        Some((Target::Resource("alpha".into()), mfa))
+    );
+    assert_eq!(store().take_answered_step_up(), None);
+}
+
+#[wasm_bindgen_test]
+fn a_sign_out_return_is_recognised_once_and_only_with_its_state() {
+    use crate::core::logout::PendingSignOut;
+    let pending = PendingSignOut {
+        state: "s-1".into(),
+        created_at_ms: 1_000_000.0,
+    };
+    store().save_pending_sign_out(&pending).unwrap();
+    assert!(!store().sign_out_returned("state=other", 1_000_100.0));
+    assert!(store().sign_out_returned("state=s-1", 1_000_100.0));
+    assert!(!store().sign_out_returned("state=s-1", 1_000_100.0), "consumed");
 }

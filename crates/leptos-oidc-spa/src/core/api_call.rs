@@ -3,9 +3,17 @@
 //! token is fresh depends on the API: the session's own (a refresh, shared by every call that got
 //! a 401 meanwhile) or another API's (a new grant for that API alone). A second 401 from the
 //! session's API means the session is over; another API's second 401 ends nothing but the call.
+//!
+//! A 401 that carries a challenge (`core::challenge`) asks for something else than a fresh
+//! token: claims are redeemed for that API and the call tried once more; a stronger or more
+//! recent sign-in only the person can give, so the caller learns what to offer. The same
+//! challenge right after it was answered is not answered again: that is how a redirect loop
+//! would start.
+
+use super::challenge::StepUp;
 
 /// Which access token a call carries.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Target {
     /// The session's own: the API the sign-in asked scopes for.
     Session,
@@ -26,14 +34,46 @@ pub enum Next {
     /// The session's API refused a token fresh from a refresh: the session is over. The
     /// response still goes to the caller.
     EndSession,
+    /// The API asked for these claims (a JSON object): redeem the refresh token for that API
+    /// with them, then try once more.
+    ClaimsAndRetry(String),
+    /// The API asked for what only the person can give (a stronger or more recent sign-in, or
+    /// claims after the grant for them failed): the caller learns what to offer.
+    SignInToStepUp(StepUp),
+    /// The API asked again for what it was just given: stop, and say what it asked for.
+    Repeated(StepUp),
 }
 
-/// What to do after attempt number `attempt` (1 or 2) of a call to `target` answered `status`.
-/// `carried_token` says whether the call carried a token at all (none is sent while sign-in is
-/// switched off or before anyone signed in): then a 401 is the API's answer and nothing else.
-pub fn after_response(target: &Target, attempt: u8, status: u16, carried_token: bool) -> Next {
-    if status != 401 || !carried_token {
+/// What an attempt's answer is, as far as the decision goes.
+#[derive(Clone, Copy, Debug)]
+pub struct Answer<'a> {
+    /// The HTTP status.
+    pub status: u16,
+    /// Whether the call carried a token at all (none is sent while sign-in is switched off or
+    /// before anyone signed in): then a 401 is the API's answer and nothing else.
+    pub carried_token: bool,
+    /// What the response's `WWW-Authenticate` asks for, if anything.
+    pub challenge: Option<&'a StepUp>,
+}
+
+/// What to do after attempt number `attempt` (1, 2, …) of a call to `target` got `answer`.
+/// `answered` is the challenge this API asked for last and was given (a claims grant, or a
+/// sign-in for it), if that was the step just before.
+pub fn after_response(
+    target: &Target,
+    attempt: u8,
+    answer: Answer<'_>,
+    answered: Option<&StepUp>,
+) -> Next {
+    if answer.status != 401 || !answer.carried_token {
         return Next::Done;
+    }
+    if let Some(challenge) = answer.challenge {
+        return match challenge {
+            _ if answered == Some(challenge) => Next::Repeated(challenge.clone()),
+            StepUp::Claims { claims } if attempt == 1 => Next::ClaimsAndRetry(claims.clone()),
+            other => Next::SignInToStepUp(other.clone()),
+        };
     }
     match (target, attempt) {
         (Target::Session, 1) => Next::RefreshAndRetry,
@@ -66,11 +106,76 @@ mod tests {
             (alpha(), 1, 401, false, Next::Done),
         ];
         for (target, attempt, status, carried, next) in rows {
+            let answer = Answer {
+                status,
+                carried_token: carried,
+                challenge: None,
+            };
             assert_eq!(
-                after_response(&target, attempt, status, carried),
+                after_response(&target, attempt, answer, None),
                 next,
                 "{target:?} attempt {attempt} {status} {carried}"
             );
+        }
+    }
+
+    #[test]
+    fn a_challenge_gets_its_claims_once_then_needs_the_person() {
+        let c1 = StepUp::Claims {
+            claims: r#"{"access_token":{"acrs":{"essential":true,"value":"c1"}}}"#.into(),
+        };
+        let c2 = StepUp::Claims {
+            claims: r#"{"access_token":{"acrs":{"essential":true,"value":"c2"}}}"#.into(),
+        };
+        let mfa = StepUp::UserAuthentication {
+            acr_values: Some("urn:gatehouse:mfa".into()),
+            max_age: None,
+        };
+        let StepUp::Claims { claims: c1_claims } = &c1 else {
+            unreachable!()
+        };
+        let answer = |status, challenge| Answer {
+            status,
+            carried_token: true,
+            challenge,
+        };
+        let api = Target::Session;
+        let alpha = Target::Resource("alpha".into());
+        for target in [&api, &alpha] {
+            // First claims challenge: redeem the claims, try again.
+            assert_eq!(
+                after_response(target, 1, answer(401, Some(&c1)), None),
+                Next::ClaimsAndRetry(c1_claims.clone())
+            );
+            // The same again right after: the loop guard.
+            assert_eq!(
+                after_response(target, 2, answer(401, Some(&c1)), Some(&c1)),
+                Next::Repeated(c1.clone())
+            );
+            // Another one after a grant: only the person can help now.
+            assert_eq!(
+                after_response(target, 2, answer(401, Some(&c2)), Some(&c1)),
+                Next::SignInToStepUp(c2.clone())
+            );
+            // Step-up always needs the person; asked again right after a sign-in for it, stop.
+            assert_eq!(
+                after_response(target, 1, answer(401, Some(&mfa)), None),
+                Next::SignInToStepUp(mfa.clone())
+            );
+            assert_eq!(
+                after_response(target, 1, answer(401, Some(&mfa)), Some(&mfa)),
+                Next::Repeated(mfa.clone())
+            );
+            // A challenge on a 403, or on a call that carried no token, is the caller's.
+            assert_eq!(
+                after_response(target, 1, answer(403, Some(&c1)), None),
+                Next::Done
+            );
+            let anonymous = Answer {
+                carried_token: false,
+                ..answer(401, Some(&c1))
+            };
+            assert_eq!(after_response(target, 1, anonymous, None), Next::Done);
         }
     }
 }

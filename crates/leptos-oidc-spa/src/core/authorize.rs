@@ -1,6 +1,7 @@
 //! The authorization request (RFC 6749 §4.1.1 + RFC 7636 §4.3 + OIDC Core §3.1.2.1) and the
 //! per-attempt login state that must survive the round trip to the provider.
 
+use super::challenge::{self, StepUp};
 use super::config::OidcConfig;
 use super::pkce::CodeVerifier;
 use super::query;
@@ -31,6 +32,10 @@ pub struct PendingLogin {
     /// (`OidcConfig::resources`): the code then redeems that API's token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+    /// Set when the sign-in gives what an API asked for: once back, the same challenge from
+    /// that API is not answered again (the loop guard).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_up: Option<StepUp>,
 }
 
 impl PendingLogin {
@@ -62,6 +67,9 @@ pub struct RequestExtras {
     /// `scope` for this request, in place of [`OidcConfig::scope`] (another API's, to consent
     /// to it).
     pub scope: Option<String>,
+    /// What an API asked for that this sign-in must give: `claims`, or `acr_values` and
+    /// `max_age`.
+    pub step_up: Option<StepUp>,
 }
 
 /// The URL to send the browser to for `login`.
@@ -96,6 +104,24 @@ pub fn authorization_url(
     if let (None, Some(resource)) = (&extras.scope, &config.resource_indicator) {
         params.push(("resource", resource));
     }
+    let (challenge_claims, acr_values, max_age) = match &extras.step_up {
+        Some(StepUp::Claims { claims }) => (Some(claims.as_str()), None, None),
+        Some(StepUp::UserAuthentication {
+            acr_values,
+            max_age,
+        }) => (None, acr_values.as_deref(), max_age.map(|a| a.to_string())),
+        None => (None, None, None),
+    };
+    let claims = challenge::claims_request(challenge_claims, &config.client_capabilities);
+    if let Some(claims) = &claims {
+        params.push(("claims", claims));
+    }
+    if let Some(acr_values) = acr_values {
+        params.push(("acr_values", acr_values));
+    }
+    if let Some(max_age) = &max_age {
+        params.push(("max_age", max_age));
+    }
     query::append_to(authorization_endpoint, params)
 }
 
@@ -120,6 +146,7 @@ mod tests {
             return_to: "/studies?x=1".into(),
             created_at_ms: 1_000.0,
             resource: None,
+            step_up: None,
         }
     }
 
@@ -181,11 +208,49 @@ mod tests {
     }
 
     #[test]
+    fn a_step_up_sign_in_asks_for_what_the_api_asked() {
+        let params = |config: &OidcConfig, step_up| -> std::collections::HashMap<String, String> {
+            let extras = RequestExtras {
+                step_up: Some(step_up),
+                ..RequestExtras::default()
+            };
+            let url = authorization_url("https://idp/a", config, &login(), &extras);
+            query::parse(url.split_once('?').unwrap().1)
+                .into_iter()
+                .collect()
+        };
+        let claims = r#"{"access_token":{"acrs":{"essential":true,"value":"c2"}}}"#;
+        let asked = StepUp::Claims {
+            claims: claims.into(),
+        };
+        assert_eq!(params(&cfg(), asked.clone())["claims"], claims);
+        let cp1 = cfg().with_client_capabilities(["cp1"]);
+        assert_eq!(
+            params(&cp1, asked)["claims"],
+            r#"{"access_token":{"acrs":{"essential":true,"value":"c2"},"xms_cc":{"values":["cp1"]}}}"#
+        );
+        let mfa = params(
+            &cfg(),
+            StepUp::UserAuthentication {
+                acr_values: Some("urn:gatehouse:mfa".into()),
+                max_age: Some(0),
+            },
+        );
+        assert_eq!(mfa["acr_values"], "urn:gatehouse:mfa");
+        assert_eq!(mfa["max_age"], "0");
+        assert!(!mfa.contains_key("claims"));
+        // Capabilities go with every sign-in, challenged or not.
+        let url = authorization_url("https://idp/a", &cp1, &login(), &RequestExtras::default());
+        assert!(url.contains("claims=%7B%22access_token%22%3A%7B%22xms_cc%22"));
+    }
+
+    #[test]
     fn passes_login_hint_and_prompt_and_keeps_existing_query() {
         let extras = RequestExtras {
             login_hint: Some("rita@studybuilder.test".into()),
             prompt: Some("login".into()),
             scope: None,
+            step_up: None,
         };
         let url = authorization_url("https://idp/authorize?p=B2C_1", &cfg(), &login(), &extras);
         assert!(url.starts_with("https://idp/authorize?p=B2C_1&client_id=ui"));

@@ -156,6 +156,10 @@ pub struct OidcConfig {
     pub prompt: Option<String>,
     /// `domain_hint` sent with every authorization request (Entra home-realm discovery).
     pub domain_hint: Option<String>,
+    /// Client capabilities declared to the provider (Entra: `cp1`, so that it sends claims
+    /// challenges): sent as `access_token.xms_cc` in the `claims` request parameter of every
+    /// authorization and refresh request.
+    pub client_capabilities: Vec<String>,
     /// The RFC 8707 resource indicator sent with the sign-in's authorization request: the API
     /// the access token is for, for providers that set its `aud` from it (Glewlwyd, Curity,
     /// Keycloak 26 and later). Not sent for other APIs' sign-ins, which ask for their own scopes.
@@ -187,6 +191,7 @@ impl OidcConfig {
             role_implication: RoleImplication::Exact,
             prompt: None,
             domain_hint: None,
+            client_capabilities: Vec::new(),
             resource_indicator: None,
             storage_prefix: "oidc".into(),
             resources: Vec::new(),
@@ -208,6 +213,11 @@ impl OidcConfig {
     /// The sessionStorage key of the session record.
     pub fn session_key(&self) -> String {
         format!("{}.session", self.storage_prefix)
+    }
+
+    /// The sessionStorage key of what the last sign-in gave an API (the loop guard's memory).
+    pub fn step_up_key(&self) -> String {
+        format!("{}.stepup", self.storage_prefix)
     }
 
     /// The sessionStorage key of the sign-out on its way to the provider.
@@ -288,6 +298,15 @@ impl OidcConfig {
     /// Entra's `domain_hint` for every authorization request.
     pub fn with_domain_hint(mut self, hint: impl Into<String>) -> Self {
         self.domain_hint = Some(hint.into());
+        self
+    }
+
+    /// Client capabilities to declare (see [`OidcConfig::client_capabilities`]), e.g. `["cp1"]`.
+    pub fn with_client_capabilities<S: Into<String>>(
+        mut self,
+        capabilities: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.client_capabilities = capabilities.into_iter().map(Into::into).collect();
         self
     }
 

@@ -12,12 +12,14 @@
 //! 6. `session`, `profile`, `roles` — the signed-in session and what the UI may know of it.
 //! 7. `refresh` — when to refresh and what a failed grant means; `tab_sync` — twin tabs;
 //!    `provider_cache` — the provider's documents kept for the tab; `logout` — sign-out.
-//! 8. `api_call` — what a response to an API call means for the call.
+//! 8. `api_call` — what a response to an API call means for the call; `challenge` — what an
+//!    API's `WWW-Authenticate` asks for (more claims, a stronger or more recent sign-in).
 //! 9. `machine` — the session as a state machine over all of the above; `error` — what fails.
 
 pub mod api_call;
 pub mod authorize;
 pub mod callback;
+pub mod challenge;
 pub mod config;
 pub mod discovery;
 pub mod entra;

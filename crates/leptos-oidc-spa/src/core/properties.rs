@@ -5,12 +5,13 @@
 //! counts what it accepted and fails if either path went unvisited.
 
 use super::callback::{parse_response, AuthResponse};
+use super::challenge::{self, StepUp};
 use super::discovery;
 use super::id_token::{self, Expectations};
 use super::jwt::Jwt;
 use super::safe_url::{is_secure_endpoint, safe_return_path};
 use super::token;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -415,6 +416,99 @@ fn compact_jwts_decode_only_from_three_base64url_json_parts() {
     });
 }
 
+/// One parameter of a challenge: mostly what APIs send (Entra's claims challenge, RFC 9470
+/// step-up, quoted strings with escapes), sometimes something one character off.
+fn challenge_param() -> impl Strategy<Value = String> {
+    let claims = STANDARD.encode(r#"{"access_token":{"acrs":{"essential":true,"value":"c1"}}}"#);
+    prop_oneof![
+        6 => Just(r#"error="insufficient_claims""#.to_string()),
+        6 => Just(format!(r#"claims="{claims}""#)),
+        4 => Just(r#"error="insufficient_user_authentication""#.to_string()),
+        4 => Just(r#"acr_values="urn:gatehouse:mfa c2""#.to_string()),
+        4 => Just("max_age=300".to_string()),
+        4 => Just(r#"realm="""#.to_string()),
+        3 => Just(r#"title="a \"quoted\" \\ word""#.to_string()),
+        3 => Just("algs = ES256".to_string()),
+        1 => Just("=".to_string()),
+        1 => Just("a=\"open".to_string()),
+        1 => Just("a=\"\u{0}\"".to_string()),
+        1 => Just("a=\"\n\"".to_string()),
+        1 => Just("é=1".to_string()),
+        1 => "[ -~]{0,6}",
+    ]
+}
+
+#[test]
+fn challenge_headers_never_panic_and_what_is_accepted_is_well_formed() {
+    // Challenges as a real header has them: a scheme, then parameters joined by commas.
+    let scheme = prop::sample::select(vec!["Bearer", "Bearer", "DPoP", "Basic", "Negotiate abc=="]);
+    let one =
+        (scheme, prop::collection::vec(challenge_param(), 0..5)).prop_map(|(scheme, params)| {
+            if params.is_empty() {
+                scheme.to_string()
+            } else {
+                format!("{scheme} {}", params.join(", "))
+            }
+        });
+    let header = prop::collection::vec(one, 1..4).prop_map(|challenges| challenges.join(", "));
+    let step_ups = Cell::new(0u32);
+    check("www-authenticate", header, 0.2, |text| {
+        let parsed = challenge::parse(&text);
+        if let Ok(challenges) = &parsed {
+            for c in challenges {
+                prop_assert!(!c.scheme.is_empty(), "{}", text);
+                prop_assert!(c.scheme.bytes().all(|b| b.is_ascii_graphic()), "{}", text);
+                for (name, value) in &c.params {
+                    prop_assert_eq!(name.to_ascii_lowercase(), name.clone());
+                    prop_assert!(!value.contains('\0'), "{}", text);
+                }
+            }
+        }
+        if let Some(step_up) = StepUp::from_header(&text) {
+            step_ups.set(step_ups.get() + 1);
+            prop_assert!(parsed.is_ok());
+            if let StepUp::Claims { claims } = &step_up {
+                prop_assert!(serde_json::from_str::<Value>(claims).is_ok_and(|v| v.is_object()));
+            }
+        }
+        Ok(parsed.is_ok())
+    });
+    eprintln!(
+        "property www-authenticate: {} step-ups recognised",
+        step_ups.get()
+    );
+    assert!(
+        step_ups.get() > 0,
+        "no generated header asked for a step-up"
+    );
+}
+
+#[test]
+fn a_header_of_the_largest_size_is_parsed_or_refused_at_once() {
+    let started = std::time::Instant::now();
+    for header in [
+        format!(
+            "Bearer {}",
+            "a=b, ".repeat(challenge::MAX_HEADER_LEN / 5 - 2)
+        ),
+        format!(
+            "Bearer realm=\"{}\"",
+            "\\\"".repeat(challenge::MAX_HEADER_LEN / 2 - 10)
+        ),
+        ", ".repeat(challenge::MAX_HEADER_LEN / 2),
+        format!("Bearer {}", "=".repeat(challenge::MAX_HEADER_LEN - 7)),
+        "x".repeat(challenge::MAX_HEADER_LEN * 64),
+    ] {
+        let _ = challenge::parse(&header);
+        let _ = StepUp::from_header(&header);
+    }
+    assert!(
+        started.elapsed().as_millis() < 500,
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
 #[test]
 fn any_text_at_all_is_refused_without_a_panic() {
     check("arbitrary text", any::<String>(), 0.0, |text| {
@@ -425,6 +519,7 @@ fn any_text_at_all_is_refused_without_a_panic() {
             &text,
         );
         let _ = safe_return_path(&text, "/oauth-callback");
+        let _ = StepUp::from_header(&text);
         Ok(parse_response(&text).is_ok())
     });
 }

@@ -120,14 +120,24 @@ pub fn code_request_body(
 }
 
 /// Body of the refresh grant. `scope` is sent because Entra issues the token for the first
-/// resource in it; without it a refresh may come back for a different audience.
-pub fn refresh_request_body(refresh_token: &str, client_id: &str, scope: &str) -> String {
-    query::encode_pairs([
+/// resource in it; without it a refresh may come back for a different audience. `claims` is the
+/// `claims` request parameter (OIDC Core §5.5; see `challenge::claims_request`), if any.
+pub fn refresh_request_body(
+    refresh_token: &str,
+    client_id: &str,
+    scope: &str,
+    claims: Option<&str>,
+) -> String {
+    let mut pairs = vec![
         ("grant_type", "refresh_token"),
         ("refresh_token", refresh_token),
         ("client_id", client_id),
         ("scope", scope),
-    ])
+    ];
+    if let Some(claims) = claims {
+        pairs.push(("claims", claims));
+    }
+    query::encode_pairs(pairs)
 }
 
 /// The token endpoint's answer, success (§5.1) and error (§5.2) alike; members it does not
@@ -350,8 +360,12 @@ mod tests {
             "grant_type=authorization_code&code=c%2F1&redirect_uri=http%3A%2F%2Fh%2Fcb&client_id=ui&code_verifier=v"
         );
         assert_eq!(
-            refresh_request_body("r", "ui", "openid api://a/API.call"),
+            refresh_request_body("r", "ui", "openid api://a/API.call", None),
             "grant_type=refresh_token&refresh_token=r&client_id=ui&scope=openid%20api%3A%2F%2Fa%2FAPI.call"
+        );
+        assert_eq!(
+            refresh_request_body("r", "ui", "openid", Some(r#"{"a":1}"#)),
+            "grant_type=refresh_token&refresh_token=r&client_id=ui&scope=openid&claims=%7B%22a%22%3A1%7D"
         );
     }
 }

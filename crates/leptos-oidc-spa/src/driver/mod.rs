@@ -4,11 +4,14 @@
 //! run natively in tests against a fake browser. It decides nothing: every decision is the
 //! machine's or `core::api_call`'s.
 
-use crate::api_error::ApiError;
-use crate::core::api_call::{self, Next, Target};
+use crate::api_error::{ApiError, StepUpRequest};
+use crate::core::api_call::{self, Answer, Next, Target};
+use crate::core::challenge::StepUp;
 use crate::core::config::OidcConfig;
 use crate::core::error::{AuthError, BrowserError};
-use crate::core::machine::{AuthState, Effect, Event, GrantError, Machine, Now, ResourceOutcome};
+use crate::core::machine::{
+    AuthState, ClaimsRefusal, Effect, Event, GrantError, Machine, Now, ResourceOutcome,
+};
 use crate::core::profile::UserProfile;
 use crate::core::roles::RoleImplication;
 use crate::core::session::{HandoverKey, Session};
@@ -16,6 +19,7 @@ use crate::core::tab_sync::TabMessage;
 use crate::exchange::{HttpError, HttpRequest, HttpResponse};
 use futures_channel::oneshot;
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::rc::Rc;
 
@@ -57,13 +61,27 @@ pub(crate) trait Browser: 'static {
         return_to: String,
         login_hint: Option<String>,
         resource: Option<String>,
+        step_up: Option<StepUp>,
     ) -> Result<(), AuthError>;
     /// Redeems the authorization response: the new session and the route to return to.
     async fn complete_sign_in(&self, params: String) -> Result<(Session, String), AuthError>;
-    /// Redeems the refresh token for the session's own scopes.
-    async fn refresh(&self, session: Session) -> Result<Session, GrantError>;
-    /// Redeems the refresh token for the resource `resource`.
-    async fn redeem_for(&self, session: Session, resource: String) -> Result<Session, GrantError>;
+    /// Redeems the refresh token for the session's own scopes, with the claims its API asked
+    /// for, if any.
+    async fn refresh(
+        &self,
+        session: Session,
+        claims: Option<String>,
+    ) -> Result<Session, GrantError>;
+    /// Redeems the refresh token for the resource `resource`, with the claims its API asked
+    /// for, if any.
+    async fn redeem_for(
+        &self,
+        session: Session,
+        resource: String,
+        claims: Option<String>,
+    ) -> Result<Session, GrantError>;
+    /// What the sign-in this page returned from gave an API (the loop guard's memory), once.
+    fn take_answered_step_up(&self) -> Option<(Target, StepUp)>;
     /// Leaves for the provider's end-session endpoint; `false` when it has none (or the browser
     /// would not go), so the sign-out was local.
     async fn end_provider_session(&self, session: Option<Session>) -> bool;
@@ -79,6 +97,8 @@ pub(crate) struct Driver<B: Browser> {
     waiters: RefCell<Vec<oneshot::Sender<bool>>>,
     /// Callers waiting for a resource's token, with the resource's id.
     resource_waiters: RefCell<Vec<(String, oneshot::Sender<ResourceOutcome>)>>,
+    /// The challenge each API asked for last and was given, until it answers without one.
+    answered: RefCell<BTreeMap<Target, StepUp>>,
 }
 
 impl<B: Browser> Driver<B> {
@@ -89,6 +109,7 @@ impl<B: Browser> Driver<B> {
             machine: RefCell::new(Machine::new(config)),
             waiters: RefCell::new(Vec::new()),
             resource_waiters: RefCell::new(Vec::new()),
+            answered: RefCell::new(BTreeMap::new()),
         })
     }
 
@@ -152,12 +173,13 @@ impl<B: Browser> Driver<B> {
                 return_to,
                 login_hint,
                 resource,
+                step_up,
             } => {
                 let driver = self.clone();
                 self.browser.spawn(async move {
                     let started = driver
                         .browser
-                        .begin_sign_in(return_to, login_hint, resource);
+                        .begin_sign_in(return_to, login_hint, resource, step_up);
                     if let Err(error) = started.await {
                         driver.dispatch(Event::SignInFailed(error));
                     }
@@ -190,7 +212,7 @@ impl<B: Browser> Driver<B> {
                 });
             }
             // Performed by the lock holder, which keeps the lock until it is done.
-            Effect::Redeem(_) | Effect::RedeemFor { .. } => {}
+            Effect::Redeem { .. } | Effect::RedeemFor { .. } => {}
             Effect::Persist(session) => {
                 if let Err(why) = self.browser.persist(&session) {
                     self.dispatch(Event::StorageRefused(why));
@@ -231,17 +253,22 @@ impl<B: Browser> Driver<B> {
         let mut effects = self.dispatch(Event::RefreshLockHeld);
         loop {
             let grant = effects.into_iter().find_map(|effect| match effect {
-                Effect::Redeem(session) => Some((session, None)),
-                Effect::RedeemFor { session, resource } => Some((session, Some(resource))),
+                Effect::Redeem { session, claims } => Some((session, None, claims)),
+                Effect::RedeemFor {
+                    session,
+                    resource,
+                    claims,
+                } => Some((session, Some(resource), claims)),
                 _ => None,
             });
             effects = match grant {
-                Some((session, None)) => {
-                    let result = self.browser.refresh(session).await;
+                Some((session, None, claims)) => {
+                    let result = self.browser.refresh(session, claims).await;
                     self.dispatch(Event::RefreshFinished(result))
                 }
-                Some((session, Some(resource))) => {
-                    let result = self.browser.redeem_for(session, resource.clone()).await;
+                Some((session, Some(resource), claims)) => {
+                    let redeemed = self.browser.redeem_for(session, resource.clone(), claims);
+                    let result = redeemed.await;
                     self.dispatch(Event::ResourceFinished { resource, result })
                 }
                 None => break,
@@ -340,6 +367,9 @@ impl<B: Browser> Driver<B> {
         request: HttpRequest,
         target: Target,
     ) -> Result<HttpResponse, ApiError> {
+        if let Some((answered, step_up)) = self.browser.take_answered_step_up() {
+            self.answered.borrow_mut().insert(answered, step_up);
+        }
         let mut attempt = 1;
         loop {
             let token = self.token_for(&target).await?;
@@ -348,7 +378,19 @@ impl<B: Browser> Driver<B> {
             let url = sent.url.clone();
             let response =
                 (self.browser.fetch(sent).await).map_err(|e| ApiError::from_http(&url, e))?;
-            match api_call::after_response(&target, attempt, response.status, true) {
+            let challenge =
+                (response.headers.get("www-authenticate")).and_then(StepUp::from_header);
+            let answer = Answer {
+                status: response.status,
+                carried_token: true,
+                challenge: challenge.as_ref(),
+            };
+            let answered = self.answered.borrow().get(&target).cloned();
+            let next = api_call::after_response(&target, attempt, answer, answered.as_ref());
+            if response.status != 401 {
+                self.answered.borrow_mut().remove(&target);
+            }
+            match next {
                 Next::Done => return Ok(response),
                 Next::RefreshAndRetry => {
                     if !self.refresh_and_wait().await {
@@ -366,9 +408,107 @@ impl<B: Browser> Driver<B> {
                     self.dispatch(Event::ApiRejected);
                     return Err(ApiError::SessionEnded);
                 }
+                Next::ClaimsAndRetry(claims) => {
+                    let asked = challenge.unwrap_or(StepUp::Claims {
+                        claims: claims.clone(),
+                    });
+                    (self.answered.borrow_mut()).insert(target.clone(), asked.clone());
+                    match self.redeem_claims(&target, claims).await {
+                        Ok(true) => {}
+                        Ok(false) => return Ok(response),
+                        Err(error) => return Err(self.step_up_error(&target, asked, error)),
+                    }
+                }
+                Next::SignInToStepUp(step_up) => {
+                    let request = StepUpRequest {
+                        resource: resource_of(&target),
+                        step_up,
+                    };
+                    return Err(ApiError::StepUpRequired {
+                        name: self.target_name(&target),
+                        asked: request.describe(),
+                        request,
+                    });
+                }
+                Next::Repeated(step_up) => {
+                    self.answered.borrow_mut().remove(&target);
+                    return Err(ApiError::ChallengeRepeated {
+                        name: self.target_name(&target),
+                        asked: step_up.describe(),
+                    });
+                }
             }
             attempt += 1;
         }
+    }
+
+    /// Redeems the refresh token for `target` with `claims`: `Ok(true)` when a new token is
+    /// there to try again with, `Ok(false)` when none came for a passing reason (the network),
+    /// `Err` with the provider's refusal.
+    async fn redeem_claims(
+        self: &Rc<Self>,
+        target: &Target,
+        claims: String,
+    ) -> Result<bool, ClaimsRefusal> {
+        let event = Event::ClaimsChallenged {
+            target: target.clone(),
+            claims,
+        };
+        let redeemed = match target {
+            Target::Session => {
+                let (tx, rx) = oneshot::channel();
+                self.waiters.borrow_mut().push(tx);
+                self.dispatch(event);
+                rx.await.unwrap_or(false)
+            }
+            Target::Resource(id) => {
+                self.dispatch(event);
+                self.resource_token(id).await.is_ok()
+            }
+        };
+        match self.machine.borrow_mut().take_claims_refusal(target) {
+            Some(refusal) => Err(refusal),
+            None => Ok(redeemed),
+        }
+    }
+
+    /// The error for a claims grant the provider refused: the person can help if the provider
+    /// wants interaction; otherwise nothing here can.
+    fn step_up_error(&self, target: &Target, asked: StepUp, refusal: ClaimsRefusal) -> ApiError {
+        let name = self.target_name(target);
+        let request = StepUpRequest {
+            resource: resource_of(target),
+            step_up: asked,
+        };
+        if refusal.needs_person {
+            ApiError::StepUpRequired {
+                name,
+                asked: request.describe(),
+                request,
+            }
+        } else {
+            ApiError::StepUpRefused {
+                name,
+                asked: request.describe(),
+                reason: refusal.message,
+            }
+        }
+    }
+
+    /// How the UI names the API a call to `target` goes to.
+    fn target_name(&self, target: &Target) -> String {
+        match target {
+            Target::Session => "The API".to_string(),
+            Target::Resource(id) => self.api_name(id),
+        }
+    }
+}
+
+/// The other API's id of `target`, or `None` for the session's own.
+fn resource_of(target: &Target) -> Option<String> {
+    match target {
+        Target::Session => None,
+        Target::Resource(id) => Some(id.clone()),
     }
 }
 

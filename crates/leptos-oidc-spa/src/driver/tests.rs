@@ -6,6 +6,7 @@
 use super::*;
 use crate::core::config::Resource;
 use crate::core::machine::Phase;
+use crate::core::refresh::GrantFailure;
 use crate::core::test_support::{access_name, resource_tokens, session};
 use futures_executor::{LocalPool, LocalSpawner};
 use futures_util::lock::Mutex;
@@ -17,6 +18,11 @@ const T0: f64 = 1_000_000.0;
 
 type Answer<T> = oneshot::Sender<T>;
 type Granted = Answer<Result<Session, GrantError>>;
+/// A grant for another API in flight: the API, the session redeemed, the claims sent.
+type HeldGrant = (String, Session, Option<String>, Granted);
+/// An API request in flight: its line, and where to answer (a status and a
+/// `WWW-Authenticate` value).
+type HeldRequest = (String, Answer<(u16, Option<String>)>);
 
 /// A browser whose every effect is recorded and whose grants and API answers wait for the test.
 struct Fake {
@@ -28,13 +34,18 @@ struct Fake {
     /// The refresh lock, as Web Locks would hold it for this origin.
     lock: Mutex<()>,
     refused_storage: Cell<bool>,
-    /// Refresh grants in flight: the refresh token redeemed, and where to answer.
-    refreshes: RefCell<VecDeque<(String, Granted)>>,
-    /// Grants for other APIs in flight: the API, the refresh token redeemed, the session.
-    grants: RefCell<VecDeque<(String, Session, Granted)>>,
-    /// API requests in flight: `METHOD url <token's at claim>`, and where to answer.
-    requests: RefCell<VecDeque<(String, Answer<u16>)>>,
+    /// Refresh grants in flight: the refresh token redeemed, the claims sent, and where to
+    /// answer.
+    refreshes: RefCell<VecDeque<(String, Option<String>, Granted)>>,
+    /// Grants for other APIs in flight: the API, the refresh token redeemed, the session, the
+    /// claims sent.
+    grants: RefCell<VecDeque<HeldGrant>>,
+    /// API requests in flight: `METHOD url <token's at claim>`, and where to answer (a status
+    /// and a `WWW-Authenticate` value).
+    requests: RefCell<VecDeque<HeldRequest>>,
     states: RefCell<Vec<AuthState>>,
+    /// What the sign-in this page came back from gave an API.
+    answered_step_up: RefCell<Option<(Target, StepUp)>>,
 }
 
 impl Fake {
@@ -121,8 +132,15 @@ impl Browser for Fake {
         return_to: String,
         _login_hint: Option<String>,
         _resource: Option<String>,
+        step_up: Option<StepUp>,
     ) -> Result<(), AuthError> {
-        self.note(format!("leave for the provider, back to {return_to}"));
+        match step_up {
+            None => self.note(format!("leave for the provider, back to {return_to}")),
+            Some(s) => self.note(format!(
+                "leave for the provider for {}, back to {return_to}",
+                s.describe()
+            )),
+        }
         Ok(())
     }
 
@@ -136,17 +154,34 @@ impl Browser for Fake {
         }
     }
 
-    async fn refresh(&self, session: Session) -> Result<Session, GrantError> {
+    async fn refresh(
+        &self,
+        session: Session,
+        claims: Option<String>,
+    ) -> Result<Session, GrantError> {
         let (tx, rx) = oneshot::channel();
         let redeemed = session.refresh_token.unwrap_or_default();
-        self.refreshes.borrow_mut().push_back((redeemed, tx));
+        self.refreshes
+            .borrow_mut()
+            .push_back((redeemed, claims, tx));
         rx.await.expect("the test answers every refresh")
     }
 
-    async fn redeem_for(&self, session: Session, resource: String) -> Result<Session, GrantError> {
+    async fn redeem_for(
+        &self,
+        session: Session,
+        resource: String,
+        claims: Option<String>,
+    ) -> Result<Session, GrantError> {
         let (tx, rx) = oneshot::channel();
-        self.grants.borrow_mut().push_back((resource, session, tx));
+        self.grants
+            .borrow_mut()
+            .push_back((resource, session, claims, tx));
         rx.await.expect("the test answers every grant")
+    }
+
+    fn take_answered_step_up(&self) -> Option<(Target, StepUp)> {
+        self.answered_step_up.borrow_mut().take()
     }
 
     async fn end_provider_session(&self, _session: Option<Session>) -> bool {
@@ -163,12 +198,18 @@ impl Browser for Fake {
         let line = format!("{} {} {bearer}", request.method, request.url);
         self.requests.borrow_mut().push_back((line, tx));
         match rx.await {
-            Ok(status) => Ok(HttpResponse {
-                status,
-                headers: Default::default(),
-                body: Vec::new(),
-                truncated: false,
-            }),
+            Ok((status, challenge)) => {
+                let mut headers = crate::exchange::Headers::default();
+                if let Some(challenge) = challenge {
+                    headers.set("WWW-Authenticate", challenge);
+                }
+                Ok(HttpResponse {
+                    status,
+                    headers,
+                    body: Vec::new(),
+                    truncated: false,
+                })
+            }
             Err(_) => Err(HttpError::Timeout { seconds: 20 }),
         }
     }
@@ -194,6 +235,7 @@ impl World {
             grants: RefCell::default(),
             requests: RefCell::default(),
             states: RefCell::default(),
+            answered_step_up: RefCell::default(),
         };
         let config = OidcConfig::new("https://idp/x", "ui")
             .with_scopes(["api://api/API.call"])
@@ -252,16 +294,32 @@ impl World {
 
     /// Answers every API request in flight with the status `status_for` gives its line.
     fn answer_requests(&mut self, status_for: impl Fn(&str) -> u16) {
+        self.answer_requests_with(|line| (status_for(line), None));
+    }
+
+    /// Answers every API request in flight with the status and `WWW-Authenticate` value
+    /// `answer_for` gives its line.
+    fn answer_requests_with(&mut self, answer_for: impl Fn(&str) -> (u16, Option<String>)) {
         let pending: Vec<_> = self.fake().requests.borrow_mut().drain(..).collect();
         for (line, answer) in pending {
-            let _ = answer.send(status_for(&line));
+            let _ = answer.send(answer_for(&line));
         }
         self.settle();
     }
 
+    /// The claims the next refresh grant in flight carries.
+    fn refresh_claims(&self) -> Option<String> {
+        let refreshes = self.fake().refreshes.borrow();
+        refreshes
+            .front()
+            .expect("a refresh grant is in flight")
+            .1
+            .clone()
+    }
+
     /// Answers the next refresh grant, checking which refresh token it redeemed.
     fn answer_refresh(&mut self, redeemed: &str, result: Result<Session, GrantError>) {
-        let (token, answer) =
+        let (token, _, answer) =
             (self.fake().refreshes.borrow_mut().pop_front()).expect("a refresh grant is in flight");
         assert_eq!(
             token, redeemed,
@@ -274,7 +332,7 @@ impl World {
     /// Answers the next grant for another API with a token carrying `access`, rotating the
     /// refresh token to `rotated`.
     fn answer_grant(&mut self, resource: &str, redeemed: &str, access: &str, rotated: &str) {
-        let (id, held, answer) =
+        let (id, held, _, answer) =
             (self.fake().grants.borrow_mut().pop_front()).expect("a grant is in flight");
         assert_eq!(id, resource);
         assert_eq!(held.refresh_token.as_deref(), Some(redeemed));
@@ -532,4 +590,156 @@ fn a_browser_that_refuses_storage_says_so() {
         states.last().and_then(AuthState::error),
         Some(&AuthError::Browser(BrowserError::StorageRefused))
     );
+}
+
+/// Entra's claims challenge for the authentication context `context`.
+fn claims_challenge(context: &str) -> String {
+    use base64::Engine as _;
+    let claims =
+        format!(r#"{{"access_token":{{"acrs":{{"essential":true,"value":"{context}"}}}}}}"#);
+    format!(
+        r#"Bearer realm="", error="insufficient_claims", claims="{}""#,
+        base64::engine::general_purpose::STANDARD.encode(claims)
+    )
+}
+
+fn interaction_required() -> GrantError {
+    GrantError {
+        failure: GrantFailure::ConsentRequired,
+        error: AuthError::SessionEnded {
+            detail: "interaction_required: AADSTS50076: multi-factor authentication".into(),
+        },
+    }
+}
+
+#[test]
+fn a_claims_challenge_is_redeemed_for_its_claims_and_the_call_tried_once_more() {
+    let mut world = World::signed_in();
+    let call = world.call("/secure", Target::Session);
+    world.answer_requests_with(|_| (401, Some(claims_challenge("c1"))));
+    assert_eq!(
+        world.refresh_claims().as_deref(),
+        Some(r#"{"access_token":{"acrs":{"essential":true,"value":"c1"}}}"#),
+        "the refresh grant carries the API's claims"
+    );
+    world.answer_refresh("r1", Ok(session("r2", "at-2", T0)));
+    assert_eq!(world.in_flight(), ["GET /secure at-2"]);
+    world.answer_requests(|_| 200);
+    assert_eq!(result(&call), Some(Ok(200)));
+    assert_eq!(world.phase(), Phase::SignedIn);
+    // Later the same challenge (a new condition) is answered again: the guard had cleared.
+    let again = world.call("/secure", Target::Session);
+    world.answer_requests_with(|_| (401, Some(claims_challenge("c1"))));
+    assert!(world.refresh_claims().is_some());
+    world.answer_refresh("r2", Ok(session("r3", "at-3", T0)));
+    world.answer_requests(|_| 200);
+    assert_eq!(result(&again), Some(Ok(200)));
+}
+
+#[test]
+fn the_same_challenge_right_after_it_was_answered_stops_the_call() {
+    let mut world = World::signed_in();
+    let call = world.call("/secure", Target::Session);
+    world.answer_requests_with(|_| (401, Some(claims_challenge("c1"))));
+    world.answer_refresh("r1", Ok(session("r2", "at-2", T0)));
+    world.answer_requests_with(|_| (401, Some(claims_challenge("c1"))));
+    assert_eq!(
+        result(&call),
+        Some(Err(ApiError::ChallengeRepeated {
+            name: "The API".into(),
+            asked: "authentication context c1".into(),
+        }))
+    );
+    assert!(world.fake().refreshes.borrow().is_empty(), "no third grant");
+    assert_eq!(world.phase(), Phase::SignedIn, "the session stays");
+}
+
+#[test]
+fn claims_the_provider_wants_the_person_for_are_offered_as_a_sign_in() {
+    let mut world = World::signed_in();
+    let call = world.call("/secure", Target::Session);
+    world.answer_requests_with(|_| (401, Some(claims_challenge("c2"))));
+    world.answer_refresh("r1", Err(interaction_required()));
+    let Some(Err(ApiError::StepUpRequired { asked, request, .. })) = result(&call) else {
+        panic!("expected a step-up, got {:?}", result(&call));
+    };
+    assert_eq!(asked, "authentication context c2");
+    assert_eq!(world.phase(), Phase::SignedIn, "the session stays");
+    assert!(world
+        .fake()
+        .log
+        .borrow()
+        .iter()
+        .all(|l| !l.starts_with("leave")));
+    // The person agrees: a sign-in for the claims, back to the route.
+    let auth_event = Event::StepUpRequested {
+        resource: request.resource.clone(),
+        step_up: request.step_up.clone(),
+        return_to: "/views/secure".into(),
+    };
+    world.driver.dispatch(auth_event);
+    world.settle();
+    assert!(world
+        .fake()
+        .logged("leave for the provider for authentication context c2, back to /views/secure"));
+}
+
+#[test]
+fn a_step_up_is_offered_at_once_and_not_again_right_after_the_sign_in_for_it() {
+    let mfa = r#"Bearer error="insufficient_user_authentication", acr_values="urn:gatehouse:mfa""#;
+    let mut world = World::signed_in();
+    let call = world.call("/secure", Target::Session);
+    world.answer_requests_with(|_| (401, Some(mfa.to_string())));
+    assert!(world.fake().refreshes.borrow().is_empty(), "no grant helps");
+    let Some(Err(ApiError::StepUpRequired { request, .. })) = result(&call) else {
+        panic!("expected a step-up, got {:?}", result(&call));
+    };
+    // Back from the sign-in for it, the API asks the same: stop.
+    *world.fake().answered_step_up.borrow_mut() = Some((Target::Session, request.step_up));
+    let call = world.call("/secure", Target::Session);
+    world.answer_requests_with(|_| (401, Some(mfa.to_string())));
+    assert!(matches!(
+        result(&call),
+        Some(Err(ApiError::ChallengeRepeated { .. }))
+    ));
+}
+
+#[test]
+fn a_claims_challenge_during_a_plain_refresh_waits_for_its_own_grant() {
+    let mut world = World::signed_in();
+    let plain = world.call("/studies", Target::Session);
+    world.answer_requests(|_| 401);
+    assert_eq!(world.refresh_claims(), None);
+    let secure = world.call("/secure", Target::Session);
+    world.answer_requests_with(|_| (401, Some(claims_challenge("c1"))));
+    // One grant at a time: the claims go with the next one, redeeming the rotated token.
+    world.answer_refresh("r1", Ok(session("r2", "at-2", T0)));
+    assert!(
+        world.in_flight().is_empty(),
+        "both wait for the claims grant"
+    );
+    assert!(world.refresh_claims().is_some());
+    world.answer_refresh("r2", Ok(session("r3", "at-3", T0)));
+    assert_eq!(world.in_flight(), ["GET /studies at-3", "GET /secure at-3"]);
+    world.answer_requests(|_| 200);
+    assert_eq!(result(&plain), Some(Ok(200)));
+    assert_eq!(result(&secure), Some(Ok(200)));
+}
+
+#[test]
+fn another_apis_claims_challenge_gets_a_new_token_for_that_api_with_the_claims() {
+    let mut world = World::signed_in();
+    let call = world.call("/ws", Target::Resource("alpha".into()));
+    world.answer_grant("alpha", "r1", "alpha-1", "r2");
+    world.answer_requests_with(|_| (401, Some(claims_challenge("c1"))));
+    {
+        let grants = world.fake().grants.borrow();
+        let (id, _, claims, _) = grants.front().expect("a grant for alpha");
+        assert_eq!(id, "alpha");
+        assert!(claims.as_deref().is_some_and(|c| c.contains("c1")));
+    }
+    world.answer_grant("alpha", "r2", "alpha-2", "r3");
+    assert_eq!(world.in_flight(), ["GET /ws alpha-2"]);
+    world.answer_requests(|_| 200);
+    assert_eq!(result(&call), Some(Ok(200)));
 }

@@ -12,6 +12,7 @@ mod cors;
 mod idp;
 mod keys;
 mod resources;
+mod step_up;
 mod stress;
 mod support;
 mod tre;

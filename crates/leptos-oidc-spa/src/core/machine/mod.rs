@@ -11,15 +11,18 @@
 
 mod vocabulary;
 
-pub use vocabulary::{AuthState, Effect, Event, GrantError, Now, Phase, ResourceOutcome, SignedIn};
+pub use vocabulary::{
+    AuthState, ClaimsRefusal, Effect, Event, GrantError, Now, Phase, ResourceOutcome, SignedIn,
+};
 
+use super::api_call::Target;
 use super::config::OidcConfig;
 use super::error::AuthError;
 use super::profile::UserProfile;
 use super::refresh::{self, GrantFailure};
 use super::session::Session;
 use super::tab_sync::{fingerprint, TabAction, TabMessage};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Where the refresh stands.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,6 +35,8 @@ enum Refresh {
     Redeeming {
         fingerprint: String,
         resource: Option<String>,
+        /// The claims an API asked for, if the grant carries them.
+        claims: Option<String>,
     },
 }
 
@@ -52,6 +57,10 @@ pub struct Machine {
     wanted: BTreeSet<String>,
     /// Resources whose last grant said the person must consent first.
     needs_consent: BTreeSet<String>,
+    /// Claims an API asked for, to send with the next grant for it.
+    claims: BTreeMap<Target, String>,
+    /// Why the last claims grant for an API failed, until the caller that asked takes it.
+    claims_refused: BTreeMap<Target, ClaimsRefusal>,
 }
 
 impl Machine {
@@ -67,6 +76,8 @@ impl Machine {
             session_due: false,
             wanted: BTreeSet::new(),
             needs_consent: BTreeSet::new(),
+            claims: BTreeMap::new(),
+            claims_refused: BTreeMap::new(),
         }
     }
 
@@ -83,6 +94,12 @@ impl Machine {
     /// The configuration the machine was built with.
     pub fn config(&self) -> &OidcConfig {
         &self.config
+    }
+
+    /// Why the last claims grant for `target` failed, once: the caller that asked for the grant
+    /// takes it.
+    pub fn take_claims_refusal(&mut self, target: &Target) -> Option<ClaimsRefusal> {
+        self.claims_refused.remove(target)
     }
 
     /// Applies `event` at `now` and returns what the browser layer must do, in order.
@@ -104,6 +121,7 @@ impl Machine {
                     return_to,
                     login_hint,
                     resource: None,
+                    step_up: None,
                 });
             }
             Event::ConsentRequested {
@@ -120,9 +138,47 @@ impl Machine {
                     return_to,
                     login_hint,
                     resource: Some(resource),
+                    step_up: None,
+                });
+            }
+            Event::StepUpRequested {
+                resource,
+                step_up,
+                return_to,
+            } => {
+                // The same person, so the provider need not ask which account.
+                let AuthState::SignedIn(signed_in) = &self.state else {
+                    return effects;
+                };
+                let login_hint = signed_in.profile.username.clone();
+                self.state = AuthState::Redirecting;
+                effects.push(Effect::BeginSignIn {
+                    return_to,
+                    login_hint,
+                    resource,
+                    step_up: Some(step_up),
                 });
             }
             Event::ResourceWanted { resource } => self.want(resource, now, &mut effects),
+            Event::ClaimsChallenged { target, claims } => {
+                self.claims_refused.remove(&target);
+                match &target {
+                    Target::Session => {
+                        self.claims.insert(target, claims);
+                        self.waiting += 1;
+                        self.start_refresh(&mut effects);
+                    }
+                    Target::Resource(resource) => {
+                        // The next token for it must be a new one, carrying the claims.
+                        if let Some(session) = &mut self.session {
+                            if session.resources.remove(resource).is_some() {
+                                effects.push(Effect::Persist(session.clone()));
+                            }
+                        }
+                        self.claims.insert(target, claims);
+                    }
+                }
+            }
             Event::ResourceRejected { resource } => {
                 if let Some(session) = &mut self.session {
                     if session.resources.remove(&resource).is_some() {
@@ -359,11 +415,13 @@ impl Machine {
             return;
         };
         if self.session_due {
+            let claims = self.claims.remove(&Target::Session);
             self.refresh = Refresh::Redeeming {
                 fingerprint: fingerprint(&session),
                 resource: None,
+                claims: claims.clone(),
             };
-            effects.push(Effect::Redeem(session));
+            effects.push(Effect::Redeem { session, claims });
             return;
         }
         // A twin may have handed over some of them meanwhile.
@@ -376,11 +434,17 @@ impl Machine {
             self.release_resource(resource, ResourceOutcome::Ready, effects);
         }
         if let Some(resource) = self.wanted.first().cloned() {
+            let claims = self.claims.remove(&Target::Resource(resource.clone()));
             self.refresh = Refresh::Redeeming {
                 fingerprint: fingerprint(&session),
                 resource: Some(resource.clone()),
+                claims: claims.clone(),
             };
-            effects.push(Effect::RedeemFor { session, resource });
+            effects.push(Effect::RedeemFor {
+                session,
+                resource,
+                claims,
+            });
         }
     }
 
@@ -392,14 +456,16 @@ impl Machine {
     }
 
     /// Ends the grant at the token endpoint if it is the one for `resource` (`None`: the
-    /// session's own refresh), returning the fingerprint it redeemed; any other answer is stale.
-    fn finish_redeeming(&mut self, resource: Option<&str>) -> Option<String> {
+    /// session's own refresh), returning the fingerprint it redeemed and the claims it carried;
+    /// any other answer is stale.
+    fn finish_redeeming(&mut self, resource: Option<&str>) -> Option<(String, Option<String>)> {
         match &self.refresh {
             Refresh::Redeeming {
                 fingerprint,
                 resource: redeeming,
+                claims,
             } if redeeming.as_deref() == resource => {
-                let redeemed = fingerprint.clone();
+                let redeemed = (fingerprint.clone(), claims.clone());
                 self.refresh = Refresh::Idle;
                 Some(redeemed)
             }
@@ -414,7 +480,7 @@ impl Machine {
         now: Now,
         effects: &mut Vec<Effect>,
     ) {
-        let Some(redeemed) = self.finish_redeeming(Some(&resource)) else {
+        let Some((redeemed, claims)) = self.finish_redeeming(Some(&resource)) else {
             return;
         };
         self.wanted.remove(&resource);
@@ -442,6 +508,13 @@ impl Machine {
                 self.end_session(e.error, effects);
                 return;
             }
+            // The provider wants the person for the claims: that is not a missing consent.
+            Err(e) if claims.is_some() => {
+                let refusal = ClaimsRefusal::of(&e);
+                self.claims_refused
+                    .insert(Target::Resource(resource.clone()), refusal);
+                ResourceOutcome::Failed(e.error.to_string())
+            }
             Err(e) if e.failure == GrantFailure::ConsentRequired => {
                 ResourceOutcome::ConsentRequired(e.error.to_string())
             }
@@ -458,7 +531,7 @@ impl Machine {
         now: Now,
         effects: &mut Vec<Effect>,
     ) {
-        let Some(redeemed) = self.finish_redeeming(None) else {
+        let Some((redeemed, claims)) = self.finish_redeeming(None) else {
             return;
         };
         self.session_due = false;
@@ -468,7 +541,14 @@ impl Machine {
             return;
         };
         if result.is_err() && fingerprint(&previous) != redeemed {
-            // A twin handed over a fresh session meanwhile; this tab's failure no longer matters.
+            // A twin handed over a fresh session meanwhile; this tab's failure no longer
+            // matters, unless the grant carried an API's claims: then they go with a new one.
+            if let Some(claims) = claims {
+                self.claims.insert(Target::Session, claims);
+                self.session_due = true;
+                self.next_grant(now, effects);
+                return;
+            }
             self.set_refreshing(false, None);
             self.release(true, effects);
             self.next_grant(now, effects);
@@ -479,9 +559,24 @@ impl Machine {
                 self.retry_attempt = 0;
                 tell_twins_renewed(&previous, &session, effects);
                 self.adopt(session.clone(), now, effects);
-                self.release(true, effects);
+                if self.claims.contains_key(&Target::Session) {
+                    // A claims challenge came while a plain refresh was at the token endpoint:
+                    // its callers wait for the grant that carries the claims.
+                    self.session_due = true;
+                    self.set_refreshing(true, None);
+                } else {
+                    self.release(true, effects);
+                }
                 self.next_grant(now, effects);
                 effects.push(Effect::Persist(session));
+            }
+            Err(e) if claims.is_some() && e.failure != GrantFailure::SessionEnded => {
+                // The session stays: only the API's call cannot go on as it is.
+                self.claims_refused
+                    .insert(Target::Session, ClaimsRefusal::of(&e));
+                self.set_refreshing(false, None);
+                self.release(false, effects);
+                self.next_grant(now, effects);
             }
             Err(e)
                 if e.failure == GrantFailure::Retry
@@ -528,6 +623,8 @@ impl Machine {
 
     fn forget(&mut self, effects: &mut Vec<Effect>) {
         self.needs_consent.clear();
+        self.claims.clear();
+        self.claims_refused.clear();
         self.session = None;
         self.retry_attempt = 0;
         self.session_due = false;

@@ -1,6 +1,8 @@
 //! The machine's vocabulary: where the person stands (`AuthState`, and its coarse `Phase`), what
 //! happens (`Event`) and what the browser layer must do about it (`Effect`).
 
+use crate::core::api_call::Target;
+use crate::core::challenge::StepUp;
 use crate::core::error::{AuthError, BrowserError};
 use crate::core::profile::UserProfile;
 use crate::core::refresh::GrantFailure;
@@ -158,6 +160,25 @@ pub enum ResourceOutcome {
     Failed(String),
 }
 
+/// Why a grant carrying an API's claims challenge failed, for the call that asked for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimsRefusal {
+    /// The provider's message.
+    pub message: String,
+    /// The provider wants the person (`interaction_required`): a sign-in with the claims helps.
+    pub needs_person: bool,
+}
+
+impl ClaimsRefusal {
+    /// The refusal a failed grant means.
+    pub fn of(error: &GrantError) -> ClaimsRefusal {
+        ClaimsRefusal {
+            message: error.error.to_string(),
+            needs_person: error.failure == GrantFailure::ConsentRequired,
+        }
+    }
+}
+
 /// What happened: an intent of the person, a timer, the browser, or the end of an effect.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
@@ -199,6 +220,17 @@ pub enum Event {
         /// The resource's id.
         resource: String,
     },
+    /// An API answered with a claims challenge: the next grant for `target` (the session's
+    /// refresh, or a new token for that resource) carries `claims`. For the session the caller
+    /// waits as for a refresh ([`Effect::ReleaseWaiters`]); for a resource the token is dropped
+    /// and the caller asks for a new one ([`Event::ResourceWanted`]). A failure that the session
+    /// survives is kept for the caller (`Machine::take_claims_refusal`).
+    ClaimsChallenged {
+        /// Whose token the API wants with more claims.
+        target: Target,
+        /// The claims request (a JSON object), as the API asked.
+        claims: String,
+    },
     /// The resource's API refused its token (401): drop it, so the next
     /// [`Event::ResourceWanted`] redeems a new one.
     ResourceRejected {
@@ -218,6 +250,16 @@ pub enum Event {
     ConsentRequested {
         /// The resource's id.
         resource: String,
+        /// A path (with query) on this site.
+        return_to: String,
+    },
+    /// The person agreed to sign in again for what an API asked for (`step_up`), coming back to
+    /// `return_to`; `resource` names the other API, or `None` for the session's own.
+    StepUpRequested {
+        /// The other API's id, if the challenge was for one.
+        resource: Option<String>,
+        /// What the API asked for.
+        step_up: StepUp,
         /// A path (with query) on this site.
         return_to: String,
     },
@@ -251,6 +293,8 @@ pub enum Effect {
         login_hint: Option<String>,
         /// Sign in for this resource's scopes (to consent to it) instead of the session's.
         resource: Option<String>,
+        /// What an API asked for that the sign-in must give.
+        step_up: Option<StepUp>,
     },
     /// Redeem the authorization response's code; answer with `SignInCompleted`.
     CompleteSignIn {
@@ -267,7 +311,12 @@ pub enum Effect {
     /// Take the origin-wide refresh lock; answer with `RefreshLockHeld` while holding it.
     AcquireRefreshLock,
     /// Redeem the refresh token (still holding the lock); answer with `RefreshFinished`.
-    Redeem(Session),
+    Redeem {
+        /// The session whose refresh token to redeem.
+        session: Session,
+        /// The claims an API asked for, to send with the grant.
+        claims: Option<String>,
+    },
     /// Redeem the refresh token for the resource `resource` (still holding the lock); answer
     /// with `ResourceFinished`.
     RedeemFor {
@@ -275,6 +324,8 @@ pub enum Effect {
         session: Session,
         /// The resource's id.
         resource: String,
+        /// The claims the resource's API asked for, to send with the grant.
+        claims: Option<String>,
     },
     /// Resolve every caller waiting for a token for `resource`.
     ReleaseResourceWaiters {

@@ -42,6 +42,7 @@ fn sign_in_and_callback() {
             return_to: "/views/a".into(),
             login_hint: None,
             resource: None,
+            step_up: None,
         }]
     );
     assert_eq!(m.state(), &AuthState::Redirecting);

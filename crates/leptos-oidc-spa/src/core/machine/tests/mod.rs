@@ -122,7 +122,7 @@ fn refreshing(m: &Machine) -> bool {
 fn to_token_endpoint(m: &mut Machine, event: Event) -> Session {
     assert_eq!(m.step(event, T0), vec![Effect::AcquireRefreshLock]);
     match m.step(Event::RefreshLockHeld, T0).as_slice() {
-        [Effect::Redeem(s)] => s.clone(),
+        [Effect::Redeem { session: s, .. }] => s.clone(),
         other => panic!("expected a redeem, got {other:?}"),
     }
 }
@@ -194,7 +194,7 @@ impl K {
             Effect::SetTimer { .. } => K::SetTimer,
             Effect::CancelTimer => K::CancelTimer,
             Effect::AcquireRefreshLock => K::AcquireRefreshLock,
-            Effect::Redeem(_) => K::Redeem,
+            Effect::Redeem { .. } => K::Redeem,
             Effect::RedeemFor { .. } => K::RedeemFor,
             Effect::ReleaseResourceWaiters { .. } => K::ReleaseResourceWaiters,
             Effect::Persist(_) => K::Persist,

@@ -63,7 +63,7 @@ fn one_refresh_at_a_time_and_its_waiters() {
         "the timer joins it too"
     );
     let redeemed = match m.step(Event::RefreshLockHeld, T0).as_slice() {
-        [Effect::Redeem(s)] => s.clone(),
+        [Effect::Redeem { session: s, .. }] => s.clone(),
         other => panic!("{other:?}"),
     };
     assert_eq!(redeemed.refresh_token.as_deref(), Some("r1"));
@@ -177,6 +177,7 @@ fn a_refresh_that_fails_for_good_ends_the_session_with_a_hint() {
                 return_to: "/".into(),
                 login_hint: Some("rita@x".into()),
                 resource: None,
+                step_up: None,
             }]
         );
     }

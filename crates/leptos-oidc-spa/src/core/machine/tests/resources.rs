@@ -14,7 +14,8 @@ fn a_resource_token_is_redeemed_under_the_lock_then_served_from_the_session() {
         m.step(Event::RefreshLockHeld, T0),
         vec![Effect::RedeemFor {
             session: s.clone(),
-            resource: "alpha".into()
+            resource: "alpha".into(),
+            claims: None,
         }]
     );
     let renewed = with_resource(&s, "alpha", "r2", T0.ms);
@@ -92,7 +93,10 @@ fn grants_take_turns_each_with_the_latest_refresh_token_the_sessions_own_first()
         ]
     );
     assert!(
-        effects.contains(&Effect::Redeem(s2.clone())),
+        effects.contains(&Effect::Redeem {
+            session: s2.clone(),
+            claims: None,
+        }),
         "the session's own refresh, with r2"
     );
 
@@ -117,7 +121,8 @@ fn grants_take_turns_each_with_the_latest_refresh_token_the_sessions_own_first()
     assert!(
         effects.contains(&Effect::RedeemFor {
             session: s3.clone(),
-            resource: "alpha".into()
+            resource: "alpha".into(),
+            claims: None,
         }),
         "then alpha, with r3"
     );
@@ -170,7 +175,8 @@ fn missing_consent_for_one_api_leaves_the_session_and_the_others_alone() {
             ),
             Effect::RedeemFor {
                 session: s.clone(),
-                resource: "beta".into()
+                resource: "beta".into(),
+                claims: None,
             },
         ],
         "the refresh token is unspent: beta goes on with it"
@@ -191,6 +197,7 @@ fn missing_consent_for_one_api_leaves_the_session_and_the_others_alone() {
             return_to: "/views/ws".into(),
             login_hint: Some("rita@x".into()),
             resource: Some("alpha".into()),
+            step_up: None,
         }]
     );
 }

@@ -3,6 +3,8 @@
 //! tables of their own, in `boot` and `refresh`.)
 
 use super::*;
+use crate::core::api_call::Target;
+use crate::core::challenge::StepUp;
 
 /// A twin's hand-over of the session renewed from the one with fingerprint `previous`.
 fn handed_over(previous: String) -> Event {
@@ -41,6 +43,24 @@ fn consent_to_alpha() -> Event {
     Event::ConsentRequested {
         resource: "alpha".into(),
         return_to: "/views/ws".into(),
+    }
+}
+
+fn claims_for(target: Target) -> Event {
+    Event::ClaimsChallenged {
+        target,
+        claims: r#"{"access_token":{"acrs":{"essential":true,"value":"c1"}}}"#.into(),
+    }
+}
+
+fn step_up() -> Event {
+    Event::StepUpRequested {
+        resource: None,
+        step_up: StepUp::UserAuthentication {
+            acr_values: Some("urn:gatehouse:mfa".into()),
+            max_age: None,
+        },
+        return_to: "/views/secure".into(),
     }
 }
 
@@ -103,6 +123,11 @@ fn transition_table() {
         ("signed out",  signed_out,     alpha_finished(Ok(session("r2", T0.ms))),               S::SignedOut,    vec![]),
         ("signed in",   signed_in_r1,   Event::ResourceRejected { resource: "alpha".into() },   S::SignedIn,     vec![]),
         ("signed in",   signed_in_r1,   consent_to_alpha(),                                     S::Redirecting,  vec![BeginSignIn]),
+        ("signed in",   signed_in_r1,   claims_for(Target::Session),                            S::SignedIn,     vec![AcquireRefreshLock]),
+        ("signed in",   signed_in_r1,   claims_for(Target::Resource("alpha".into())),           S::SignedIn,     vec![]),
+        ("signed in",   signed_in_r1,   step_up(),                                              S::Redirecting,  vec![BeginSignIn]),
+        ("signed out",  signed_out,     step_up(),                                              S::SignedOut,    vec![]),
+        ("signed out",  signed_out,     claims_for(Target::Session),                            S::SignedOut,    vec![ReleaseWaiters]),
     ];
     for (from, start, event, state, effects) in rows {
         let mut m = start();
