@@ -5,8 +5,7 @@
 // (per extra API, and for Microsoft Graph). An interactive authorization request asking for one
 // of such an API's scopes records the consent, in memory: a restart forgets it again.
 
-import * as crypto from 'node:crypto';
-
+import { entraErrorBody } from './entra-errors.js';
 import { GRAPH } from './resources.js';
 
 export class ConsentStore {
@@ -39,27 +38,17 @@ export class ConsentStore {
   }
 }
 
-// Entra's timestamps in error bodies: "2024-05-01 12:34:56Z".
-const entraTimestamp = (date = new Date()) => `${date.toISOString().slice(0, 19).replace('T', ' ')}Z`;
-
 /**
  * The token endpoint's body when consent is missing (HTTP 400), as Entra returns it for a
  * refresh-token grant: AADSTS65001 names the client application, not the resource.
  */
 export function consentRequiredBody(clientId, clientName) {
-  const timestamp = entraTimestamp();
-  const traceId = crypto.randomUUID();
-  const correlationId = crypto.randomUUID();
-  return {
+  return entraErrorBody({
     error: 'invalid_grant',
-    error_description: `AADSTS65001: The user or administrator has not consented to use the application with ID '${clientId}' named '${clientName}'. Send an interactive authorization request for this user and resource. Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,
-    error_codes: [65001],
-    timestamp,
-    trace_id: traceId,
-    correlation_id: correlationId,
+    code: 65001,
+    message: `The user or administrator has not consented to use the application with ID '${clientId}' named '${clientName}'. Send an interactive authorization request for this user and resource.`,
     suberror: 'consent_required',
-    error_uri: 'https://login.microsoftonline.com/error?code=65001',
-  };
+  });
 }
 
 /** The error description of a silent (prompt=none) authorization request lacking consent. */

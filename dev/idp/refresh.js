@@ -10,10 +10,17 @@
 //
 // Without consent it answers like Entra (HTTP 400, AADSTS65001) and leaves the refresh token
 // untouched, so the app keeps using it for its other APIs.
+//
+// The second half of this file is the end of the session as Entra ends it for single-page apps:
+// a refresh token issued to a SPA lives a fixed time (24 h) from the sign-in, rotation does not
+// extend it, every token response that carries one says how long it has left
+// (`refresh_token_expires_in`), and one presented after that time is refused with AADSTS700084.
 
+import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
 import { errors } from 'oidc-provider';
 
 import { consentRequiredBody } from './consent.js';
+import { entraErrorBody, refuse } from './entra-errors.js';
 import { OIDC_SCOPES } from './resources.js';
 
 /**
@@ -55,8 +62,7 @@ export function entraRefreshGrant(builtIn, { byClientId, catalogue, consent }) {
     if (!consent.has(client.clientId, refreshToken.accountId, resource.appIdUri)) {
       // Set the body rather than throw: oidc-provider's errors carry only error and
       // error_description, and Entra's answer has more members.
-      ctx.status = 400;
-      ctx.body = consentRequiredBody(client.clientId, reg.name);
+      refuse(ctx, consentRequiredBody(client.clientId, reg.name));
       return undefined;
     }
 
@@ -91,4 +97,98 @@ async function widen(provider, refreshToken, resource, requested, catalogue) {
   if (resourceScopes.length) grant.addResourceScope(resource.appIdUri, resourceScopes.join(' '));
   if (oidcScopes.length) grant.addOIDCScope(oidcScopes.join(' '));
   await grant.save();
+}
+
+// ------------------------------------------------------------------ the SPA session's end
+
+/**
+ * oidc-provider's `ttl.RefreshToken`: `seconds` for a refresh token from a sign-in (an
+ * authorization code), and what is left of the presented one for a rotated refresh token, so that
+ * every refresh token of a sign-in expires at the same moment, as Entra's SPA refresh tokens do.
+ */
+export function spaRefreshTokenTtl(seconds) {
+  return (ctx, token) => {
+    const rotated = ctx?.oidc?.entities?.RotatedRefreshToken;
+    if (rotated && !token.isSenderConstrained()) return Math.max(1, rotated.remainingTTL);
+    return seconds;
+  };
+}
+
+/** How long expired refresh tokens stay known, so that they get AADSTS700084, not "not found". */
+export const EXPIRED_REFRESH_TOKEN_RETENTION = 24 * 3600;
+
+/**
+ * oidc-provider's in-memory adapter, except that refresh tokens are kept for a day after they
+ * expire (their `exp` still makes oidc-provider treat them as expired): the refresh grant can then
+ * tell an expired refresh token (AADSTS700084, with the time of the sign-in) from an unknown one.
+ */
+export class RetainingMemoryAdapter extends MemoryAdapter {
+  async upsert(id, payload, expiresIn) {
+    const keep = this.model === 'RefreshToken' && typeof expiresIn === 'number'
+      ? expiresIn + EXPIRED_REFRESH_TOKEN_RETENTION
+      : expiresIn;
+    return super.upsert(id, payload, keep);
+  }
+}
+
+/** A lifetime in .NET's TimeSpan format, as Entra writes it: 86400 → "1.00:00:00", 90 → "00:01:30". */
+export function timeSpan(seconds) {
+  const pad = (n) => String(n).padStart(2, '0');
+  const days = Math.floor(seconds / 86400);
+  const hms = `${pad(Math.floor((seconds % 86400) / 3600))}:${pad(Math.floor((seconds % 3600) / 60))}:${pad(seconds % 60)}`;
+  return days ? `${days}.${hms}` : hms;
+}
+
+/** A time as .NET's round-trip format writes it in Entra's messages: 2025-01-01T12:00:00.0000000Z. */
+const roundTrip = (epochSeconds) => new Date(epochSeconds * 1000).toISOString()
+  .replace(/\.\d{3}Z$/, '.0000000Z');
+
+/**
+ * Entra's answer (HTTP 400) to a SPA refresh token presented after its fixed lifetime.
+ * `issuedAt` is the sign-in (the first refresh token's issue time), `lifetime` in seconds.
+ */
+export function spaRefreshTokenExpiredBody(issuedAt, lifetime) {
+  return entraErrorBody({
+    error: 'invalid_grant',
+    code: 700084,
+    message: `The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of ${timeSpan(lifetime)}, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page. The token was issued on ${roundTrip(issuedAt)}.`,
+    suberror: 'bad_token',
+  });
+}
+
+/**
+ * Wraps the refresh_token grant: an expired refresh token of the client is refused with
+ * AADSTS700084 (oidc-provider would say only "refresh token is expired"). Everything else, unknown
+ * and used tokens included, goes on to `next`.
+ */
+export function spaLifetimeGrant(next) {
+  return async function spaRefreshLifetime(ctx) {
+    const { params, client, provider } = ctx.oidc;
+    if (params.refresh_token) {
+      const refreshToken = await provider.RefreshToken.find(params.refresh_token, { ignoreExpiration: true });
+      if (refreshToken && refreshToken.clientId === client.clientId && refreshToken.isExpired) {
+        refuse(ctx, spaRefreshTokenExpiredBody(refreshToken.iiat, refreshToken.exp - refreshToken.iiat));
+        return undefined;
+      }
+    }
+    return next(ctx);
+  };
+}
+
+/**
+ * Wraps a grant that may issue a refresh token: a response with one also carries
+ * `refresh_token_expires_in`, the seconds that refresh token (and so the session) has left, as
+ * Entra sends it to SPAs.
+ */
+export function withRefreshTokenExpiresIn(next) {
+  return async function refreshTokenExpiresIn(ctx) {
+    const result = await next(ctx);
+    const issued = ctx.oidc.entities.RefreshToken;
+    if (ctx.body?.refresh_token && issued) {
+      // A token saved just now has no `exp` of its own yet; remainingTTL then is the lifetime
+      // it was saved with.
+      ctx.body.refresh_token_expires_in = Math.max(0, issued.remainingTTL);
+    }
+    return result;
+  };
 }

@@ -21,7 +21,13 @@ import Provider, { errors, interactionPolicy } from 'oidc-provider';
 
 import { ConsentStore, SILENT_CONSENT_REQUIRED } from './consent.js';
 import { createGraph } from './graph.js';
-import { entraRefreshGrant } from './refresh.js';
+import {
+  entraRefreshGrant,
+  RetainingMemoryAdapter,
+  spaLifetimeGrant,
+  spaRefreshTokenTtl,
+  withRefreshTokenExpiresIn,
+} from './refresh.js';
 import {
   DEFAULT_TENANT,
   normaliseRegistrations,
@@ -309,6 +315,8 @@ ${rows}
   };
 
   const configuration = {
+    // In memory, keeping expired refresh tokens a while (for AADSTS700084, see refresh.js).
+    adapter: RetainingMemoryAdapter,
     clients,
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
@@ -351,11 +359,7 @@ ${rows}
       AuthorizationCode: 300,
       IdToken: ttl.idToken,
       // Like Entra SPA refresh tokens: rotation does not extend the original lifetime.
-      RefreshToken: (ctx, token) => {
-        const rotated = ctx?.oidc?.entities?.RotatedRefreshToken;
-        if (rotated && !token.isSenderConstrained()) return Math.max(1, rotated.remainingTTL);
-        return ttl.refreshToken;
-      },
+      RefreshToken: spaRefreshTokenTtl(ttl.refreshToken),
       Session: ttl.session,
       Interaction: 3600,
       Grant: Math.max(ttl.refreshToken, ttl.session) + 3600,
@@ -538,14 +542,21 @@ ${rows}
     },
   };
 
-  // oidc-provider registers its grant handlers while it is constructed; this subclass wraps the
-  // refresh_token one with Entra's multi-resource rules as it is registered.
+  // oidc-provider registers its grant handlers while it is constructed; this subclass wraps them
+  // with Entra's rules as they are registered. For refresh_token, from the outside in: the
+  // response says how long the refresh token has left; an expired one gets AADSTS700084; the
+  // multi-resource rules (refresh.js); then oidc-provider's own grant.
   class EntraProvider extends Provider {
-    registerGrantType(name, handler, ...rest) {
-      const wrapped = name === 'refresh_token'
-        ? entraRefreshGrant(handler, { byClientId, catalogue, consent })
-        : handler;
-      super.registerGrantType(name, wrapped, ...rest);
+    registerGrantType(name, handler, params, ...rest) {
+      let wrapped = handler;
+      if (name === 'refresh_token') {
+        wrapped = entraRefreshGrant(wrapped, { byClientId, catalogue, consent });
+        wrapped = spaLifetimeGrant(wrapped);
+      }
+      if (name === 'refresh_token' || name === 'authorization_code') {
+        wrapped = withRefreshTokenExpiresIn(wrapped);
+      }
+      super.registerGrantType(name, wrapped, params, ...rest);
     }
   }
   const provider = new EntraProvider(issuer, configuration);
