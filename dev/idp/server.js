@@ -19,6 +19,9 @@ import { pathToFileURL } from 'node:url';
 
 import Provider, { errors, interactionPolicy } from 'oidc-provider';
 
+import {
+  ACR_MFA, ACRS, acrStepUpCheck, amrFor, extraTokenClaims, requestedAcr,
+} from './challenges.js';
 import { ConsentStore, SILENT_CONSENT_REQUIRED } from './consent.js';
 import { createGraph } from './graph.js';
 import {
@@ -132,6 +135,7 @@ const PAGE_STYLE = `
   button[type=submit].primary{background:#0067b8;color:#fff}
   button.secondary{background:#ccc;color:#1b1b1b}
   .error{color:#e81123;font-size:14px;margin:8px 0}
+  .notice{background:#fff4ce;font-size:14px;margin:8px 0;padding:8px 10px}
   .hint{margin-top:28px;font-size:13px;color:#444}
   .hint table{border-collapse:collapse;width:100%}
   .hint td,.hint th{text-align:left;padding:2px 6px 2px 0;vertical-align:top}
@@ -182,11 +186,13 @@ function shapeGraphToken(payload, {
 
 /**
  * oidc-provider's default interaction policy, with Entra's words for a silent authorization
- * request that asks for an API the user has not consented to (error=consent_required).
+ * request that asks for an API the user has not consented to (error=consent_required), and the
+ * login page shown again for a step-up (challenges.js).
  */
 function entraInteractionPolicy() {
   const policy = interactionPolicy.base();
   policy.get('consent').checks.get('rs_scopes_missing').description = SILENT_CONSENT_REQUIRED;
+  policy.get('login').checks.push(acrStepUpCheck());
   return policy;
 }
 
@@ -279,7 +285,9 @@ export async function startIdp(options = {}) {
     id_token_signed_response_alg: 'RS256',
   }));
 
-  const renderLogin = (res, { uid, reg, login = '', error, status = 200 }) => {
+  const renderLogin = (res, {
+    uid, reg, login = '', error, notice, status = 200,
+  }) => {
     const action = `${mount}/login/${encodeURIComponent(uid)}`;
     const users = reg?.users ?? [];
     const rows = users.map((u) => `<tr><td><code>${escapeHtml(u.username)}</code></td>`
@@ -288,6 +296,7 @@ export async function startIdp(options = {}) {
     const body = `
 <p class="tenant">Gatehouse dev tenant ${escapeHtml(tenant)}</p>
 <h1>Sign in to ${escapeHtml(reg?.name ?? 'the application')}</h1>
+${notice ? `<p class="notice" role="status">${escapeHtml(notice)}</p>` : ''}
 ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
 <form method="post" action="${escapeHtml(action)}" autocomplete="off">
   <label for="login">Username</label>
@@ -332,15 +341,17 @@ ${rows}
     },
     scopes: ['openid', 'offline_access', 'profile', 'email'],
     claims: {
-      openid: ['sub', 'oid', 'tid', 'ver', 'roles'],
+      // acr and auth_time in every ID token (oidc-provider adds them only when asked for).
+      openid: ['sub', 'oid', 'tid', 'ver', 'roles', 'acr', 'auth_time'],
       profile: ['name', 'preferred_username'],
       email: ['email'],
-      acr: null,
-      auth_time: null,
       iss: null,
       sid: null,
     },
     conformIdTokenClaims: false,
+    // Step-up (RFC 9470): the levels a sign-in can reach, and acr/auth_time in access tokens.
+    acrValues: ACRS.map((a) => a.acr),
+    extraTokenClaims,
     responseTypes: ['code'],
     extraParams: [OFFLINE_PARAM],
     routes: {
@@ -602,8 +613,18 @@ ${rows}
       return;
     }
 
+    // A step-up: say why the page is shown (again) and fill in who is signed in.
+    const acr = requestedAcr(details.params);
+    const stepUp = details.prompt.reasons.includes('acr_step_up');
+    const notice = acr === ACR_MFA
+      ? `Multi-factor authentication is required (${ACR_MFA}). This development IdP emulates it: `
+        + 'sign in with your password, which counts as the second factor.'
+      : undefined;
+    const signedIn = stepUp ? findUser(reg, details.session?.accountId)?.username : undefined;
     if (req.method === 'GET') {
-      renderLogin(res, { uid, reg, login: details.params.login_hint ?? '' });
+      renderLogin(res, {
+        uid, reg, notice, login: details.params.login_hint ?? signedIn ?? '',
+      });
       return;
     }
     if (req.method !== 'POST') {
@@ -631,12 +652,15 @@ ${rows}
         uid,
         reg,
         login,
+        notice,
         error: 'Your account or password is incorrect.',
       });
       return;
     }
     await provider.interactionFinished(req, res, {
-      login: { accountId: user.oid, amr: ['pwd'], remember: true },
+      login: {
+        accountId: user.oid, acr, amr: amrFor(acr), remember: true,
+      },
     }, { mergeWithLastSubmission: false });
   };
 
