@@ -20,7 +20,7 @@ import { pathToFileURL } from 'node:url';
 import Provider, { errors, interactionPolicy } from 'oidc-provider';
 
 import {
-  ACR_MFA, ACRS, acrStepUpCheck, amrFor, extraTokenClaims, requestedAcr,
+  ACR_MFA, ACRS, amrFor, AUTH_CONTEXTS, createChallenges, normaliseAuthContexts, requestedAcr,
 } from './challenges.js';
 import { ConsentStore, SILENT_CONSENT_REQUIRED } from './consent.js';
 import { createGraph } from './graph.js';
@@ -187,12 +187,12 @@ function shapeGraphToken(payload, {
 /**
  * oidc-provider's default interaction policy, with Entra's words for a silent authorization
  * request that asks for an API the user has not consented to (error=consent_required), and the
- * login page shown again for a step-up (challenges.js).
+ * login page shown again for a step-up or an authentication context (challenges.js).
  */
-function entraInteractionPolicy() {
+function entraInteractionPolicy(challenges) {
   const policy = interactionPolicy.base();
   policy.get('consent').checks.get('rs_scopes_missing').description = SILENT_CONSENT_REQUIRED;
-  policy.get('login').checks.push(acrStepUpCheck());
+  policy.get('login').checks.push(...challenges.loginChecks());
   return policy;
 }
 
@@ -219,9 +219,12 @@ function roleSummary(reg, user) {
  * @param {{accessToken?:number,idToken?:number,refreshToken?:number,session?:number}} [options.ttl]
  *   Lifetimes in seconds. Defaults from IDP_*_TTL or 3600/3600/86400/86400.
  * @param {object[]} [options.registrations] Defaults to ./registrations.js.
+ * @param {Record<string, {name?: string, silent: boolean}>} [options.authContexts] Conditional
+ *   Access authentication contexts by id; defaults to AUTH_CONTEXTS in ./challenges.js (c1 silent,
+ *   c2 needing a sign-in).
  * @param {boolean} [options.quiet] Suppress the startup banner.
  * @returns {Promise<{issuer:string, port:number, tenant:string, discoveryUrl:string,
- *   registrations:object[], close:() => Promise<void>}>}
+ *   registrations:object[], authContexts:object, close:() => Promise<void>}>}
  */
 export async function startIdp(options = {}) {
   const env = optionsFromEnv();
@@ -238,6 +241,8 @@ export async function startIdp(options = {}) {
   const byClientId = new Map(regs.map((r) => [r.clientId, r]));
   const catalogue = buildCatalogue(regs);
   const consent = new ConsentStore(regs);
+  const authContexts = normaliseAuthContexts(options.authContexts ?? AUTH_CONTEXTS);
+  const challenges = createChallenges({ authContexts, catalogue, byClientId });
 
   const findUser = (reg, oid) => reg?.users.find((u) => u.oid === oid);
   const findUserAnywhere = (oid) => {
@@ -351,9 +356,14 @@ ${rows}
     conformIdTokenClaims: false,
     // Step-up (RFC 9470): the levels a sign-in can reach, and acr/auth_time in access tokens.
     acrValues: ACRS.map((a) => a.acr),
-    extraTokenClaims,
+    extraTokenClaims: challenges.extraTokenClaims,
     responseTypes: ['code'],
-    extraParams: [OFFLINE_PARAM],
+    extraParams: {
+      [OFFLINE_PARAM]: null,
+      // Entra's claims requests ({"access_token":{…}}), which oidc-provider's claimsParameter
+      // feature would refuse (it wants userinfo or id_token members): see challenges.js.
+      claims: challenges.validateClaimsParameter,
+    },
     routes: {
       authorization: '/oauth2/v2.0/authorize',
       token: '/oauth2/v2.0/token',
@@ -421,6 +431,12 @@ ${rows}
       }
       const oidcScopes = [...oidc.requestParamOIDCScopes];
       if (oidcScopes.length) grant.addOIDCScope(oidcScopes.join(' '));
+      // Claims named in a `claims` parameter's id_token or userinfo member (no consent page).
+      const oidcClaims = [...oidc.requestParamClaims];
+      if (oidcClaims.length) grant.addOIDCClaims(oidcClaims);
+      // The authentication contexts and client capabilities of a `claims` parameter go into the
+      // authorization code (challenges.js).
+      challenges.grantAuthorizationClaims(ctx);
       // An interactive request stands for the user's consent to the APIs it asks for (this
       // provider shows no consent page); a silent one (prompt=none) leaves an API the user has
       // not consented to out of the grant, so that it fails with consent_required, as in Entra.
@@ -548,7 +564,7 @@ ${rows}
 <div class="error">${rows}</div>`);
     },
     interactions: {
-      policy: entraInteractionPolicy(),
+      policy: entraInteractionPolicy(challenges),
       url: (ctx, interaction) => `${mount}/login/${interaction.uid}`,
     },
   };
@@ -556,18 +572,24 @@ ${rows}
   // oidc-provider registers its grant handlers while it is constructed; this subclass wraps them
   // with Entra's rules as they are registered. For refresh_token, from the outside in: the
   // response says how long the refresh token has left; an expired one gets AADSTS700084; the
-  // multi-resource rules (refresh.js); then oidc-provider's own grant.
+  // token request's `claims` (challenges.js); the multi-resource rules (refresh.js); then
+  // oidc-provider's own grant. The code grant has the first and the third.
   class EntraProvider extends Provider {
     registerGrantType(name, handler, params, ...rest) {
       let wrapped = handler;
+      let parameters = params;
       if (name === 'refresh_token') {
         wrapped = entraRefreshGrant(wrapped, { byClientId, catalogue, consent });
-        wrapped = spaLifetimeGrant(wrapped);
       }
+      if (name === 'refresh_token' || name === 'authorization_code') {
+        wrapped = challenges.claimsGrant(wrapped, name === 'refresh_token' ? 'RefreshToken' : 'AuthorizationCode');
+        parameters = new Set([...(params ?? []), 'claims']);
+      }
+      if (name === 'refresh_token') wrapped = spaLifetimeGrant(wrapped);
       if (name === 'refresh_token' || name === 'authorization_code') {
         wrapped = withRefreshTokenExpiresIn(wrapped);
       }
-      super.registerGrantType(name, wrapped, params, ...rest);
+      super.registerGrantType(name, wrapped, parameters, ...rest);
     }
   }
   const provider = new EntraProvider(issuer, configuration);
@@ -615,9 +637,14 @@ ${rows}
 
     // A step-up: say why the page is shown (again) and fill in who is signed in.
     const acr = requestedAcr(details.params);
-    const stepUp = details.prompt.reasons.includes('acr_step_up');
-    const notice = acr === ACR_MFA
-      ? `Multi-factor authentication is required (${ACR_MFA}). This development IdP emulates it: `
+    const stepUp = ['acr_step_up', 'auth_context'].some((r) => details.prompt.reasons.includes(r));
+    const contexts = challenges.interactiveContexts(details.params);
+    const why = [
+      ...(acr === ACR_MFA ? [`multi-factor authentication (${ACR_MFA})`] : []),
+      ...contexts.map((c) => `the authentication context ${c.id} (${c.name})`),
+    ];
+    const notice = why.length
+      ? `This sign-in requires ${why.join(' and ')}. This development IdP emulates it: `
         + 'sign in with your password, which counts as the second factor.'
       : undefined;
     const signedIn = stepUp ? findUser(reg, details.session?.accountId)?.username : undefined;
@@ -744,7 +771,7 @@ ${rows}
   if (!options.quiet) {
     console.log(`IdP ready: ${issuer}`);
     console.log(describe({
-      issuer, tenant, appOrigins, ttl, regs, graphUrl: graph.baseUrl,
+      issuer, tenant, appOrigins, ttl, regs, graphUrl: graph.baseUrl, authContexts,
     }));
   }
 
@@ -757,13 +784,14 @@ ${rows}
     appOrigins,
     ttl,
     registrations: regs,
+    authContexts,
     provider,
     close,
   };
 }
 
 function describe({
-  issuer, tenant, appOrigins, ttl, regs, graphUrl,
+  issuer, tenant, appOrigins, ttl, regs, graphUrl, authContexts,
 }) {
   const lines = [
     `  discovery: ${issuer}/.well-known/openid-configuration`,
@@ -771,6 +799,8 @@ function describe({
     `  origins:   ${appOrigins.join(', ')}`,
     `  graph:     ${graphUrl} (tokens for User.Read, aud ${GRAPH.appId})`,
     `  ttl (s):   access ${ttl.accessToken}, id ${ttl.idToken}, refresh ${ttl.refreshToken}, session ${ttl.session}`,
+    `  acr:       ${ACRS.map((a) => a.acr).join(', ')}`,
+    `  contexts:  ${Object.entries(authContexts).map(([id, c]) => `${id} (${c.name}, ${c.silent ? 'silent' : 'sign-in'})`).join(', ') || '(none)'}`,
   ];
   for (const r of regs) {
     lines.push('', `  ${r.name}: client ${r.clientId}, API ${r.apiAppIdUri} (aud ${r.apiAppId}), scopes ${r.scopes.join(' ')}`);
