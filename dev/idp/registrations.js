@@ -24,6 +24,10 @@
 //
 // `graph.unconsented` lists the users who have not consented to Microsoft Graph for this app.
 // Every other user/API pair counts as admin-consented.
+//
+// `refreshTokens: false` (default true) makes a registration whose client never gets a refresh
+// token: `offline_access` is silently dropped from its requests, as some providers do, and the
+// refresh_token grant is not allowed for it (invalid_request).
 
 export const DEFAULT_TENANT = '7f3c9b2e-4d1a-4c8e-9b6f-2a5d8e1c0f43';
 
@@ -234,6 +238,38 @@ export const registrations = [
       },
     ],
   },
+  {
+    // An app whose sign-ins never give a refresh token (offline_access is dropped), so that a
+    // session without one can be shown: it lasts as long as its access token, and is renewed
+    // only by a new (silent, prompt=none) authorization request.
+    name: 'No refresh',
+    clientId: '4cd313ad-d207-49e1-8af7-f183d7220a63',
+    apiAppId: '3b993f16-b16c-457d-8ec9-ba568322e337',
+    scopes: ['access_as_user'],
+    refreshTokens: false,
+    users: [
+      {
+        username: 'reader@norefresh.test',
+        password: 'norefresh-reader-pass',
+        name: 'Nell Reader',
+        email: 'reader@norefresh.test',
+        oid: 'b53e0025-42ed-409f-8dc8-d3742ac1f78d',
+        roles: ['Data.Read'],
+        jobTitle: 'Analyst',
+        photo: false,
+      },
+      {
+        username: 'writer@norefresh.test',
+        password: 'norefresh-writer-pass',
+        name: 'Noah Writer',
+        email: 'writer@norefresh.test',
+        oid: '39ddce2f-2d5d-4976-8d39-3db1a82fb892',
+        roles: ['Data.Read', 'Data.Write'],
+        jobTitle: null,
+        photo: false,
+      },
+    ],
+  },
 ];
 
 /** Fill in defaults and sanity-check the registration list. */
@@ -289,8 +325,12 @@ export function normaliseRegistrations(list = registrations) {
     const graph = {
       unconsented: (r.graph?.unconsented || []).map((n) => known(n, 'graph.unconsented')),
     };
+    if (r.refreshTokens !== undefined && typeof r.refreshTokens !== 'boolean') {
+      throw new Error(`refreshTokens of ${r.name} must be true or false`);
+    }
     return {
       ...r, apiAppIdUri, scopes: [...(r.scopes || [])], users, apis, graph,
+      refreshTokens: r.refreshTokens !== false,
     };
   });
 }

@@ -283,7 +283,8 @@ export async function startIdp(options = {}) {
     client_name: r.name,
     application_type: 'web',
     token_endpoint_auth_method: 'none',
-    grant_types: ['authorization_code', 'refresh_token'],
+    // Without refresh_token, oidc-provider drops offline_access from the client's requests.
+    grant_types: r.refreshTokens ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
     response_types: ['code'],
     redirect_uris: appOrigins.map((o) => `${o}/oauth-callback`),
     post_logout_redirect_uris: appOrigins.map((o) => `${o}/`),
@@ -803,7 +804,8 @@ function describe({
     `  contexts:  ${Object.entries(authContexts).map(([id, c]) => `${id} (${c.name}, ${c.silent ? 'silent' : 'sign-in'})`).join(', ') || '(none)'}`,
   ];
   for (const r of regs) {
-    lines.push('', `  ${r.name}: client ${r.clientId}, API ${r.apiAppIdUri} (aud ${r.apiAppId}), scopes ${r.scopes.join(' ')}`);
+    const noRefresh = r.refreshTokens ? '' : ', no refresh tokens';
+    lines.push('', `  ${r.name}: client ${r.clientId}, API ${r.apiAppIdUri} (aud ${r.apiAppId}), scopes ${r.scopes.join(' ')}${noRefresh}`);
     for (const a of r.apis) {
       const missing = a.unconsented.length ? `; not consented by ${a.unconsented.join(', ')}` : '';
       lines.push(`    + ${a.name}: API ${a.appIdUri} (aud ${a.appId}), scopes ${a.scopes.join(' ')}${missing}`);

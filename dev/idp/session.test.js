@@ -1,12 +1,14 @@
 // Tests of the session's end as Entra ends it for single-page apps: refresh_token_expires_in, the
-// fixed refresh token lifetime that rotation does not extend, and AADSTS700084 after it.
+// fixed refresh token lifetime that rotation does not extend, and AADSTS700084 after it; and of a
+// registration whose sessions have no refresh token at all.
 // Run: node --test dev/idp/
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
+import { registrations } from './registrations.js';
 import { startIdp } from './server.js';
 import {
-  APP_ORIGIN, SB, SCOPE, refresh, signInTo,
+  APP_ORIGIN, REDIRECT_URI, SB, SCOPE, refresh, signIn, signInTo, token, verifyJwt,
 } from './testkit.js';
 
 const reader = SB.users.find((u) => u.username === 'reader@studybuilder.test');
@@ -98,5 +100,55 @@ describe('a short refresh token lifetime', () => {
     const again = await signInTo(idp, SB, reader, SCOPE);
     const r2 = await refresh(idp, SB, again.body.refresh_token);
     assert.equal(r2.res.status, 200, JSON.stringify(r2.body));
+  });
+});
+
+describe('a registration without refresh tokens', () => {
+  const NR = registrations.find((r) => r.name === 'No refresh');
+  let idp;
+  before(async () => {
+    idp = await startIdp({ port: 0, quiet: true, appOrigins: [APP_ORIGIN] });
+  });
+  after(async () => { await idp?.close(); });
+
+  test('signs in with offline_access asked for, and never gives a refresh token', async () => {
+    assert.ok(NR, 'the No refresh registration exists');
+    assert.equal(idp.registrations.find((r) => r.name === 'No refresh').refreshTokens, false);
+    const scope = `openid profile email offline_access api://${NR.apiAppId}/access_as_user`;
+    const writer = NR.users.find((u) => u.username === 'writer@norefresh.test');
+    const { browser, body } = await signInTo(idp, NR, writer, scope);
+    assert.equal(body.refresh_token, undefined, JSON.stringify(body));
+    assert.equal(body.refresh_token_expires_in, undefined);
+    assert.ok(!String(body.scope).includes('offline_access'), body.scope);
+    const at = await verifyJwt(idp, body.access_token);
+    assert.equal(at.aud, NR.apiAppId);
+    assert.equal(at.azp, NR.clientId);
+    assert.equal(at.scp, 'access_as_user');
+    assert.deepEqual(at.roles, ['Data.Read', 'Data.Write']);
+    assert.equal((await verifyJwt(idp, body.id_token)).aud, NR.clientId);
+
+    // The session is renewed by a silent authorization request instead; still no refresh token.
+    const silent = await signIn(idp, browser, {
+      params: { client_id: NR.clientId, scope, prompt: 'none' }, expectLogin: false,
+    });
+    const renewed = await token(idp, {
+      grant_type: 'authorization_code',
+      client_id: NR.clientId,
+      code: silent.code,
+      redirect_uri: REDIRECT_URI,
+      code_verifier: silent.verifier,
+    });
+    assert.equal(renewed.res.status, 200, JSON.stringify(renewed.body));
+    assert.equal(renewed.body.refresh_token, undefined);
+
+    // The refresh_token grant is not allowed for this client at all.
+    const r = await refresh(idp, NR, 'anything');
+    assert.equal(r.res.status, 400);
+    assert.equal(r.body.error, 'invalid_request');
+    assert.equal(r.body.error_description, 'requested grant type is not allowed for this client');
+
+    // The other registrations still get refresh tokens.
+    const sb = await signInTo(idp, SB, reader, SCOPE);
+    assert.ok(sb.body.refresh_token);
   });
 });
