@@ -372,6 +372,8 @@ BEGIN {
     add_text("OAUTH_DOMAIN_HINT")
     add_text("OAUTH_RESOURCE")
     add_text("OAUTH_CLIENT_CAPABILITIES")
+    add_text("OAUTH_REFRESH_LIFETIME_HOURS")
+    add_text("SESSION_NOTICE_MINUTES")
     add_text("API_BASE_URL")
     add_text("API_NAME")
     if (views != "") add("VIEWS", views)

@@ -4,6 +4,7 @@
 use crate::components::auth_error::AuthErrorPanel;
 use crate::components::header::Header;
 use crate::components::progress::Progress;
+use crate::components::session_end::SessionEndNotice;
 use crate::components::views_nav::ViewsNav;
 use crate::config::context::provide_config;
 use crate::config::{self, AppConfig, ConfigError, CONFIG_COPY_KEY, CONFIG_URL};
@@ -88,7 +89,8 @@ fn Shell() -> impl IntoView {
                 Phase::Completing => view! { <Progress label="Completing sign-in…"/> }.into_any(),
                 Phase::SignedOut => view! { <LandingPage/> }.into_any(),
                 Phase::Error => view! { <AuthErrorPanel/> }.into_any(),
-                Phase::SignedIn | Phase::Disabled => view! { <AppRoutes/> }.into_any(),
+                Phase::SignedIn => view! { <SessionEndNotice/><AppRoutes/> }.into_any(),
+                Phase::Disabled => view! { <AppRoutes/> }.into_any(),
                 _ => view! { <Progress label="Working…"/> }.into_any(),
             }}
         </main>

@@ -1,6 +1,6 @@
 //! What the user menu and the profile panel say about the person and their session, as text:
-//! the avatar's initials, the scopes granted, the email when it adds something, and the access
-//! token's countdown.
+//! the avatar's initials, the scopes granted, the email when it adds something, the access
+//! token's countdown, and when the session ends and whether to say so yet.
 
 use crate::duration::countdown;
 
@@ -42,9 +42,53 @@ pub fn expiry(refreshing: bool, expires_at_ms: f64, now_ms: f64) -> String {
     }
 }
 
+/// The session's end, for the profile panel: "in 3 h 12 min", "with the access token, in
+/// 4 min 05 s" without a refresh token, "now" once past, or "not known" when the provider
+/// neither says nor has a known rule.
+pub fn session_end(ends_at_ms: Option<f64>, renewable: bool, now_ms: f64) -> String {
+    match ends_at_ms {
+        None => "not known (the provider does not say)".to_string(),
+        Some(end) if end <= now_ms => "now".to_string(),
+        Some(end) if renewable => format!("in {}", countdown(end - now_ms)),
+        Some(end) => format!(
+            "with the access token, in {} (no refresh token)",
+            countdown(end - now_ms)
+        ),
+    }
+}
+
+/// Whether the "Stay signed in" notice is due: the session's end is known, still ahead, and at
+/// most `lead_ms` away.
+pub fn session_end_near(ends_at_ms: Option<f64>, lead_ms: f64, now_ms: f64) -> bool {
+    ends_at_ms.is_some_and(|end| end > now_ms && end - now_ms <= lead_ms)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_session_end_is_said_plainly_and_the_notice_comes_within_its_lead() {
+        const MIN: f64 = 60_000.0;
+        assert_eq!(
+            session_end(None, true, 0.0),
+            "not known (the provider does not say)"
+        );
+        assert_eq!(session_end(Some(192.0 * MIN), true, 0.0), "in 3 h 12 min");
+        assert_eq!(
+            session_end(Some(65_000.0), false, 0.0),
+            "with the access token, in 1 min 05 s (no refresh token)"
+        );
+        assert_eq!(session_end(Some(10.0), true, 10.0), "now");
+        assert!(!session_end_near(None, 10.0 * MIN, 0.0));
+        assert!(!session_end_near(Some(11.0 * MIN), 10.0 * MIN, 0.0));
+        assert!(session_end_near(Some(10.0 * MIN), 10.0 * MIN, 0.0));
+        assert!(session_end_near(Some(1.0), 10.0 * MIN, 0.0));
+        assert!(
+            !session_end_near(Some(0.0), 10.0 * MIN, 0.0),
+            "past: the end itself says so"
+        );
+    }
 
     #[test]
     fn initials_are_the_first_letters_of_two_words_in_any_script() {

@@ -8,6 +8,7 @@ pub mod json_tree;
 pub mod not_permitted;
 pub mod profile_panel;
 pub mod progress;
+pub mod session_end;
 pub mod user_menu;
 pub mod view_access;
 pub mod views_nav;

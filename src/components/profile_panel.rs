@@ -187,7 +187,16 @@ fn TokenTimes() -> impl IntoView {
     let expires_at = session_part(|s| s.expires_at_ms);
     let refreshed_at = session_part(|s| s.refreshed_at_ms);
     let problem = session_part(|s| s.refresh_problem.clone());
+    let ends_at = session_part(|s| s.ends_at_ms);
+    let renewable = session_part(|s| s.renewable);
     let expiry = move || profile::expiry(refreshing.get(), expires_at.get(), now.get());
+    let session_end = move || {
+        let text = profile::session_end(ends_at.get(), renewable.get(), now.get());
+        match ends_at.get() {
+            Some(end) if end > now.get() => format!("{text}, at {}", local_time(end)),
+            _ => text,
+        }
+    };
     let refreshed = move || {
         (refreshed_at.get())
             .map(local_time)
@@ -197,6 +206,7 @@ fn TokenTimes() -> impl IntoView {
         <dl class="facts">
             <dt>"Access token"</dt><dd data-testid="token-expiry">{expiry}</dd>
             <dt>"Last refreshed"</dt><dd data-testid="token-refreshed">{refreshed}</dd>
+            <dt>"Session ends"</dt><dd data-testid="session-ends">{session_end}</dd>
         </dl>
         <Show when=move || problem.with(Option::is_some)>
             <p class="warning" role="status">{move || problem.get()}</p>

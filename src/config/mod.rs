@@ -44,7 +44,16 @@ pub struct AppConfig {
     /// Microsoft Graph's base URL when `GRAPH_PROFILE` is on: the profile shows the person's
     /// photo and job title from it.
     pub graph_base_url: Option<String>,
+    /// How long before the session's end the "Stay signed in" notice appears, in milliseconds
+    /// (`SESSION_NOTICE_MINUTES`).
+    pub session_notice_ms: f64,
 }
+
+/// The "Stay signed in" notice's lead when `SESSION_NOTICE_MINUTES` is unset.
+pub const SESSION_NOTICE_MINUTES: f64 = 10.0;
+
+/// Entra's fixed lifetime of a single-page app's refresh token, from the sign-in.
+pub const ENTRA_REFRESH_LIFETIME_HOURS: f64 = 24.0;
 
 impl AppConfig {
     /// The base URL of the API `resource` names (`None`: the main API).
@@ -215,6 +224,20 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
     let graph_base_url =
         (graph && enabled).then(|| graph_base_url.trim_end_matches('/').to_string());
 
+    let session_notice_ms = match s.session_notice_minutes.0 {
+        None => SESSION_NOTICE_MINUTES * 60_000.0,
+        Some(text) => match rules::amount(&text, 24.0 * 60.0) {
+            Some(minutes) => minutes * 60_000.0,
+            None => {
+                return Err(ConfigError::Invalid {
+                    key: "SESSION_NOTICE_MINUTES",
+                    value: text,
+                    expected: "a number of minutes above 0 and at most 1440, such as 10 or 0.5",
+                })
+            }
+        },
+    };
+
     if !enabled {
         return Ok(AppConfig {
             oauth: None,
@@ -223,6 +246,7 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
             views,
             resources,
             graph_base_url,
+            session_notice_ms,
         });
     }
 
@@ -314,6 +338,24 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
     if let Some(hint) = s.oauth_domain_hint.0 {
         oidc = oidc.with_domain_hint(hint);
     }
+    // Entra ends a single-page app's refresh token 24 hours after the sign-in and says so only
+    // in refresh_token_expires_in; other providers' rules are theirs to say.
+    let refresh_lifetime_hours = match s.oauth_refresh_lifetime_hours.0 {
+        None => is_entra_url(&oidc.metadata_url).then_some(ENTRA_REFRESH_LIFETIME_HOURS),
+        Some(text) => match rules::amount(&text, 24.0 * 366.0) {
+            Some(hours) => Some(hours),
+            None => {
+                return Err(ConfigError::Invalid {
+                    key: "OAUTH_REFRESH_LIFETIME_HOURS",
+                    value: text,
+                    expected: "a number of hours above 0, such as 24",
+                })
+            }
+        },
+    };
+    if let Some(hours) = refresh_lifetime_hours {
+        oidc = oidc.with_refresh_lifetime(std::time::Duration::from_secs_f64(hours * 3600.0));
+    }
     if let Some(capabilities) = s.oauth_client_capabilities.0 {
         let names: Vec<&str> = capabilities
             .split([' ', ','])
@@ -346,6 +388,7 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
         views,
         resources,
         graph_base_url,
+        session_notice_ms,
     })
 }
 
@@ -513,6 +556,37 @@ mod tests {
         assert!(oauth(MINIMAL).client_capabilities.is_empty());
         let err = parse(&minimal_with(r#""OAUTH_CLIENT_CAPABILITIES":"cp1;x""#)).unwrap_err();
         assert_eq!(err.key(), Some("OAUTH_CLIENT_CAPABILITIES"));
+    }
+
+    #[test]
+    fn the_session_horizon_follows_entra_unless_told_and_the_notice_leads_it() {
+        use std::time::Duration;
+        let entra = parse(MINIMAL).unwrap();
+        assert_eq!(
+            entra.oauth.unwrap().refresh_lifetime,
+            Some(Duration::from_secs(24 * 3600))
+        );
+        assert_eq!(entra.session_notice_ms, 600_000.0);
+        let other = parse(&minimal_with(
+            r#""OAUTH_REFRESH_LIFETIME_HOURS":"0.5","SESSION_NOTICE_MINUTES":"0.25""#,
+        ))
+        .unwrap();
+        assert_eq!(
+            other.oauth.unwrap().refresh_lifetime,
+            Some(Duration::from_secs(1800))
+        );
+        assert_eq!(other.session_notice_ms, 15_000.0);
+        assert_eq!(oauth(&minimal_with("")).refresh_lifetime, None, "not Entra");
+        for (key, bad) in [
+            ("OAUTH_REFRESH_LIFETIME_HOURS", "0"),
+            ("OAUTH_REFRESH_LIFETIME_HOURS", "-1"),
+            ("OAUTH_REFRESH_LIFETIME_HOURS", "a day"),
+            ("SESSION_NOTICE_MINUTES", "NaN"),
+            ("SESSION_NOTICE_MINUTES", "1441"),
+        ] {
+            let err = parse(&minimal_with(&format!(r#""{key}":"{bad}""#))).unwrap_err();
+            assert_eq!(err.key(), Some(key), "{bad}");
+        }
     }
 
     #[test]

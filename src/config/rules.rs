@@ -124,6 +124,12 @@ pub(crate) fn claim_path(text: &str) -> Option<Vec<String>> {
     (!path.iter().any(|segment| segment.trim().is_empty())).then_some(path)
 }
 
+/// A positive number up to `most` (`"24"`, `"0.5"`), as an amount of time in some unit.
+pub(crate) fn amount(value: &str, most: f64) -> Option<f64> {
+    let number: f64 = value.parse().ok()?;
+    (number.is_finite() && number > 0.0 && number <= most).then_some(number)
+}
+
 /// Whether `value` may be an RFC 8707 resource indicator: an absolute URI (a scheme, then `:`)
 /// without a fragment, whitespace or control characters.
 pub(crate) fn is_resource_indicator(value: &str) -> bool {

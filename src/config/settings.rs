@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::fmt;
 
 /// Every key `config.json` may hold, in the order the README lists them.
-pub const KEYS: [&str; 20] = [
+pub const KEYS: [&str; 22] = [
     "OAUTH_ENABLED",
     "OAUTH_METADATA_URL",
     "OAUTH_UI_APP_ID",
@@ -23,6 +23,8 @@ pub const KEYS: [&str; 20] = [
     "OAUTH_DOMAIN_HINT",
     "OAUTH_RESOURCE",
     "OAUTH_CLIENT_CAPABILITIES",
+    "OAUTH_REFRESH_LIFETIME_HOURS",
+    "SESSION_NOTICE_MINUTES",
     "API_BASE_URL",
     "API_NAME",
     "VIEWS",
@@ -98,6 +100,8 @@ pub(crate) struct Settings {
     pub(crate) oauth_domain_hint: Setting,
     pub(crate) oauth_resource: Setting,
     pub(crate) oauth_client_capabilities: Setting,
+    pub(crate) oauth_refresh_lifetime_hours: Setting,
+    pub(crate) session_notice_minutes: Setting,
     pub(crate) api_base_url: Setting,
     pub(crate) api_name: Setting,
     /// A list of views, or the same list as JSON text (an environment variable copied verbatim);

@@ -104,6 +104,7 @@ impl OidcClient {
         login_hint: Option<String>,
         resource: Option<&str>,
         step_up: Option<StepUp>,
+        silent: bool,
     ) -> Result<(), AuthError> {
         let scope = match resource {
             None => None,
@@ -117,6 +118,7 @@ impl OidcClient {
         let metadata = self.docs.metadata().await?;
         // Kept for the tab before leaving, so the callback page needs only the token endpoint.
         self.docs.prefetch().await;
+        let silent = silent && metadata.allows_silent_sign_in();
         let now = clock::now_ms();
         self.store.clear_pending_logins(|p| !p.is_expired(now));
         let login = PendingLogin {
@@ -128,13 +130,15 @@ impl OidcClient {
             created_at_ms: now,
             resource: resource.map(str::to_string),
             step_up: step_up.clone(),
+            silent,
+            login_hint: login_hint.clone(),
         };
         self.store.save_pending_login(&login)?;
         let extras = RequestExtras {
             login_hint,
             scope,
             step_up,
-            ..RequestExtras::default()
+            prompt: silent.then(|| "none".to_string()),
         };
         let url = authorize::authorization_url(
             &metadata.authorization_endpoint,
@@ -167,8 +171,14 @@ impl OidcClient {
                 // An error response is checked like a code: one whose state this tab did not
                 // issue is not the provider speaking about a sign-in started here, so none of
                 // its text is shown.
-                self.take_login(state.as_deref())?;
+                let login = self.take_login(state.as_deref())?;
                 self.check_response_issuer(iss.as_deref(), &self.docs.metadata().await?)?;
+                if login.silent && callback::needs_the_person(&error) {
+                    return Err(AuthError::SilentSignInDeclined {
+                        return_to: login.return_to,
+                        login_hint: login.login_hint,
+                    });
+                }
                 Err(AuthError::Redirect { error, description })
             }
             AuthResponse::Code { code, state, iss } => {

@@ -330,6 +330,15 @@ impl Auth {
         });
     }
 
+    /// Signs in again as the same person before the session's end (see
+    /// [`SignedIn::ends_at_ms`](crate::SignedIn)), coming back to `return_to`: without the
+    /// provider's page where it allows (`prompt=none`), else with it.
+    pub fn stay_signed_in(&self, return_to: impl Into<String>) {
+        self.dispatch(Event::StaySignedInRequested {
+            return_to: return_to.into(),
+        });
+    }
+
     /// Forgets the sign-out notice once the person has read it.
     pub fn dismiss_signed_out(&self) {
         self.set_signed_out.set(None);

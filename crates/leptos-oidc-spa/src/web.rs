@@ -148,9 +148,10 @@ impl Browser for WebBrowser {
         login_hint: Option<String>,
         resource: Option<String>,
         step_up: Option<StepUp>,
+        silent: bool,
     ) -> Result<(), AuthError> {
         (self.client)
-            .begin_sign_in(&return_to, login_hint, resource.as_deref(), step_up)
+            .begin_sign_in(&return_to, login_hint, resource.as_deref(), step_up, silent)
             .await
     }
 

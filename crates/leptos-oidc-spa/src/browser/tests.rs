@@ -100,6 +100,7 @@ fn session() -> Session {
             refresh_token: Some("r".into()),
             id_token: None,
             scope: None,
+            refresh_expires_in_s: None,
         },
         &[4; 32],
         1_000.0,
@@ -181,6 +182,8 @@ fn a_login_state_can_be_taken_once() {
         created_at_ms: 0.0,
         resource: None,
         step_up: None,
+        silent: false,
+        login_hint: None,
     };
     store().save_pending_login(&login).unwrap();
     assert_eq!(
@@ -416,5 +419,8 @@ fn a_sign_out_return_is_recognised_once_and_only_with_its_state() {
     store().save_pending_sign_out(&pending).unwrap();
     assert!(!store().sign_out_returned("state=other", 1_000_100.0));
     assert!(store().sign_out_returned("state=s-1", 1_000_100.0));
-    assert!(!store().sign_out_returned("state=s-1", 1_000_100.0), "consumed");
+    assert!(
+        !store().sign_out_returned("state=s-1", 1_000_100.0),
+        "consumed"
+    );
 }

@@ -36,6 +36,13 @@ pub struct PendingLogin {
     /// that API is not answered again (the loop guard).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step_up: Option<StepUp>,
+    /// A silent sign-in ("Stay signed in", `prompt=none`): if the provider wants the person,
+    /// the client asks again with its page, for `login_hint`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub silent: bool,
+    /// The `login_hint` sent, for that second request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_hint: Option<String>,
 }
 
 impl PendingLogin {
@@ -147,6 +154,8 @@ mod tests {
             created_at_ms: 1_000.0,
             resource: None,
             step_up: None,
+            silent: false,
+            login_hint: None,
         }
     }
 

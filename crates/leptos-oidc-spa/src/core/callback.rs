@@ -64,6 +64,18 @@ pub fn carries_auth_response(params: &str) -> bool {
     has("state") && (has("code") || has("error"))
 }
 
+/// Whether an error response to a silent request (`prompt=none`) means that the provider wants
+/// the person at its page (OIDC Core §3.1.2.6), rather than a failure.
+pub fn needs_the_person(error: &str) -> bool {
+    matches!(
+        error,
+        "login_required"
+            | "interaction_required"
+            | "consent_required"
+            | "account_selection_required"
+    )
+}
+
 /// Parses the text after `#` or `?` of the callback URL.
 pub fn parse_response(params: &str) -> Result<AuthResponse, CallbackError> {
     let pairs = query::parse(params);
@@ -101,6 +113,21 @@ pub fn parse_response(params: &str) -> Result<AuthResponse, CallbackError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_silent_request_needs_the_person_for_the_four_oidc_errors_only() {
+        for error in [
+            "login_required",
+            "interaction_required",
+            "consent_required",
+            "account_selection_required",
+        ] {
+            assert!(needs_the_person(error), "{error}");
+        }
+        for error in ["access_denied", "server_error", "invalid_request", ""] {
+            assert!(!needs_the_person(error), "{error}");
+        }
+    }
 
     #[test]
     fn parses_a_code_response_with_iss() {

@@ -330,7 +330,7 @@ impl StepUp {
             } => {
                 let mut asks = Vec::new();
                 if let Some(acr) = acr_values {
-                    asks.push(format!("authentication context {acr}"));
+                    asks.push(format!("a stronger sign-in ({acr})"));
                 }
                 if let Some(age) = max_age {
                     asks.push(format!("a sign-in within the last {age} s"));
@@ -597,7 +597,7 @@ mod tests {
         };
         assert_eq!(
             s.describe(),
-            "authentication context c1 c2 and a sign-in within the last 60 s"
+            "a stronger sign-in (c1 c2) and a sign-in within the last 60 s"
         );
     }
 }

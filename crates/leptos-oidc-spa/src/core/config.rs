@@ -3,6 +3,7 @@
 
 use super::issuer;
 use super::roles::RoleImplication;
+use std::time::Duration;
 
 /// Scopes requested on every sign-in besides the API scopes.
 pub const OIDC_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
@@ -156,6 +157,10 @@ pub struct OidcConfig {
     pub prompt: Option<String>,
     /// `domain_hint` sent with every authorization request (Entra home-realm discovery).
     pub domain_hint: Option<String>,
+    /// How long the provider lets a refresh token live after the sign-in when it does not say
+    /// (`refresh_token_expires_in`): Entra ends a single-page app's after 24 hours. Used to show
+    /// when the session ends; `None`: not known.
+    pub refresh_lifetime: Option<Duration>,
     /// Client capabilities declared to the provider (Entra: `cp1`, so that it sends claims
     /// challenges): sent as `access_token.xms_cc` in the `claims` request parameter of every
     /// authorization and refresh request.
@@ -192,6 +197,7 @@ impl OidcConfig {
             prompt: None,
             domain_hint: None,
             client_capabilities: Vec::new(),
+            refresh_lifetime: None,
             resource_indicator: None,
             storage_prefix: "oidc".into(),
             resources: Vec::new(),
@@ -298,6 +304,13 @@ impl OidcConfig {
     /// Entra's `domain_hint` for every authorization request.
     pub fn with_domain_hint(mut self, hint: impl Into<String>) -> Self {
         self.domain_hint = Some(hint.into());
+        self
+    }
+
+    /// How long refresh tokens live after the sign-in when the provider does not say (see
+    /// [`OidcConfig::refresh_lifetime`]): 24 hours for Entra's single-page apps.
+    pub fn with_refresh_lifetime(mut self, lifetime: Duration) -> Self {
+        self.refresh_lifetime = Some(lifetime);
         self
     }
 

@@ -30,6 +30,20 @@ pub struct ProviderMetadata {
     /// when absent `S256` is assumed.
     #[serde(default)]
     pub code_challenge_methods_supported: Option<Vec<String>>,
+    /// The `prompt` values the provider supports (OpenID Connect Prompt Create 1.0 §4.1), when
+    /// it lists them.
+    #[serde(default)]
+    pub prompt_values_supported: Option<Vec<String>>,
+}
+
+impl ProviderMetadata {
+    /// Whether a sign-in may try `prompt=none` first (OIDC Core §3.1.2.1): unless the provider
+    /// lists its prompt values without it. Every OpenID provider must support it; Entra does
+    /// and lists none.
+    pub fn allows_silent_sign_in(&self) -> bool {
+        (self.prompt_values_supported.as_ref())
+            .is_none_or(|values| values.iter().any(|v| v == "none"))
+    }
 }
 
 /// Why a discovery document cannot be used.
@@ -92,6 +106,22 @@ pub fn parse(metadata_url: &str, text: &str) -> Result<ProviderMetadata, Discove
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_silent_sign_in_is_tried_unless_the_provider_lists_prompts_without_none() {
+        let doc = |extra: &str| {
+            parse(
+                "https://idp.example/.well-known/openid-configuration",
+                &format!(
+                    r#"{{"issuer":"https://idp.example","authorization_endpoint":"https://idp.example/a","token_endpoint":"https://idp.example/t","jwks_uri":"https://idp.example/k"{extra}}}"#
+                ),
+            )
+            .unwrap()
+        };
+        assert!(doc("").allows_silent_sign_in());
+        assert!(doc(r#","prompt_values_supported":["none","login"]"#).allows_silent_sign_in());
+        assert!(!doc(r#","prompt_values_supported":["login","create"]"#).allows_silent_sign_in());
+    }
 
     const TENANT: &str = "7f3c9b2e-4d1a-4c8e-9b6f-2a5d8e1c0f43";
 

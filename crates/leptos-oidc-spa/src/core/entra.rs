@@ -30,6 +30,17 @@ pub fn says_consent_missing(description: Option<&str>) -> bool {
     description.is_some_and(|d| d.starts_with(CONSENT_MISSING))
 }
 
+/// Entra's codes for "the person must do something at the sign-in page": strong authentication
+/// required (50074, 50076), MFA registration (50079), an external security challenge (50158).
+/// Entra sends them as `invalid_grant` with a `suberror`, which must not end the session when
+/// the grant carried an API's claims: a sign-in for the claims helps.
+const NEEDS_INTERACTION: [&str; 4] = ["AADSTS50074", "AADSTS50076", "AADSTS50079", "AADSTS50158"];
+
+/// Whether a token endpoint's `error_description` says the person must act at the sign-in page.
+pub fn says_interaction_required(description: Option<&str>) -> bool {
+    description.is_some_and(|d| NEEDS_INTERACTION.iter().any(|code| d.starts_with(code)))
+}
+
 /// Advice for the Entra error codes operators and people meet most, by code.
 const HINTS: [(&str, &str); 6] = [
     ("AADSTS9002326", "Register the redirect URI under the \"Single-page application\" platform of the app registration (not \"Web\"), so Entra allows the browser to redeem the code."),

@@ -61,6 +61,15 @@ pub enum AuthError {
         /// The provider's refusal.
         detail: String,
     },
+    /// A silent sign-in ("Stay signed in", `prompt=none`) needs the person after all: the
+    /// client asks the provider again, with its page. Not shown; it leads straight there.
+    #[error("Signing in again needs you at the identity provider's page.")]
+    SilentSignInDeclined {
+        /// Where the sign-in returns to.
+        return_to: String,
+        /// The username to prefill.
+        login_hint: Option<String>,
+    },
     /// A sign-in for another API's scopes names an API the configuration does not have.
     #[error("No API named {0:?} is configured.")]
     UnknownApi(String),
@@ -109,7 +118,9 @@ impl AuthError {
         match self {
             AuthError::Discovery(_) => "The identity provider's configuration is unusable",
             AuthError::Network { .. } => "The identity provider could not be reached",
-            AuthError::Redirect { .. } => "Sign-in was not completed",
+            AuthError::Redirect { .. } | AuthError::SilentSignInDeclined { .. } => {
+                "Sign-in was not completed"
+            }
             AuthError::Callback(_) => "This sign-in response was rejected",
             AuthError::Token(_) => "The identity provider did not issue tokens",
             AuthError::IdToken(_) => "The identity token failed validation",

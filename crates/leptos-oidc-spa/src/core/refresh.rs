@@ -34,8 +34,9 @@ pub fn retry_backoff_ms(attempt: u32) -> f64 {
 pub enum GrantFailure {
     /// Possibly transient (no answer, a server error, `temporarily_unavailable`): try again.
     Retry,
-    /// The person has not consented to the scopes asked for (Entra `AADSTS65001`, OpenID
-    /// `consent_required`/`interaction_required`): an interactive sign-in for them fixes it.
+    /// The person must act at the sign-in page: consent to the scopes asked for (Entra
+    /// `AADSTS65001`, OpenID `consent_required`), or more (`interaction_required`, Entra's
+    /// multi-factor codes such as `AADSTS50076`): an interactive sign-in for them fixes it.
     ConsentRequired,
     /// The provider will not issue tokens for the scopes asked for (`invalid_scope`,
     /// `invalid_target`, `unauthorized_client`, …).
@@ -52,7 +53,8 @@ pub fn classify(status: u16, error: &TokenError) -> GrantFailure {
     if status >= 500 {
         return GrantFailure::Retry;
     }
-    if entra::says_consent_missing(error.oauth_description()) {
+    let description = error.oauth_description();
+    if entra::says_consent_missing(description) || entra::says_interaction_required(description) {
         return GrantFailure::ConsentRequired;
     }
     match error.oauth_error() {
@@ -136,6 +138,12 @@ mod tests {
                 400,
                 provider("invalid_grant", None),
                 GrantFailure::SessionEnded,
+            ),
+            // Entra's answer when a Conditional Access policy wants MFA (suberror basic_action).
+            (
+                400,
+                provider("invalid_grant", Some("AADSTS50076: Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication")),
+                GrantFailure::ConsentRequired,
             ),
             (
                 400,

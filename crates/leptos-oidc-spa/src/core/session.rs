@@ -52,6 +52,14 @@ pub struct Session {
     /// each redeemed with the refresh token on first use.
     #[serde(default)]
     pub resources: BTreeMap<String, ResourceToken>,
+    /// When the person signed in (the code was redeemed); kept across refreshes. Absent in
+    /// records from builds that did not keep it.
+    #[serde(default, serialize_with = "whole_ms_or_null")]
+    pub signed_in_at_ms: Option<f64>,
+    /// When the refresh token stops working, where the provider said so
+    /// (`refresh_token_expires_in`); the latest answer that said it wins.
+    #[serde(default, serialize_with = "whole_ms_or_null")]
+    pub refresh_expires_at_ms: Option<f64>,
 }
 
 /// An access token for one of the other APIs.
@@ -129,6 +137,8 @@ impl Session {
         Session {
             handover_key: HandoverKey::new(handover_key),
             version: SESSION_VERSION,
+            signed_in_at_ms: Some(now_ms),
+            refresh_expires_at_ms: tokens.refresh_expires_in_s.map(|s| now_ms + s * 1000.0),
             expires_at_ms: now_ms + tokens.expires_in_s * 1000.0,
             access_token: tokens.access_token,
             refresh_token: tokens.refresh_token,
@@ -145,6 +155,10 @@ impl Session {
     pub fn refreshed(&self, tokens: TokenSet, now_ms: f64) -> Session {
         Session {
             version: SESSION_VERSION,
+            signed_in_at_ms: self.signed_in_at_ms,
+            refresh_expires_at_ms: (tokens.refresh_expires_in_s)
+                .map(|s| now_ms + s * 1000.0)
+                .or(self.refresh_expires_at_ms),
             expires_at_ms: now_ms + tokens.expires_in_s * 1000.0,
             access_token: tokens.access_token,
             refresh_token: tokens.refresh_token.or_else(|| self.refresh_token.clone()),
@@ -206,6 +220,17 @@ impl Session {
         refresh::refresh_delay_ms(now_ms, self.expires_at_ms, lifetime, jitter)
     }
 
+    /// When the session ends whatever the app does, if that can be known: the access token's
+    /// expiry when there is no refresh token; else the refresh token's end as the provider
+    /// said it; else the sign-in plus `refresh_lifetime_ms`, the provider's known rule (Entra
+    /// ends a single-page app's refresh token 24 hours after the sign-in).
+    pub fn ends_at_ms(&self, refresh_lifetime_ms: Option<f64>) -> Option<f64> {
+        if self.refresh_token.is_none() {
+            return Some(self.expires_at_ms);
+        }
+        (self.refresh_expires_at_ms).or_else(|| Some(self.signed_in_at_ms? + refresh_lifetime_ms?))
+    }
+
     /// Whether the access token has expired at `now_ms` (milliseconds since the epoch).
     pub fn is_access_token_expired(&self, now_ms: f64) -> bool {
         now_ms >= self.expires_at_ms
@@ -225,6 +250,40 @@ mod tests {
         assert_eq!(s.expires_at_ms, 61_000.0);
         assert!(!s.is_access_token_expired(60_999.0));
         assert!(s.is_access_token_expired(61_000.0));
+    }
+
+    #[test]
+    fn the_session_ends_when_the_provider_says_or_its_rule_does() {
+        const DAY: f64 = 86_400_000.0;
+        let s = Session::from_tokens(tokens(), &KEY, 1_000.0);
+        assert_eq!(s.ends_at_ms(None), None, "not known");
+        assert_eq!(s.ends_at_ms(Some(DAY)), Some(1_000.0 + DAY), "Entra's rule");
+        let mut said = tokens();
+        said.refresh_expires_in_s = Some(3_600.0);
+        let s = Session::from_tokens(said.clone(), &KEY, 1_000.0);
+        assert_eq!(
+            s.ends_at_ms(Some(DAY)),
+            Some(3_601_000.0),
+            "the provider's word wins"
+        );
+        // A refresh keeps the sign-in time and takes a newer word, or keeps the old one.
+        said.refresh_expires_in_s = Some(1_800.0);
+        let r = s.refreshed(said, 2_000_000.0);
+        assert_eq!(r.signed_in_at_ms, Some(1_000.0));
+        assert_eq!(r.ends_at_ms(None), Some(3_800_000.0));
+        let r = r.refreshed(tokens(), 2_500_000.0);
+        assert_eq!(r.ends_at_ms(None), Some(3_800_000.0));
+        // Without a refresh token the access token is all there is.
+        let mut no_refresh = tokens();
+        no_refresh.refresh_token = None;
+        let s = Session::from_tokens(no_refresh, &KEY, 1_000.0);
+        assert_eq!(s.ends_at_ms(Some(DAY)), Some(s.expires_at_ms));
+        // A record from a build that kept neither time still restores, with nothing known.
+        let mut old: serde_json::Value = serde_json::from_str(&s.to_json()).unwrap();
+        old.as_object_mut().unwrap().remove("signed_in_at_ms");
+        old.as_object_mut().unwrap().remove("refresh_expires_at_ms");
+        let restored = Session::restore(&old.to_string()).unwrap();
+        assert_eq!(restored.signed_in_at_ms, None);
     }
 
     #[test]
@@ -273,7 +332,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.ends_with(r#""scope":"openid API.call","expires_at_ms":61000,"obtained_at_ms":1000,"refreshed_at_ms":null,"handover_key":"BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc","resources":{}}"#),
+            text.ends_with(r#""scope":"openid API.call","expires_at_ms":61000,"obtained_at_ms":1000,"refreshed_at_ms":null,"handover_key":"BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc","resources":{},"signed_in_at_ms":1000,"refresh_expires_at_ms":null}"#),
             "{text}"
         );
         // Records written by earlier builds carry times as floats (`61000.0`).

@@ -31,6 +31,8 @@ pub fn fingerprint(session: &Session) -> String {
 /// `{"kind": "signed_out", "previous": …}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+// One message per refresh or sign-out; boxing the session would make every match read worse.
+#[allow(clippy::large_enum_variant)]
 pub enum TabMessage {
     /// The session with fingerprint `previous` was refreshed; here is its successor.
     Refreshed {
@@ -151,6 +153,7 @@ mod tests {
                 refresh_token: Some(refresh.into()),
                 id_token: None,
                 scope: None,
+                refresh_expires_in_s: None,
             },
             &[9; 32],
             0.0,

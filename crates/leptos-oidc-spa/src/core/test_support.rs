@@ -19,6 +19,7 @@ pub fn tokens() -> TokenSet {
             &json!({"sub":"s","name":"Rita Reader","preferred_username":"rita@x","email":"rita@x","tid":"t","roles":["IdRole"]}),
         )),
         scope: Some("openid API.call".into()),
+        refresh_expires_in_s: None,
     }
 }
 
@@ -38,6 +39,7 @@ pub fn session(refresh: &str, access: &str, obtained_ms: f64) -> super::session:
                 &json!({"sub": "s", "name": "Rita Reader", "preferred_username": "rita@x"}),
             )),
             scope: None,
+            refresh_expires_in_s: None,
         },
         &[5; 32],
         obtained_ms,
@@ -63,5 +65,6 @@ pub fn resource_tokens(access: &str, rotated: &str) -> TokenSet {
         refresh_token: Some(rotated.into()),
         id_token: None,
         scope: None,
+        refresh_expires_in_s: None,
     }
 }

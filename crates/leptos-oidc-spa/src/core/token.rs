@@ -26,6 +26,9 @@ pub struct TokenSet {
     pub id_token: Option<String>,
     /// Scopes granted, when the provider says (it must if they differ from those requested).
     pub scope: Option<String>,
+    /// What is left of the refresh token's life in seconds (`refresh_token_expires_in`, as Entra
+    /// sends it for a single-page app's refresh token), when the provider says and it is usable.
+    pub refresh_expires_in_s: Option<f64>,
 }
 
 impl fmt::Debug for TokenSet {
@@ -153,6 +156,8 @@ struct TokenResponse {
     refresh_token: Option<String>,
     id_token: Option<String>,
     scope: Option<String>,
+    /// Not in RFC 6749: Entra's, for a single-page app's refresh token.
+    refresh_token_expires_in: Option<Value>,
 }
 
 /// Empty strings count as absent.
@@ -227,18 +232,51 @@ pub fn parse_response(
     if id_token_required && id_token.is_none() {
         return Err(TokenError::MissingIdToken);
     }
+    let refresh_token = present(response.refresh_token);
+    // Informational: an unusable value is ignored rather than failing the grant.
+    let refresh_expires_in_s = (response.refresh_token_expires_in.as_ref())
+        .filter(|_| refresh_token.is_some())
+        .and_then(positive_seconds);
     Ok(TokenSet {
         access_token,
         expires_in_s,
-        refresh_token: present(response.refresh_token),
+        refresh_token,
         id_token,
         scope: present(response.scope),
+        refresh_expires_in_s,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_entras_refresh_token_lifetime_when_usable() {
+        let body = |value: &str| {
+            format!(
+                r#"{{"access_token":"a","token_type":"Bearer","refresh_token":"r","refresh_token_expires_in":{value}}}"#
+            )
+        };
+        let lifetime = |value: &str| {
+            parse_response(true, &body(value), false)
+                .unwrap()
+                .refresh_expires_in_s
+        };
+        assert_eq!(lifetime("86399"), Some(86_399.0));
+        assert_eq!(lifetime(r#""3600""#), Some(3_600.0));
+        for unusable in ["0", "-1", "1.5", "null", r#""soon""#, "[1]"] {
+            assert_eq!(lifetime(unusable), None, "{unusable}");
+        }
+        let without_refresh_token =
+            r#"{"access_token":"a","token_type":"Bearer","refresh_token_expires_in":60}"#;
+        assert_eq!(
+            parse_response(true, without_refresh_token, false)
+                .unwrap()
+                .refresh_expires_in_s,
+            None
+        );
+    }
 
     #[test]
     fn accepts_a_full_response_with_any_case_bearer() {

@@ -62,6 +62,7 @@ pub(crate) trait Browser: 'static {
         login_hint: Option<String>,
         resource: Option<String>,
         step_up: Option<StepUp>,
+        silent: bool,
     ) -> Result<(), AuthError>;
     /// Redeems the authorization response: the new session and the route to return to.
     async fn complete_sign_in(&self, params: String) -> Result<(Session, String), AuthError>;
@@ -174,12 +175,12 @@ impl<B: Browser> Driver<B> {
                 login_hint,
                 resource,
                 step_up,
+                silent,
             } => {
                 let driver = self.clone();
                 self.browser.spawn(async move {
-                    let started = driver
-                        .browser
-                        .begin_sign_in(return_to, login_hint, resource, step_up);
+                    let started = (driver.browser)
+                        .begin_sign_in(return_to, login_hint, resource, step_up, silent);
                     if let Err(error) = started.await {
                         driver.dispatch(Event::SignInFailed(error));
                     }

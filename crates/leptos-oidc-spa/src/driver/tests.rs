@@ -133,7 +133,14 @@ impl Browser for Fake {
         _login_hint: Option<String>,
         _resource: Option<String>,
         step_up: Option<StepUp>,
+        silent: bool,
     ) -> Result<(), AuthError> {
+        if silent {
+            self.note(format!(
+                "leave for the provider silently, back to {return_to}"
+            ));
+            return Ok(());
+        }
         match step_up {
             None => self.note(format!("leave for the provider, back to {return_to}")),
             Some(s) => self.note(format!(

@@ -24,6 +24,9 @@ use super::session::Session;
 use super::tab_sync::{fingerprint, TabAction, TabMessage};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Why a session cannot be renewed, nor get tokens for other APIs.
+const NO_REFRESH_TOKEN: &str = "the provider issued no refresh token";
+
 /// Where the refresh stands.
 #[derive(Clone, Debug, PartialEq)]
 enum Refresh {
@@ -122,6 +125,21 @@ impl Machine {
                     login_hint,
                     resource: None,
                     step_up: None,
+                    silent: false,
+                });
+            }
+            Event::StaySignedInRequested { return_to } => {
+                let AuthState::SignedIn(signed_in) = &self.state else {
+                    return effects;
+                };
+                let login_hint = signed_in.profile.username.clone();
+                self.state = AuthState::Redirecting;
+                effects.push(Effect::BeginSignIn {
+                    return_to,
+                    login_hint,
+                    resource: None,
+                    step_up: None,
+                    silent: true,
                 });
             }
             Event::ConsentRequested {
@@ -139,6 +157,7 @@ impl Machine {
                     login_hint,
                     resource: Some(resource),
                     step_up: None,
+                    silent: false,
                 });
             }
             Event::StepUpRequested {
@@ -157,16 +176,26 @@ impl Machine {
                     login_hint,
                     resource,
                     step_up: Some(step_up),
+                    silent: false,
                 });
             }
             Event::ResourceWanted { resource } => self.want(resource, now, &mut effects),
             Event::ClaimsChallenged { target, claims } => {
                 self.claims_refused.remove(&target);
                 match &target {
+                    Target::Session if !self.has_refresh_token() => {
+                        // Only a sign-in can bring the claims.
+                        let refusal = ClaimsRefusal {
+                            message: NO_REFRESH_TOKEN.into(),
+                            needs_person: true,
+                        };
+                        self.claims_refused.insert(target, refusal);
+                        effects.push(Effect::ReleaseWaiters { refreshed: false });
+                    }
                     Target::Session => {
                         self.claims.insert(target, claims);
                         self.waiting += 1;
-                        self.start_refresh(&mut effects);
+                        self.start_refresh(now, &mut effects);
                     }
                     Target::Resource(resource) => {
                         // The next token for it must be a new one, carrying the claims.
@@ -203,6 +232,19 @@ impl Machine {
                 });
                 effects.push(Effect::Persist(session));
             }
+            Event::SignInCompleted(Err(AuthError::SilentSignInDeclined {
+                return_to,
+                login_hint,
+            })) => {
+                self.state = AuthState::Redirecting;
+                effects.push(Effect::BeginSignIn {
+                    return_to,
+                    login_hint,
+                    resource: None,
+                    step_up: None,
+                    silent: false,
+                });
+            }
             Event::SignInCompleted(Err(error)) => {
                 // Off the callback page, so the app's own routes show the error.
                 self.state = AuthState::Failed(error);
@@ -211,7 +253,7 @@ impl Machine {
                     replace: true,
                 });
             }
-            Event::TimerFired => self.start_refresh(&mut effects),
+            Event::TimerFired => self.start_refresh(now, &mut effects),
             Event::WokeUp { visible } => {
                 // Due once the timer could have fired: with the largest lead the jitter allows.
                 let due = self
@@ -219,14 +261,14 @@ impl Machine {
                     .as_ref()
                     .is_some_and(|s| s.refresh_delay_ms(now.ms, 1.0) <= 0.0);
                 if due && visible {
-                    self.start_refresh(&mut effects);
+                    self.start_refresh(now, &mut effects);
                 }
             }
             Event::RefreshRequested { waiter } => {
                 if waiter {
                     self.waiting += 1;
                 }
-                self.start_refresh(&mut effects);
+                self.start_refresh(now, &mut effects);
             }
             Event::RefreshLockHeld => self.lock_held(now, &mut effects),
             Event::RefreshFinished(result) => self.refresh_finished(result, now, &mut effects),
@@ -310,7 +352,7 @@ impl Machine {
                 let expired = session.is_access_token_expired(now.ms);
                 self.adopt(session, now, effects);
                 if expired {
-                    self.start_refresh(effects);
+                    self.start_refresh(now, effects);
                 }
             }
             None => self.state = AuthState::SignedOut,
@@ -319,18 +361,28 @@ impl Machine {
 
     /// Makes `session` current and arms the refresh timer.
     fn adopt(&mut self, session: Session, now: Now, effects: &mut Vec<Effect>) {
+        let refresh_lifetime_ms = (self.config.refresh_lifetime).map(|d| d.as_millis() as f64);
         self.state = AuthState::SignedIn(SignedIn {
             profile: UserProfile::of(&session, &self.config),
             expires_at_ms: session.expires_at_ms,
             refreshed_at_ms: session.refreshed_at_ms,
+            ends_at_ms: session.ends_at_ms(refresh_lifetime_ms),
+            renewable: session.refresh_token.is_some(),
             refreshing: self.refresh != Refresh::Idle,
             refresh_problem: None,
             consent_needed: self.needs_consent.iter().cloned().collect(),
         });
-        effects.push(Effect::SetTimer {
-            delay_ms: session.refresh_delay_ms(now.ms, now.jitter),
-        });
+        // Without a refresh token there is nothing to renew: the timer marks the end.
+        let delay_ms = match session.refresh_token {
+            Some(_) => session.refresh_delay_ms(now.ms, now.jitter),
+            None => (session.expires_at_ms - now.ms).max(0.0),
+        };
+        effects.push(Effect::SetTimer { delay_ms });
         self.session = Some(session);
+    }
+
+    fn has_refresh_token(&self) -> bool {
+        (self.session.as_ref()).is_some_and(|s| s.refresh_token.is_some())
     }
 
     fn set_refreshing(&mut self, refreshing: bool, problem: Option<String>) {
@@ -341,9 +393,21 @@ impl Machine {
     }
 
     /// Starts a refresh unless one is under way; without a session, waiting callers are told no.
-    fn start_refresh(&mut self, effects: &mut Vec<Effect>) {
-        if self.session.is_none() {
+    /// A session without a refresh token is kept until its access token expires, then ended.
+    fn start_refresh(&mut self, now: Now, effects: &mut Vec<Effect>) {
+        let Some(session) = &self.session else {
             self.release(false, effects);
+            return;
+        };
+        if session.refresh_token.is_none() {
+            if session.is_access_token_expired(now.ms) {
+                let detail = format!("{NO_REFRESH_TOKEN}, and the access token has expired");
+                self.end_session(AuthError::SessionEnded { detail }, effects);
+            } else {
+                let delay_ms = session.expires_at_ms - now.ms;
+                self.release(false, effects);
+                effects.push(Effect::SetTimer { delay_ms });
+            }
             return;
         }
         if self.session_due {
@@ -364,6 +428,9 @@ impl Machine {
             }
             Some(session) if session.resource_token(&resource, now.ms).is_some() => {
                 ResourceOutcome::Ready
+            }
+            Some(session) if session.refresh_token.is_none() => {
+                ResourceOutcome::Failed(format!("{NO_REFRESH_TOKEN} to get a token for it with"))
             }
             Some(_) => {
                 self.wanted.insert(resource);

@@ -99,6 +99,12 @@ pub struct SignedIn {
     pub expires_at_ms: f64,
     /// When the session was last refreshed, in milliseconds since the epoch; `None` if never.
     pub refreshed_at_ms: Option<f64>,
+    /// When the session ends whatever the app does, in milliseconds since the epoch, where that
+    /// can be known: the refresh token's end (as the provider said it, or by its known rule,
+    /// `OidcConfig::refresh_lifetime`), or the access token's expiry without a refresh token.
+    pub ends_at_ms: Option<f64>,
+    /// Whether the session has a refresh token; without one it ends with its access token.
+    pub renewable: bool,
     /// A refresh is under way.
     pub refreshing: bool,
     /// Set while a refresh keeps failing on the network.
@@ -263,6 +269,12 @@ pub enum Event {
         /// A path (with query) on this site.
         return_to: String,
     },
+    /// The person chose "Stay signed in" before the session's end: a new sign-in as the same
+    /// person, silent where the provider allows, coming back to `return_to`.
+    StaySignedInRequested {
+        /// A path (with query) on this site.
+        return_to: String,
+    },
     /// The cross-tab refresh lock is held: refresh unless a twin already did.
     RefreshLockHeld,
     /// The refresh grant finished.
@@ -295,6 +307,8 @@ pub enum Effect {
         resource: Option<String>,
         /// What an API asked for that the sign-in must give.
         step_up: Option<StepUp>,
+        /// Try without the provider's page first (`prompt=none`), falling back to it.
+        silent: bool,
     },
     /// Redeem the authorization response's code; answer with `SignInCompleted`.
     CompleteSignIn {

@@ -43,6 +43,7 @@ fn sign_in_and_callback() {
             login_hint: None,
             resource: None,
             step_up: None,
+            silent: false,
         }]
     );
     assert_eq!(m.state(), &AuthState::Redirecting);

@@ -1,12 +1,14 @@
 //! The machine's tests, one file per concern, and the fixtures they share.
 
 mod boot;
+mod horizon;
 mod refresh;
 mod resources;
 mod table;
 mod twins;
 
 use super::*;
+use crate::core::api_call::Target;
 use crate::core::config::Resource;
 use crate::core::error::BrowserError;
 use crate::core::jwt::test_token;
@@ -58,6 +60,7 @@ fn tokens_for_refresh() -> TokenSet {
         refresh_token: None,
         id_token: None,
         scope: None,
+        refresh_expires_in_s: None,
     }
 }
 

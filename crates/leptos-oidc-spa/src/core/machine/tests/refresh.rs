@@ -178,6 +178,7 @@ fn a_refresh_that_fails_for_good_ends_the_session_with_a_hint() {
                 login_hint: Some("rita@x".into()),
                 resource: None,
                 step_up: None,
+                silent: false,
             }]
         );
     }

@@ -198,6 +198,7 @@ fn missing_consent_for_one_api_leaves_the_session_and_the_others_alone() {
             login_hint: Some("rita@x".into()),
             resource: Some("alpha".into()),
             step_up: None,
+            silent: false,
         }]
     );
 }
