@@ -124,9 +124,11 @@ pub(crate) fn claim_path(text: &str) -> Option<Vec<String>> {
     (!path.iter().any(|segment| segment.trim().is_empty())).then_some(path)
 }
 
-/// A positive number up to `most` (`"24"`, `"0.5"`), as an amount of time in some unit.
+/// A positive number up to `most` (`"24"`, `"0.5"`), as an amount of time in some unit. Read
+/// as a JSON number: serde_json's number reader is in the build already, `str::parse::<f64>`
+/// would add 8 KB gzip of tables for this one setting.
 pub(crate) fn amount(value: &str, most: f64) -> Option<f64> {
-    let number: f64 = value.parse().ok()?;
+    let number: f64 = serde_json::from_str(value).ok()?;
     (number.is_finite() && number > 0.0 && number <= most).then_some(number)
 }
 

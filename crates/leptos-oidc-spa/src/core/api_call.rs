@@ -13,12 +13,52 @@
 use super::challenge::StepUp;
 
 /// Which access token a call carries.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
     /// The session's own: the API the sign-in asked scopes for.
     Session,
     /// The token for one of the other APIs (`OidcConfig::resources`), by id.
     Resource(String),
+}
+
+/// A value per call target, for the few targets a session has (its own API and the configured
+/// others): a list, not a tree, which is all they need and far less code in the wasm.
+#[derive(Clone, Debug)]
+pub struct PerTarget<T>(Vec<(Target, T)>);
+
+impl<T> Default for PerTarget<T> {
+    fn default() -> Self {
+        PerTarget(Vec::new())
+    }
+}
+
+impl<T> PerTarget<T> {
+    /// The value for `target`, if any.
+    pub fn get(&self, target: &Target) -> Option<&T> {
+        self.0.iter().find(|(t, _)| t == target).map(|(_, v)| v)
+    }
+
+    /// Whether `target` has a value.
+    pub fn contains(&self, target: &Target) -> bool {
+        self.get(target).is_some()
+    }
+
+    /// Sets the value for `target`, replacing any.
+    pub fn insert(&mut self, target: Target, value: T) {
+        self.remove(&target);
+        self.0.push((target, value));
+    }
+
+    /// Removes and returns the value for `target`.
+    pub fn remove(&mut self, target: &Target) -> Option<T> {
+        let at = self.0.iter().position(|(t, _)| t == target)?;
+        Some(self.0.swap_remove(at).1)
+    }
+
+    /// Forgets every value.
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
 }
 
 /// What the request path does after an attempt.

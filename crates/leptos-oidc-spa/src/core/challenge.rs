@@ -266,7 +266,7 @@ impl Parser<'_> {
 
 /// What an API's Bearer challenge asks for before it will answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum StepUp {
     /// `error="insufficient_claims"`: a token carrying these claims, the decoded `claims`
     /// parameter (a JSON object, as text), to be sent as the `claims` request parameter.
@@ -361,7 +361,8 @@ fn decode_claims(encoded: &str) -> Option<String> {
     }
     let engines = [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD];
     let bytes = engines.iter().find_map(|e| e.decode(encoded).ok())?;
-    let value: Value = serde_json::from_slice(&bytes).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let value: Value = serde_json::from_str(&text).ok()?;
     value.is_object().then(|| value.to_string())
 }
 

@@ -5,7 +5,7 @@
 //! machine's or `core::api_call`'s.
 
 use crate::api_error::{ApiError, StepUpRequest};
-use crate::core::api_call::{self, Answer, Next, Target};
+use crate::core::api_call::{self, Answer, Next, PerTarget, Target};
 use crate::core::challenge::StepUp;
 use crate::core::config::OidcConfig;
 use crate::core::error::{AuthError, BrowserError};
@@ -19,7 +19,6 @@ use crate::core::tab_sync::TabMessage;
 use crate::exchange::{HttpError, HttpRequest, HttpResponse};
 use futures_channel::oneshot;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::rc::Rc;
 
@@ -99,7 +98,7 @@ pub(crate) struct Driver<B: Browser> {
     /// Callers waiting for a resource's token, with the resource's id.
     resource_waiters: RefCell<Vec<(String, oneshot::Sender<ResourceOutcome>)>>,
     /// The challenge each API asked for last and was given, until it answers without one.
-    answered: RefCell<BTreeMap<Target, StepUp>>,
+    answered: RefCell<PerTarget<StepUp>>,
 }
 
 impl<B: Browser> Driver<B> {
@@ -110,7 +109,7 @@ impl<B: Browser> Driver<B> {
             machine: RefCell::new(Machine::new(config)),
             waiters: RefCell::new(Vec::new()),
             resource_waiters: RefCell::new(Vec::new()),
-            answered: RefCell::new(BTreeMap::new()),
+            answered: RefCell::default(),
         })
     }
 

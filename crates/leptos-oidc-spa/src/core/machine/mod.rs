@@ -15,14 +15,14 @@ pub use vocabulary::{
     AuthState, ClaimsRefusal, Effect, Event, GrantError, Now, Phase, ResourceOutcome, SignedIn,
 };
 
-use super::api_call::Target;
+use super::api_call::{PerTarget, Target};
 use super::config::OidcConfig;
 use super::error::AuthError;
 use super::profile::UserProfile;
 use super::refresh::{self, GrantFailure};
 use super::session::Session;
 use super::tab_sync::{fingerprint, TabAction, TabMessage};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// Why a session cannot be renewed, nor get tokens for other APIs.
 const NO_REFRESH_TOKEN: &str = "the provider issued no refresh token";
@@ -61,9 +61,9 @@ pub struct Machine {
     /// Resources whose last grant said the person must consent first.
     needs_consent: BTreeSet<String>,
     /// Claims an API asked for, to send with the next grant for it.
-    claims: BTreeMap<Target, String>,
+    claims: PerTarget<String>,
     /// Why the last claims grant for an API failed, until the caller that asked takes it.
-    claims_refused: BTreeMap<Target, ClaimsRefusal>,
+    claims_refused: PerTarget<ClaimsRefusal>,
 }
 
 impl Machine {
@@ -79,8 +79,8 @@ impl Machine {
             session_due: false,
             wanted: BTreeSet::new(),
             needs_consent: BTreeSet::new(),
-            claims: BTreeMap::new(),
-            claims_refused: BTreeMap::new(),
+            claims: PerTarget::default(),
+            claims_refused: PerTarget::default(),
         }
     }
 
@@ -626,7 +626,7 @@ impl Machine {
                 self.retry_attempt = 0;
                 tell_twins_renewed(&previous, &session, effects);
                 self.adopt(session.clone(), now, effects);
-                if self.claims.contains_key(&Target::Session) {
+                if self.claims.contains(&Target::Session) {
                     // A claims challenge came while a plain refresh was at the token endpoint:
                     // its callers wait for the grant that carries the claims.
                     self.session_due = true;
