@@ -24,7 +24,7 @@ use resources::{ApiResource, GRAPH};
 use rules::{claim_path, flag, is_base_url, parse_list, required, url, Rejection};
 use serde_json::Value;
 use settings::{locate, Misread, Settings};
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use thiserror::Error;
 use views::ApiView;
 
@@ -205,7 +205,11 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
     let api_name = s.api_name.0.unwrap_or_else(|| "the API".to_string());
     let views = parse_list(s.views, views::parse).map_err(ConfigError::BadViews)?;
     let resources = parse_list(s.resources, resources::parse).map_err(ConfigError::BadResources)?;
-    let declared: HashSet<&str> = resources.iter().map(|r| r.id.as_str()).collect();
+    // Inserted one by one: collecting would sort first, a stable sort's code for this alone.
+    let mut declared = BTreeSet::new();
+    for resource in &resources {
+        declared.insert(resource.id.as_str());
+    }
     for view in &views {
         if let Some(id) = view.resource.as_deref() {
             if !declared.contains(id) {
@@ -354,7 +358,9 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
         },
     };
     if let Some(hours) = refresh_lifetime_hours {
-        oidc = oidc.with_refresh_lifetime(std::time::Duration::from_secs_f64(hours * 3600.0));
+        // Whole milliseconds: a checked amount of hours, at most a year.
+        let lifetime = std::time::Duration::from_millis((hours * 3_600_000.0) as u64);
+        oidc = oidc.with_refresh_lifetime(lifetime);
     }
     if let Some(capabilities) = s.oauth_client_capabilities.0 {
         let names: Vec<&str> = capabilities

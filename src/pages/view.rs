@@ -203,22 +203,19 @@ fn StepUpNeeded(
     keep_draft: Callback<()>,
 ) -> impl IntoView {
     let auth = use_auth();
-    let location = use_location();
     let name = use_config().with_value(|c| c.api_name_of(resource.as_deref()).to_string());
-    let step_up = move |_| {
+    let sign_in = Callback::new(move |here: String| {
         keep_draft.run(());
-        let (path, query) = (location.pathname, location.search);
-        let here = crate::routes::return_path(&path.get_untracked(), &query.get_untracked());
         auth.step_up(&request, here);
-    };
+    });
     view! {
-        <div class="warning" role="alert" data-testid="api-step-up-needed">
-            <p><strong>{name} " asks for " {asked} "."</strong>
-                " Sign in again to give it: you come back to this page, with what you typed."</p>
-            <button class="button primary" data-testid="api-step-up" on:click=step_up>
-                "Sign in to continue"
-            </button>
-        </div>
+        <SignInOffer
+            test_id="api-step-up"
+            headline=format!("{name} asks for {asked}.")
+            detail="Sign in again to give it: you come back to this page, with what you typed."
+            button=String::from("Sign in to continue")
+            sign_in
+        />
     }
 }
 
@@ -227,19 +224,42 @@ fn StepUpNeeded(
 #[component]
 fn ConsentNeeded(resource: String, message: String) -> impl IntoView {
     let auth = use_auth();
-    let location = use_location();
     let name = use_config().with_value(|c| c.api_name_of(Some(&resource)).to_string());
-    let consent = move |_| {
-        let here = location.pathname.get_untracked();
-        auth.consent_to(&resource, here);
+    let sign_in = Callback::new(move |here: String| auth.consent_to(&resource, here));
+    view! {
+        <SignInOffer
+            test_id="api-consent"
+            headline=format!("{name} needs your consent.")
+            detail="Gatehouse may not call it for you until you allow it. You stay signed in to everything else."
+            note=message
+            button=format!("Give consent for {name}")
+            sign_in
+        />
+    }
+}
+
+/// What an API needs before it answers, and a button that signs in again for it, coming back
+/// to this page (`<test_id>-needed` around it, `<test_id>` on the button).
+#[component]
+fn SignInOffer(
+    test_id: &'static str,
+    headline: String,
+    detail: &'static str,
+    #[prop(optional)] note: Option<String>,
+    button: String,
+    sign_in: Callback<String>,
+) -> impl IntoView {
+    let location = use_location();
+    let here = move || {
+        let (path, query) = (location.pathname, location.search);
+        crate::routes::return_path(&path.get_untracked(), &query.get_untracked())
     };
     view! {
-        <div class="warning" role="alert" data-testid="api-consent-needed">
-            <p><strong>{name.clone()} " needs your consent."</strong>
-                " Gatehouse may not call it for you until you allow it. You stay signed in to everything else."</p>
-            <p class="muted">{message}</p>
-            <button class="button primary" data-testid="api-consent" on:click=consent>
-                "Give consent for " {name}
+        <div class="warning" role="alert" data-testid=format!("{test_id}-needed")>
+            <p><strong>{headline}</strong> " " {detail}</p>
+            {note.map(|note| view! { <p class="muted">{note}</p> })}
+            <button class="button primary" data-testid=test_id on:click=move |_| sign_in.run(here())>
+                {button}
             </button>
         </div>
     }

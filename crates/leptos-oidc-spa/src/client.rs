@@ -129,7 +129,7 @@ impl OidcClient {
             return_to: safe_return_path(return_to, &self.config.redirect_path),
             created_at_ms: now,
             resource: resource.map(str::to_string),
-            step_up: step_up.clone(),
+            answers: step_up.as_ref().map(StepUp::key),
             silent,
             login_hint: login_hint.clone(),
         };
@@ -218,9 +218,10 @@ impl OidcClient {
                             .with_resource_token(resource, spent, now)
                     }
                 };
-                if let Some(step_up) = login.step_up {
+                if let Some(key) = &login.answers {
                     // For the loop guard, on the page the sign-in returns to.
-                    self.store.save_answered_step_up(login.resource, step_up);
+                    self.store
+                        .save_answered_step_up(login.resource.as_deref(), key);
                 }
                 Ok((session, login.return_to))
             }

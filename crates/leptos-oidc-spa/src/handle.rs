@@ -168,6 +168,7 @@ impl Auth {
             listen_to_twins(&driver);
             let stop = SendWrapper::new(driver.clone());
             on_cleanup(move || stop.take().browser().cancel_timer());
+            driver.recall_answered_step_up();
             spawn_local(async move {
                 let client = driver.browser().client();
                 let callback = boot.callback(client.config());

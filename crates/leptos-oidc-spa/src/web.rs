@@ -178,7 +178,7 @@ impl Browser for WebBrowser {
             .await
     }
 
-    fn take_answered_step_up(&self) -> Option<(Target, StepUp)> {
+    fn take_answered_step_up(&self) -> Option<(Target, String)> {
         self.client.store().take_answered_step_up()
     }
 

@@ -5,7 +5,6 @@
 
 use crate::core::api_call::Target;
 use crate::core::authorize::PendingLogin;
-use crate::core::challenge::StepUp;
 use crate::core::config::OidcConfig;
 use crate::core::error::BrowserError;
 use crate::core::logout::{PendingSignOut, SignOutReturn};
@@ -116,25 +115,26 @@ impl SessionStore {
         outcome == SignOutReturn::Confirmed
     }
 
-    /// Keeps what a sign-in just gave an API (`None`: the session's own), for the page it
-    /// returns to (best effort: without it the loop guard waits one more round).
-    pub fn save_answered_step_up(&self, resource: Option<String>, step_up: StepUp) {
-        let record = serde_json::json!({ "resource": resource, "step_up": step_up });
-        let _ = set(&self.step_up_key, &record.to_string());
+    /// Keeps what a sign-in just gave an API (`None`: the session's own), by its key, for the
+    /// page it returns to (best effort: without it the loop guard waits one more round). One
+    /// line each: the API's id, then the key.
+    pub fn save_answered_step_up(&self, resource: Option<&str>, key: &str) {
+        let _ = set(
+            &self.step_up_key,
+            &format!("{}\n{key}", resource.unwrap_or_default()),
+        );
     }
 
     /// Removes and returns what the last sign-in gave an API, if it gave one.
-    pub fn take_answered_step_up(&self) -> Option<(Target, StepUp)> {
-        #[derive(serde::Deserialize)]
-        struct Answered {
-            resource: Option<String>,
-            step_up: StepUp,
-        }
+    pub fn take_answered_step_up(&self) -> Option<(Target, String)> {
         let text = get(&self.step_up_key)?;
         remove(&self.step_up_key);
-        let answered: Answered = serde_json::from_str(&text).ok()?;
-        let target = answered.resource.map_or(Target::Session, Target::Resource);
-        Some((target, answered.step_up))
+        let (resource, key) = text.split_once('\n')?;
+        let target = match resource {
+            "" => Target::Session,
+            id => Target::Resource(id.to_string()),
+        };
+        Some((target, key.to_string()))
     }
 
     /// Stores a pending login under its `state`.

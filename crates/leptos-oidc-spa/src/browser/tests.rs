@@ -181,7 +181,7 @@ fn a_login_state_can_be_taken_once() {
         return_to: "/".into(),
         created_at_ms: 0.0,
         resource: None,
-        step_up: None,
+        answers: None,
         silent: false,
         login_hint: None,
     };
@@ -401,10 +401,15 @@ fn what_a_sign_in_gave_an_api_is_taken_once() {
         acr_values: Some("urn:gatehouse:mfa".into()),
         max_age: Some(60),
     };
-    store().save_answered_step_up(Some("alpha".into()), mfa.clone());
+    store().save_answered_step_up(Some("alpha"), &mfa.key());
     assert_eq!(
         store().take_answered_step_up(),
-        Some((Target::Resource("alpha".into()), mfa))
+        Some((Target::Resource("alpha".into()), mfa.key()))
+    );
+    store().save_answered_step_up(None, &mfa.key());
+    assert_eq!(
+        store().take_answered_step_up(),
+        Some((Target::Session, mfa.key()))
     );
     assert_eq!(store().take_answered_step_up(), None);
 }

@@ -97,20 +97,20 @@ pub struct Answer<'a> {
 }
 
 /// What to do after attempt number `attempt` (1, 2, …) of a call to `target` got `answer`.
-/// `answered` is the challenge this API asked for last and was given (a claims grant, or a
-/// sign-in for it), if that was the step just before.
+/// `answered` is the key ([`StepUp::key`]) of the challenge this API asked for last and was
+/// given (a claims grant, or a sign-in for it), if that was the step just before.
 pub fn after_response(
     target: &Target,
     attempt: u8,
     answer: Answer<'_>,
-    answered: Option<&StepUp>,
+    answered: Option<&str>,
 ) -> Next {
     if answer.status != 401 || !answer.carried_token {
         return Next::Done;
     }
     if let Some(challenge) = answer.challenge {
         return match challenge {
-            _ if answered == Some(challenge) => Next::Repeated(challenge.clone()),
+            _ if answered == Some(challenge.key().as_str()) => Next::Repeated(challenge.clone()),
             StepUp::Claims { claims } if attempt == 1 => Next::ClaimsAndRetry(claims.clone()),
             other => Next::SignInToStepUp(other.clone()),
         };
@@ -189,12 +189,12 @@ mod tests {
             );
             // The same again right after: the loop guard.
             assert_eq!(
-                after_response(target, 2, answer(401, Some(&c1)), Some(&c1)),
+                after_response(target, 2, answer(401, Some(&c1)), Some(&c1.key())),
                 Next::Repeated(c1.clone())
             );
             // Another one after a grant: only the person can help now.
             assert_eq!(
-                after_response(target, 2, answer(401, Some(&c2)), Some(&c1)),
+                after_response(target, 2, answer(401, Some(&c2)), Some(&c1.key())),
                 Next::SignInToStepUp(c2.clone())
             );
             // Step-up always needs the person; asked again right after a sign-in for it, stop.
@@ -203,7 +203,7 @@ mod tests {
                 Next::SignInToStepUp(mfa.clone())
             );
             assert_eq!(
-                after_response(target, 1, answer(401, Some(&mfa)), Some(&mfa)),
+                after_response(target, 1, answer(401, Some(&mfa)), Some(&mfa.key())),
                 Next::Repeated(mfa.clone())
             );
             // A challenge on a 403, or on a call that carried no token, is the caller's.

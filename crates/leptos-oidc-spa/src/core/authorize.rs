@@ -32,10 +32,10 @@ pub struct PendingLogin {
     /// (`OidcConfig::resources`): the code then redeems that API's token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
-    /// Set when the sign-in gives what an API asked for: once back, the same challenge from
-    /// that API is not answered again (the loop guard).
+    /// Set when the sign-in gives what an API asked for (its [`StepUp::key`]): once back, the
+    /// same challenge from that API is not answered again (the loop guard).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub step_up: Option<StepUp>,
+    pub answers: Option<String>,
     /// A silent sign-in ("Stay signed in", `prompt=none`): if the provider wants the person,
     /// the client asks again with its page, for `login_hint`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -153,7 +153,7 @@ mod tests {
             return_to: "/studies?x=1".into(),
             created_at_ms: 1_000.0,
             resource: None,
-            step_up: None,
+            answers: None,
             silent: false,
             login_hint: None,
         }

@@ -11,7 +11,6 @@
 
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use thiserror::Error;
 
@@ -265,8 +264,7 @@ impl Parser<'_> {
 }
 
 /// What an API's Bearer challenge asks for before it will answer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StepUp {
     /// `error="insufficient_claims"`: a token carrying these claims, the decoded `claims`
     /// parameter (a JSON object, as text), to be sent as the `claims` request parameter.
@@ -309,6 +307,22 @@ impl StepUp {
                 })
             }
             _ => None,
+        }
+    }
+
+    /// What identifies this demand, for the loop guard's memory across a sign-in: equal keys,
+    /// equal demands.
+    pub fn key(&self) -> String {
+        match self {
+            StepUp::Claims { claims } => format!("claims {claims}"),
+            StepUp::UserAuthentication {
+                acr_values,
+                max_age,
+            } => format!(
+                "user {} {}",
+                acr_values.as_deref().unwrap_or("-"),
+                max_age.map_or_else(|| "-".to_string(), |a| a.to_string())
+            ),
         }
     }
 
@@ -386,17 +400,14 @@ pub fn claims_request(challenge: Option<&str>, capabilities: &[String]) -> Optio
         None => Map::new(),
     };
     if !capabilities.is_empty() {
-        let access_token = request
-            .entry("access_token")
-            .or_insert_with(|| Value::Object(Map::new()));
-        if !access_token.is_object() {
-            *access_token = Value::Object(Map::new());
+        if !request.get("access_token").is_some_and(Value::is_object) {
+            request.insert("access_token".into(), Value::Object(Map::new()));
         }
-        if let Value::Object(access_token) = access_token {
-            access_token.insert(
-                "xms_cc".into(),
-                serde_json::json!({ "values": capabilities }),
-            );
+        if let Some(Value::Object(access_token)) = request.get_mut("access_token") {
+            let values = capabilities.iter().cloned().map(Value::String).collect();
+            let mut xms_cc = Map::new();
+            xms_cc.insert("values".into(), Value::Array(values));
+            access_token.insert("xms_cc".into(), Value::Object(xms_cc));
         }
     }
     (!request.is_empty()).then(|| Value::Object(request).to_string())
@@ -577,6 +588,21 @@ mod tests {
             serde_json::from_str::<Value>(&odd).unwrap(),
             serde_json::json!({"access_token": {"xms_cc": {"values": ["cp1"]}}, "id_token": {}})
         );
+    }
+
+    #[test]
+    fn equal_demands_have_equal_keys() {
+        let mfa = |age| StepUp::UserAuthentication {
+            acr_values: Some("urn:gatehouse:mfa".into()),
+            max_age: age,
+        };
+        assert_eq!(mfa(None).key(), mfa(None).key());
+        assert_ne!(mfa(None).key(), mfa(Some(60)).key());
+        let claims = StepUp::Claims {
+            claims: "{}".into(),
+        };
+        assert_ne!(claims.key(), mfa(None).key());
+        assert!(!claims.key().contains('\n'), "one line");
     }
 
     #[test]

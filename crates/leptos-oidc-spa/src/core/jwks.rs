@@ -2,7 +2,7 @@
 //! signature check itself runs in the browser's WebCrypto (`browser::signature`).
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// An RSA public key, reduced to what verification needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,7 +29,7 @@ struct Jwk {
 /// The key set document; its members are read one by one so that one odd key spoils nothing.
 #[derive(Deserialize)]
 struct KeySet {
-    keys: Vec<Value>,
+    keys: Vec<Box<RawValue>>,
 }
 
 /// Parses a key set, keeping the RSA signing keys; `None` if it is not a JWKS. A malformed
@@ -39,7 +39,7 @@ pub fn parse(text: &str) -> Option<Vec<RsaKey>> {
     Some(
         set.keys
             .into_iter()
-            .filter_map(|key| serde_json::from_value::<Jwk>(key).ok())
+            .filter_map(|key| serde_json::from_str::<Jwk>(key.get()).ok())
             .filter(|jwk| jwk.kty == "RSA" && jwk.usage.as_deref().is_none_or(|u| u == "sig"))
             .map(|jwk| RsaKey {
                 kid: jwk.kid,

@@ -27,10 +27,11 @@ pub fn fingerprint(session: &Session) -> String {
 }
 
 /// What one tab tells the others. On the wire (inside the sealed [`Envelope`]) it is one JSON
-/// object: `{"kind": "refreshed", "previous": …, "session": {…}}` or
-/// `{"kind": "signed_out", "previous": …}`.
+/// object named after its kind: `{"refreshed": {"previous": …, "session": {…}}}` or
+/// `{"signed_out": {"previous": …}}` (serde's default form, read in one pass; a `"kind"` member
+/// beside the others would need serde to buffer the whole message first).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 // One message per refresh or sign-out; boxing the session would make every match read worse.
 #[allow(clippy::large_enum_variant)]
 pub enum TabMessage {
@@ -169,10 +170,7 @@ mod tests {
             session: new.clone(),
         };
         let text = msg.to_json();
-        assert!(
-            text.starts_with(r#"{"kind":"refreshed","previous":""#),
-            "{text}"
-        );
+        assert!(text.starts_with(r#"{"refreshed":{"previous":""#), "{text}");
         assert!(text.contains(r#","session":{"version":2,"#), "{text}");
         let parsed = TabMessage::parse(&text).unwrap();
         assert_eq!(
@@ -202,10 +200,7 @@ mod tests {
         };
         assert_eq!(
             msg.to_json(),
-            format!(
-                r#"{{"kind":"signed_out","previous":"{}"}}"#,
-                fingerprint(&s)
-            )
+            format!(r#"{{"signed_out":{{"previous":"{}"}}}}"#, fingerprint(&s))
         );
         assert_eq!(TabMessage::parse(&msg.to_json()), Some(msg.clone()));
         assert_eq!(msg.clone().action_for(Some(&s)), TabAction::SignOut);
@@ -217,11 +212,8 @@ mod tests {
         let s = session("secret-refresh-token");
         assert!(!fingerprint(&s).contains("secret"));
         assert_eq!(fingerprint(&s).len(), 22);
-        assert_eq!(TabMessage::parse(r#"{"kind":"hack","previous":"x"}"#), None);
-        assert_eq!(
-            TabMessage::parse(r#"{"kind":"refreshed","previous":"x"}"#),
-            None
-        );
+        assert_eq!(TabMessage::parse(r#"{"hack":{"previous":"x"}}"#), None);
+        assert_eq!(TabMessage::parse(r#"{"refreshed":{"previous":"x"}}"#), None);
         assert_eq!(TabMessage::parse("not json"), None);
     }
 

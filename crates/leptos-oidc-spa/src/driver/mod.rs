@@ -80,8 +80,9 @@ pub(crate) trait Browser: 'static {
         resource: String,
         claims: Option<String>,
     ) -> Result<Session, GrantError>;
-    /// What the sign-in this page returned from gave an API (the loop guard's memory), once.
-    fn take_answered_step_up(&self) -> Option<(Target, StepUp)>;
+    /// What the sign-in this page returned from gave an API (the loop guard's memory: the API
+    /// and the challenge's key), once.
+    fn take_answered_step_up(&self) -> Option<(Target, String)>;
     /// Leaves for the provider's end-session endpoint; `false` when it has none (or the browser
     /// would not go), so the sign-out was local.
     async fn end_provider_session(&self, session: Option<Session>) -> bool;
@@ -97,8 +98,9 @@ pub(crate) struct Driver<B: Browser> {
     waiters: RefCell<Vec<oneshot::Sender<bool>>>,
     /// Callers waiting for a resource's token, with the resource's id.
     resource_waiters: RefCell<Vec<(String, oneshot::Sender<ResourceOutcome>)>>,
-    /// The challenge each API asked for last and was given, until it answers without one.
-    answered: RefCell<PerTarget<StepUp>>,
+    /// The key of the challenge each API asked for last and was given, until it answers
+    /// without one.
+    answered: RefCell<PerTarget<String>>,
 }
 
 impl<B: Browser> Driver<B> {
@@ -359,6 +361,14 @@ impl<B: Browser> Driver<B> {
         (machine.config().resource(id)).map_or_else(|| id.to_string(), |r| r.name.clone())
     }
 
+    /// Takes over what the sign-in this page returned from gave an API, so the loop guard
+    /// remembers it (called once, at start-up).
+    pub fn recall_answered_step_up(&self) {
+        if let Some((target, key)) = self.browser.take_answered_step_up() {
+            self.answered.borrow_mut().insert(target, key);
+        }
+    }
+
     /// Sends `request` to `target` with its access token. A 401 gets one fresh token (a
     /// refresh, or a new grant for that API alone) and one more try; a second 401 from the
     /// session's API ends the session (see `core::api_call`).
@@ -367,9 +377,6 @@ impl<B: Browser> Driver<B> {
         request: HttpRequest,
         target: Target,
     ) -> Result<HttpResponse, ApiError> {
-        if let Some((answered, step_up)) = self.browser.take_answered_step_up() {
-            self.answered.borrow_mut().insert(answered, step_up);
-        }
         let mut attempt = 1;
         loop {
             let token = self.token_for(&target).await?;
@@ -386,7 +393,7 @@ impl<B: Browser> Driver<B> {
                 challenge: challenge.as_ref(),
             };
             let answered = self.answered.borrow().get(&target).cloned();
-            let next = api_call::after_response(&target, attempt, answer, answered.as_ref());
+            let next = api_call::after_response(&target, attempt, answer, answered.as_deref());
             if response.status != 401 {
                 self.answered.borrow_mut().remove(&target);
             }
@@ -412,7 +419,7 @@ impl<B: Browser> Driver<B> {
                     let asked = challenge.unwrap_or(StepUp::Claims {
                         claims: claims.clone(),
                     });
-                    (self.answered.borrow_mut()).insert(target.clone(), asked.clone());
+                    (self.answered.borrow_mut()).insert(target.clone(), asked.key());
                     match self.redeem_claims(&target, claims).await {
                         Ok(true) => {}
                         Ok(false) => return Ok(response),

@@ -45,7 +45,7 @@ struct Fake {
     requests: RefCell<VecDeque<HeldRequest>>,
     states: RefCell<Vec<AuthState>>,
     /// What the sign-in this page came back from gave an API.
-    answered_step_up: RefCell<Option<(Target, StepUp)>>,
+    answered_step_up: RefCell<Option<(Target, String)>>,
 }
 
 impl Fake {
@@ -187,7 +187,7 @@ impl Browser for Fake {
         rx.await.expect("the test answers every grant")
     }
 
-    fn take_answered_step_up(&self) -> Option<(Target, StepUp)> {
+    fn take_answered_step_up(&self) -> Option<(Target, String)> {
         self.answered_step_up.borrow_mut().take()
     }
 
@@ -702,7 +702,8 @@ fn a_step_up_is_offered_at_once_and_not_again_right_after_the_sign_in_for_it() {
         panic!("expected a step-up, got {:?}", result(&call));
     };
     // Back from the sign-in for it, the API asks the same: stop.
-    *world.fake().answered_step_up.borrow_mut() = Some((Target::Session, request.step_up));
+    *world.fake().answered_step_up.borrow_mut() = Some((Target::Session, request.step_up.key()));
+    world.driver.recall_answered_step_up();
     let call = world.call("/secure", Target::Session);
     world.answer_requests_with(|_| (401, Some(mfa.to_string())));
     assert!(matches!(

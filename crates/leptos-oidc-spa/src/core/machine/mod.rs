@@ -361,7 +361,7 @@ impl Machine {
 
     /// Makes `session` current and arms the refresh timer.
     fn adopt(&mut self, session: Session, now: Now, effects: &mut Vec<Effect>) {
-        let refresh_lifetime_ms = (self.config.refresh_lifetime).map(|d| d.as_millis() as f64);
+        let refresh_lifetime_ms = (self.config.refresh_lifetime).map(|d| d.as_secs_f64() * 1000.0);
         self.state = AuthState::SignedIn(SignedIn {
             profile: UserProfile::of(&session, &self.config),
             expires_at_ms: session.expires_at_ms,
