@@ -73,9 +73,10 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+import { freePort } from '../e2e/nginx.js';
 
 export const GLEWLWYD_BIN = process.env.GLEWLWYD_BIN ?? '/usr/bin/glewlwyd';
 const SCHEMA = '/usr/share/dbconfig-common/data/glewlwyd/install/sqlite3';
@@ -113,18 +114,6 @@ process.once('exit', () => {
     try { rmSync(dir, { recursive: true, force: true }); } catch { /* best effort */ }
   }
 });
-
-/** A free TCP port on 127.0.0.1 (asked from the kernel, then released). */
-function freePort() {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => ok(port));
-    });
-  });
-}
 
 /** The installed package's version (e.g. 2.7.5-3+deb12u1), else the binary's `--version`. */
 function glewlwydVersion() {

@@ -16,6 +16,7 @@ pub use vocabulary::{
 };
 
 use super::api_call::{PerTarget, Target};
+use super::challenge::StepUp;
 use super::config::OidcConfig;
 use super::error::AuthError;
 use super::profile::UserProfile;
@@ -129,55 +130,22 @@ impl Machine {
                 });
             }
             Event::StaySignedInRequested { return_to } => {
-                let AuthState::SignedIn(signed_in) = &self.state else {
-                    return effects;
-                };
-                let login_hint = signed_in.profile.username.clone();
-                self.state = AuthState::Redirecting;
-                effects.push(Effect::BeginSignIn {
-                    return_to,
-                    login_hint,
-                    resource: None,
-                    step_up: None,
-                    silent: true,
-                });
+                if self.is_signed_in() {
+                    self.sign_in_again(return_to, None, None, true, &mut effects);
+                }
             }
             Event::ConsentRequested {
                 resource,
                 return_to,
-            } => {
-                // The same person, so the provider need not ask which account.
-                let login_hint = match &self.state {
-                    AuthState::SignedIn(signed_in) => signed_in.profile.username.clone(),
-                    _ => None,
-                };
-                self.state = AuthState::Redirecting;
-                effects.push(Effect::BeginSignIn {
-                    return_to,
-                    login_hint,
-                    resource: Some(resource),
-                    step_up: None,
-                    silent: false,
-                });
-            }
+            } => self.sign_in_again(return_to, Some(resource), None, false, &mut effects),
             Event::StepUpRequested {
                 resource,
                 step_up,
                 return_to,
             } => {
-                // The same person, so the provider need not ask which account.
-                let AuthState::SignedIn(signed_in) = &self.state else {
-                    return effects;
-                };
-                let login_hint = signed_in.profile.username.clone();
-                self.state = AuthState::Redirecting;
-                effects.push(Effect::BeginSignIn {
-                    return_to,
-                    login_hint,
-                    resource,
-                    step_up: Some(step_up),
-                    silent: false,
-                });
+                if self.is_signed_in() {
+                    self.sign_in_again(return_to, resource, Some(step_up), false, &mut effects);
+                }
             }
             Event::ResourceWanted { resource } => self.want(resource, now, &mut effects),
             Event::ClaimsChallenged { target, claims } => {
@@ -379,6 +347,35 @@ impl Machine {
         };
         effects.push(Effect::SetTimer { delay_ms });
         self.session = Some(session);
+    }
+
+    fn is_signed_in(&self) -> bool {
+        matches!(self.state, AuthState::SignedIn(_))
+    }
+
+    /// Leaves to sign in again as the person signed in now, so the provider need not ask which
+    /// account: for another API's scopes (`resource`), for what an API asked for (`step_up`),
+    /// or before the session's end (`silent`, trying `prompt=none` first).
+    fn sign_in_again(
+        &mut self,
+        return_to: String,
+        resource: Option<String>,
+        step_up: Option<StepUp>,
+        silent: bool,
+        effects: &mut Vec<Effect>,
+    ) {
+        let login_hint = match &self.state {
+            AuthState::SignedIn(signed_in) => signed_in.profile.username.clone(),
+            _ => None,
+        };
+        self.state = AuthState::Redirecting;
+        effects.push(Effect::BeginSignIn {
+            return_to,
+            login_hint,
+            resource,
+            step_up,
+            silent,
+        });
     }
 
     fn has_refresh_token(&self) -> bool {
