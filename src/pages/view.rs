@@ -211,7 +211,7 @@ fn StepUpNeeded(
     view! {
         <SignInOffer
             test_id="api-step-up"
-            headline=format!("{name} asks for {asked}.")
+            headline=sentence_start(format!("{name} asks for {asked}."))
             detail="Sign in again to give it: you come back to this page, with what you typed."
             button=String::from("Sign in to continue")
             sign_in
@@ -229,13 +229,23 @@ fn ConsentNeeded(resource: String, message: String) -> impl IntoView {
     view! {
         <SignInOffer
             test_id="api-consent"
-            headline=format!("{name} needs your consent.")
+            headline=sentence_start(format!("{name} needs your consent."))
             detail="Gatehouse may not call it for you until you allow it. You stay signed in to everything else."
             note=message
             button=format!("Give consent for {name}")
             sign_in
         />
     }
+}
+
+/// `text` with its first letter a capital, for an API name that starts a sentence ("the
+/// StudyBuilder API asks…" reads "The StudyBuilder API asks…"). ASCII only: a name starting with
+/// another letter stays as it is (Unicode's case tables cost 9.7 KB gzip).
+fn sentence_start(mut text: String) -> String {
+    if let Some(first) = text.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    text
 }
 
 /// What an API needs before it answers, and a button that signs in again for it, coming back
