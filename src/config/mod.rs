@@ -228,19 +228,13 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
     let graph_base_url =
         (graph && enabled).then(|| graph_base_url.trim_end_matches('/').to_string());
 
-    let session_notice_ms = match s.session_notice_minutes.0 {
-        None => SESSION_NOTICE_MINUTES * 60_000.0,
-        Some(text) => match rules::amount(&text, 24.0 * 60.0) {
-            Some(minutes) => minutes * 60_000.0,
-            None => {
-                return Err(ConfigError::Invalid {
-                    key: "SESSION_NOTICE_MINUTES",
-                    value: text,
-                    expected: "a number of minutes above 0 and at most 1440, such as 10 or 0.5",
-                })
-            }
-        },
-    };
+    let notice_minutes = rules::amount(
+        s.session_notice_minutes,
+        24.0 * 60.0,
+        "a number of minutes above 0 and at most 1440, such as 10 or 0.5",
+    )
+    .map_err(ConfigError::at("SESSION_NOTICE_MINUTES"))?;
+    let session_notice_ms = notice_minutes.unwrap_or(SESSION_NOTICE_MINUTES) * 60_000.0;
 
     if !enabled {
         return Ok(AppConfig {
@@ -344,47 +338,27 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
     }
     // Entra ends a single-page app's refresh token 24 hours after the sign-in and says so only
     // in refresh_token_expires_in; other providers' rules are theirs to say.
-    let refresh_lifetime_hours = match s.oauth_refresh_lifetime_hours.0 {
-        None => is_entra_url(&oidc.metadata_url).then_some(ENTRA_REFRESH_LIFETIME_HOURS),
-        Some(text) => match rules::amount(&text, 24.0 * 366.0) {
-            Some(hours) => Some(hours),
-            None => {
-                return Err(ConfigError::Invalid {
-                    key: "OAUTH_REFRESH_LIFETIME_HOURS",
-                    value: text,
-                    expected: "a number of hours above 0, such as 24",
-                })
-            }
-        },
-    };
+    let refresh_lifetime_hours = rules::amount(
+        s.oauth_refresh_lifetime_hours,
+        24.0 * 366.0,
+        "a number of hours above 0, such as 24",
+    )
+    .map_err(ConfigError::at("OAUTH_REFRESH_LIFETIME_HOURS"))?
+    .or_else(|| is_entra_url(&oidc.metadata_url).then_some(ENTRA_REFRESH_LIFETIME_HOURS));
     if let Some(hours) = refresh_lifetime_hours {
         // Whole milliseconds: a checked amount of hours, at most a year.
         let lifetime = std::time::Duration::from_millis((hours * 3_600_000.0) as u64);
         oidc = oidc.with_refresh_lifetime(lifetime);
     }
-    if let Some(capabilities) = s.oauth_client_capabilities.0 {
-        let names: Vec<&str> = capabilities
-            .split([' ', ','])
-            .filter(|c| !c.is_empty())
-            .collect();
-        if !names.iter().all(|c| rules::is_id(c)) {
-            return Err(ConfigError::Invalid {
-                key: "OAUTH_CLIENT_CAPABILITIES",
-                value: capabilities,
-                expected: "capability names separated by spaces or commas, such as cp1",
-            });
-        }
+    if let Some(value) = s.oauth_client_capabilities.0 {
+        let expected = "capability names separated by spaces or commas, such as cp1";
+        let names =
+            rules::names(value, expected).map_err(ConfigError::at("OAUTH_CLIENT_CAPABILITIES"))?;
         oidc = oidc.with_client_capabilities(names);
     }
-    if let Some(resource) = s.oauth_resource.0 {
-        if !rules::is_resource_indicator(&resource) {
-            return Err(ConfigError::Invalid {
-                key: "OAUTH_RESOURCE",
-                value: resource,
-                expected:
-                    "an absolute URI without a fragment, such as https://api.example.com (RFC 8707)",
-            });
-        }
+    if let Some(value) = s.oauth_resource.0 {
+        let resource =
+            rules::resource_indicator(value).map_err(ConfigError::at("OAUTH_RESOURCE"))?;
         oidc = oidc.with_resource_indicator(resource);
     }
     Ok(AppConfig {

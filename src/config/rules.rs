@@ -125,17 +125,52 @@ pub(crate) fn claim_path(text: &str) -> Option<Vec<String>> {
     (!path.iter().any(|segment| segment.trim().is_empty())).then_some(path)
 }
 
-/// A positive number up to `most` (`"24"`, `"0.5"`), as an amount of time in some unit. Read
-/// as a JSON number: serde_json's number reader is in the build already, `str::parse::<f64>`
-/// would add 8 KB gzip of tables for this one setting.
-pub(crate) fn amount(value: &str, most: f64) -> Option<f64> {
-    let number: f64 = serde_json::from_str(value).ok()?;
-    (number.is_finite() && number > 0.0 && number <= most).then_some(number)
+/// An amount of time: unset is `None`, else a positive number up to `most` (`"24"`, `"0.5"`).
+/// Read as a JSON number: serde_json's number reader is in the build already,
+/// `str::parse::<f64>` would add 8 KB gzip of tables for these settings.
+pub(crate) fn amount(
+    setting: Setting,
+    most: f64,
+    expected: &'static str,
+) -> Result<Option<f64>, Rejection> {
+    let Some(value) = setting.0 else {
+        return Ok(None);
+    };
+    match serde_json::from_str::<f64>(&value) {
+        Ok(number) if number.is_finite() && number > 0.0 && number <= most => Ok(Some(number)),
+        _ => Err(Rejection::Invalid { value, expected }),
+    }
+}
+
+/// Names separated by spaces or commas, each an id (`cp1, cp2`).
+pub(crate) fn names(value: String, expected: &'static str) -> Result<Vec<String>, Rejection> {
+    let names: Vec<String> = (value.split([' ', ',']))
+        .filter(|name| !name.is_empty())
+        .map(str::to_string)
+        .collect();
+    if names.iter().all(|name| is_id(name)) {
+        Ok(names)
+    } else {
+        Err(Rejection::Invalid { value, expected })
+    }
+}
+
+/// An RFC 8707 resource indicator: an absolute URI without a fragment.
+pub(crate) fn resource_indicator(value: String) -> Result<String, Rejection> {
+    if is_resource_indicator(&value) {
+        Ok(value)
+    } else {
+        Err(Rejection::Invalid {
+            value,
+            expected:
+                "an absolute URI without a fragment, such as https://api.example.com (RFC 8707)",
+        })
+    }
 }
 
 /// Whether `value` may be an RFC 8707 resource indicator: an absolute URI (a scheme, then `:`)
 /// without a fragment, whitespace or control characters.
-pub(crate) fn is_resource_indicator(value: &str) -> bool {
+fn is_resource_indicator(value: &str) -> bool {
     let Some((scheme, rest)) = value.split_once(':') else {
         return false;
     };
