@@ -120,14 +120,7 @@ impl Machine {
                     AuthState::SessionEnded { login_hint, .. } => login_hint.clone(),
                     _ => None,
                 };
-                self.state = AuthState::Redirecting;
-                effects.push(Effect::BeginSignIn {
-                    return_to,
-                    login_hint,
-                    resource: None,
-                    step_up: None,
-                    silent: false,
-                });
+                self.sign_in(return_to, login_hint, &mut effects);
             }
             Event::StaySignedInRequested { return_to } => {
                 if self.is_signed_in() {
@@ -200,19 +193,11 @@ impl Machine {
                 });
                 effects.push(Effect::Persist(session));
             }
+            // The provider wants the person after all: its page, for the same person.
             Event::SignInCompleted(Err(AuthError::SilentSignInDeclined {
                 return_to,
                 login_hint,
-            })) => {
-                self.state = AuthState::Redirecting;
-                effects.push(Effect::BeginSignIn {
-                    return_to,
-                    login_hint,
-                    resource: None,
-                    step_up: None,
-                    silent: false,
-                });
-            }
+            })) => self.sign_in(return_to, login_hint, &mut effects),
             Event::SignInCompleted(Err(error)) => {
                 // Off the callback page, so the app's own routes show the error.
                 self.state = AuthState::Failed(error);
@@ -351,6 +336,23 @@ impl Machine {
 
     fn is_signed_in(&self) -> bool {
         matches!(self.state, AuthState::SignedIn(_))
+    }
+
+    /// Leaves for the provider's sign-in page, for the session's own scopes.
+    fn sign_in(
+        &mut self,
+        return_to: String,
+        login_hint: Option<String>,
+        effects: &mut Vec<Effect>,
+    ) {
+        self.state = AuthState::Redirecting;
+        effects.push(Effect::BeginSignIn {
+            return_to,
+            login_hint,
+            resource: None,
+            step_up: None,
+            silent: false,
+        });
     }
 
     /// Leaves to sign in again as the person signed in now, so the provider need not ask which
