@@ -385,8 +385,11 @@ impl<B: Browser> Driver<B> {
             let url = sent.url.clone();
             let response =
                 (self.browser.fetch(sent).await).map_err(|e| ApiError::from_http(&url, e))?;
-            let challenge =
-                (response.headers.get("www-authenticate")).and_then(StepUp::from_header);
+            // Only a 401's challenge means anything to the call (`api_call::after_response`).
+            let challenge = (response.status == 401)
+                .then(|| response.headers.get("www-authenticate"))
+                .flatten()
+                .and_then(StepUp::from_header);
             let answer = Answer {
                 status: response.status,
                 carried_token: true,
