@@ -14,7 +14,6 @@ use crate::config::context::use_config;
 use crate::profile;
 use leptos::prelude::*;
 use leptos_oidc_spa::{use_auth, AuthState, Phase, SignedIn};
-use std::time::Duration;
 use wasm_bindgen::JsCast;
 
 fn local_time(ms: f64) -> String {
@@ -177,12 +176,7 @@ fn OtherApiRoles(
 /// refresh, and a refresh that keeps failing.
 #[component]
 fn TokenTimes() -> impl IntoView {
-    let now = RwSignal::new(js_sys::Date::now());
-    if let Ok(ticker) =
-        set_interval_with_handle(move || now.set(js_sys::Date::now()), Duration::from_secs(1))
-    {
-        on_cleanup(move || ticker.clear());
-    }
+    let now = super::use_ticking_now();
     let refreshing = session_part(|s| s.refreshing);
     let expires_at = session_part(|s| s.expires_at_ms);
     let refreshed_at = session_part(|s| s.refreshed_at_ms);

@@ -4,17 +4,15 @@
 //! signed in", a new sign-in as the same person at a moment the person chooses, coming back to
 //! the same page.
 
+use crate::components::{use_return_path, use_ticking_now};
 use crate::config::context::use_config;
 use crate::profile;
 use leptos::prelude::*;
 use leptos_oidc_spa::{use_auth, AuthState};
-use leptos_router::hooks::use_location;
-use std::time::Duration;
 
 #[component]
 pub fn SessionEndNotice() -> impl IntoView {
     let auth = use_auth();
-    let location = use_location();
     let lead_ms = use_config().with_value(|c| c.session_notice_ms);
     let ends_at = Memo::new(move |_| {
         auth.state.with(|s| match s {
@@ -22,12 +20,7 @@ pub fn SessionEndNotice() -> impl IntoView {
             _ => None,
         })
     });
-    let now = RwSignal::new(js_sys::Date::now());
-    if let Ok(ticker) =
-        set_interval_with_handle(move || now.set(js_sys::Date::now()), Duration::from_secs(1))
-    {
-        on_cleanup(move || ticker.clear());
-    }
+    let now = use_ticking_now();
     let dismissed_for = RwSignal::new(None::<f64>);
     let near = move || {
         let end = ends_at.get();
@@ -37,11 +30,8 @@ pub fn SessionEndNotice() -> impl IntoView {
         let end = ends_at.get().unwrap_or_default();
         crate::duration::countdown(end - now.get())
     };
-    let stay = move |_| {
-        let (path, query) = (location.pathname, location.search);
-        let here = crate::routes::return_path(&path.get_untracked(), &query.get_untracked());
-        auth.stay_signed_in(here);
-    };
+    let here = use_return_path();
+    let stay = move |_| auth.stay_signed_in(here());
     view! {
         <Show when=near>
             <div class="notice" role="status" data-testid="session-ending">

@@ -6,18 +6,18 @@
 //! or more recent sign-in) offers a sign-in for that (`api-step-up`), keeping what was typed.
 
 use crate::api::{self, ApiResult, Outcome};
-use crate::components::draft;
 use crate::components::json_tree::JsonTree;
 use crate::components::not_permitted::NotPermitted;
 use crate::components::progress::Progress;
 use crate::components::view_access::{role_labels, view_access};
+use crate::components::{draft, use_return_path};
 use crate::config::context::use_config;
 use crate::config::views::ApiView;
 use crate::pages::not_found::NotFoundPage;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_oidc_spa::{use_api_client, use_auth, ApiClient, ApiError, Method, StepUpRequest};
-use leptos_router::hooks::{use_location, use_params_map};
+use leptos_router::hooks::use_params_map;
 
 /// Calls the view's endpoint below its API's base URL with that API's access token (the
 /// library gets one fresh token on a 401 and tries once more) and works out what the answer
@@ -259,11 +259,7 @@ fn SignInOffer(
     button: String,
     sign_in: Callback<String>,
 ) -> impl IntoView {
-    let location = use_location();
-    let here = move || {
-        let (path, query) = (location.pathname, location.search);
-        crate::routes::return_path(&path.get_untracked(), &query.get_untracked())
-    };
+    let here = use_return_path();
     view! {
         <div class="warning" role="alert" data-testid=format!("{test_id}-needed")>
             <p><strong>{headline}</strong> " " {detail}</p>
