@@ -22,7 +22,10 @@ const CASES: u32 = 2_000;
 
 /// Runs `property` on `CASES` inputs from `strategy`. The property returns whether the code
 /// under test accepted its input; at least `min_share` of the inputs must be accepted and at
-/// least one refused, or the generator does not test what the property claims.
+/// least one refused, or the generator does not test what the property claims. The inputs are
+/// random on every run, so each `min_share` is about half the share its generator reaches on
+/// average: many standard deviations below it, never failed by an unlucky draw, and still far
+/// above zero when a change to the generator stops it reaching the accepting path.
 fn check<S: Strategy>(
     name: &str,
     strategy: S,
@@ -257,7 +260,7 @@ fn callback_parameters_never_panic_and_a_code_needs_a_code_and_a_state() {
 
 #[test]
 fn return_routes_never_leave_the_origin() {
-    check("return route", route(), 0.2, |candidate| {
+    check("return route", route(), 0.1, |candidate| {
         let route = safe_return_path(&candidate, "/oauth-callback");
         prop_assert!(route.starts_with('/'), "{route}");
         prop_assert!(!route.starts_with("//"), "{route}");
@@ -337,7 +340,7 @@ fn accepted_discovery_documents_name_only_secure_endpoints() {
 
 #[test]
 fn accepted_id_tokens_carry_finite_whole_second_times_within_the_tolerance() {
-    check("id token claims", id_token_claims(), 0.05, |claims| {
+    check("id token claims", id_token_claims(), 0.03, |claims| {
         let token = format!(
             "{}.{}.c2ln",
             encode(br#"{"alg":"RS256"}"#),
@@ -368,7 +371,7 @@ fn accepted_id_tokens_carry_finite_whole_second_times_within_the_tolerance() {
 
 #[test]
 fn accepted_token_responses_have_a_token_and_a_finite_positive_lifetime() {
-    check("token response", token_response(), 0.05, |(ok, body)| {
+    check("token response", token_response(), 0.03, |(ok, body)| {
         let parsed = token::parse_response(ok, &body, false);
         if let Ok(tokens) = &parsed {
             prop_assert!(ok, "{body}");
