@@ -1,25 +1,60 @@
-// Runs the production hosting for a test: deploy/entrypoint.sh (config-only mode) writes
-// config.json and the nginx configuration for a temporary copy of dist/, then Debian's nginx
-// serves it on 127.0.0.1 and a free port, exactly as the container would (same templates, same
-// CSP, same cache rules).
+// Runs the production hosting for a test: a temporary copy of dist/, prepared as the image's
+// build stage prepares it (gatehouse-config build: CSP hashes, brotli and gzip copies), then
+// deploy/entrypoint.sh, whose gatehouse-config writes config.json and the nginx configuration
+// into a runtime folder, and Debian's nginx serving it on 127.0.0.1 and a free port, exactly as
+// the container would (same templates, same CSP, same cache rules).
 //
 //   const web = await startNginx({ dist, env: { OAUTH_METADATA_URL: ..., ... } });
 //   ... fetch(`${web.url}/`) ...
 //   await web.stop();
 //
+// With `sandbox: true` the entrypoint, the tool and nginx run as the container does: under
+// bubblewrap, as an arbitrary non-root UID with GID 0, on a read-only root filesystem laid out
+// like the image, with only the runtime folder writable.
+//
 // Every wait is bounded; `stop()` ends nginx (master and workers) and removes the temp files.
 
-import { spawn } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const ENTRYPOINT = join(ROOT, 'deploy/entrypoint.sh');
+export const TEMPLATES = join(ROOT, 'deploy/nginx');
 export const NGINX_BIN = process.env.NGINX_BIN ?? '/usr/sbin/nginx';
-/** The shell that runs the entrypoint (the container uses busybox ash; here dash or bash). */
+/** The hosting tool, built by `cargo build -p gatehouse-config`. */
+export const GATEHOUSE_CONFIG = process.env.GATEHOUSE_CONFIG
+  ?? join(process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target'), 'debug/gatehouse-config');
+/** The shell that runs the entrypoint (the image's /bin/sh is dash, as Debian's here). */
 export const ENTRYPOINT_SHELL = process.env.ENTRYPOINT_SHELL ?? 'sh';
+export const BWRAP = process.env.BWRAP ?? '/usr/bin/bwrap';
+
+/** Where the image keeps what the sandbox mirrors (deploy/Dockerfile). */
+export const IMAGE = {
+  webRoot: '/usr/share/gatehouse/html',
+  templates: '/usr/share/gatehouse/nginx',
+  entrypoint: '/usr/share/gatehouse/entrypoint.sh',
+  tool: '/usr/local/bin/gatehouse-config',
+  runtimeDir: '/run/gatehouse',
+  uid: 54321, // arbitrary, as OpenShift assigns one
+};
+
+function requireTool() {
+  if (!existsSync(GATEHOUSE_CONFIG)) {
+    throw new Error(`${GATEHOUSE_CONFIG} is missing: run "cargo build -p gatehouse-config" first`);
+  }
+}
+
+/**
+ * Runs `gatehouse-config build` on `dir` (CSP hashes and precompressed copies), as the image's
+ * build stage does. Returns its report line.
+ */
+export function prepareBuild(dir) {
+  requireTool();
+  return execFileSync(GATEHOUSE_CONFIG, ['build', dir], { encoding: 'utf8', timeout: 120_000 });
+}
 
 const running = new Set();
 process.once('exit', () => {
@@ -41,10 +76,17 @@ export function freePort() {
   });
 }
 
-/** Copies dist/ (without trunk's .stage build directory) to `target`, readable by everyone. */
+/**
+ * Copies dist/ (without trunk's .stage build directory) to `target`, readable by everyone, and
+ * prepared for serving. dist/ itself is prepared once per build (the copies are reused).
+ */
 export function copyDist(dist, target) {
   if (!existsSync(join(dist, 'index.html'))) {
     throw new Error(`${dist}/index.html is missing: run "trunk build --release" first`);
+  }
+  const hashes = join(dist, 'csp-inline.json');
+  if (!existsSync(hashes) || statSync(hashes).mtimeMs < statSync(join(dist, 'index.html')).mtimeMs) {
+    prepareBuild(dist);
   }
   cpSync(dist, target, {
     recursive: true,
@@ -69,13 +111,13 @@ function makeReadable(dir) {
  * caller's own environment is not passed, so a developer's OAUTH_* variables cannot leak in).
  * Resolves to { code, stdout, stderr }; never rejects for a non-zero exit.
  */
-export function runEntrypoint({ env = {}, webRoot, confDir, runDir, port = 8080, args = ['--config-only'], timeoutMs = 15_000 }) {
+export function runEntrypoint({ env = {}, webRoot, runtimeDir, port = 8080, args = ['--config-only'], timeoutMs = 15_000 }) {
+  requireTool();
   const childEnv = {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-    TMPDIR: tmpdir(),
+    GATEHOUSE_CONFIG,
     WEB_ROOT: webRoot,
-    NGINX_CONF_DIR: confDir,
-    NGINX_RUN_DIR: runDir,
+    RUNTIME_DIR: runtimeDir,
     PORT: String(port),
     LISTEN_ADDRESS: '127.0.0.1',
     NGINX_ACCESS_LOG: 'off',
@@ -101,6 +143,35 @@ export function runEntrypoint({ env = {}, webRoot, confDir, runDir, port = 8080,
       ok({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * The bubblewrap command that runs the image's entrypoint as the container does: an arbitrary
+ * UID with GID 0, the host's programs and libraries and the app's files mounted read-only where
+ * the image has them, the root remounted read-only, and `runtimeDir` the one writable folder.
+ */
+export function sandboxCommand({ webRoot, runtimeDir, env }) {
+  const system = ['/usr/bin', '/usr/sbin', '/usr/lib', '/usr/lib64', '/etc'].filter((dir) => existsSync(dir));
+  const args = [
+    '--unshare-user', '--uid', String(IMAGE.uid), '--gid', '0',
+    '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--die-with-parent', '--new-session',
+    '--clearenv',
+    ...system.flatMap((dir) => ['--ro-bind', dir, dir]),
+    '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/sbin', '/sbin', '--symlink', 'usr/lib', '/lib',
+    ...(existsSync('/usr/lib64') ? ['--symlink', 'usr/lib64', '/lib64'] : []),
+    '--proc', '/proc', '--dev', '/dev',
+    '--ro-bind', webRoot, IMAGE.webRoot,
+    '--ro-bind', TEMPLATES, IMAGE.templates,
+    '--ro-bind', ENTRYPOINT, IMAGE.entrypoint,
+    '--ro-bind', GATEHOUSE_CONFIG, IMAGE.tool,
+    '--bind', runtimeDir, IMAGE.runtimeDir,
+    '--remount-ro', '/',
+    '--chdir', '/',
+  ];
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined) args.push('--setenv', key, String(value));
+  }
+  return [...args, '/bin/sh', IMAGE.entrypoint];
 }
 
 /** Polls `url` until it answers at all (any status), for at most `timeoutMs`. */
@@ -132,17 +203,18 @@ function waitForExit(child, timeoutMs) {
 /**
  * Serves a temporary copy of `dist` with nginx, configured by the entrypoint from `env` (the
  * container's environment: OAUTH_*, API_*, CSP_CONNECT_SRC, HSTS, ...). `port` 0 picks a free
- * port. Returns { url, port, dir, webRoot, confDir, csp, log(), stop() }; `csp` is the policy
- * the entrypoint computed and `log()` nginx's stderr so far.
+ * port; `sandbox` runs it all as the read-only, unprivileged container (see sandboxCommand).
+ * Returns { url, port, dir, webRoot, runtimeDir, csp, log(), stop() }; `csp` is the policy the
+ * tool computed and `log()` what the entrypoint and nginx wrote so far.
  */
-export async function startNginx({ dist, env = {}, port = 0, timeoutMs = 10_000 } = {}) {
+export async function startNginx({ dist, env = {}, port = 0, sandbox = false, timeoutMs = 10_000 } = {}) {
   if (!dist) throw new Error('startNginx: dist is required');
   if (!existsSync(NGINX_BIN)) throw new Error(`${NGINX_BIN} is missing (Debian package nginx)`);
+  if (sandbox && !existsSync(BWRAP)) throw new Error(`${BWRAP} is missing (Debian package bubblewrap)`);
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-nginx-'));
   chmodSync(dir, 0o755);
   const webRoot = join(dir, 'html');
-  const confDir = join(dir, 'conf');
-  const runDir = join(dir, 'run');
+  const runtimeDir = join(dir, 'run');
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
 
   try {
@@ -150,42 +222,59 @@ export async function startNginx({ dist, env = {}, port = 0, timeoutMs = 10_000 
     // A port picked by the kernel can be taken by someone else before nginx binds it: retry.
     for (let attempt = 1; ; attempt++) {
       const chosen = port || (await freePort());
-      const configured = await runEntrypoint({ env, webRoot, confDir, runDir, port: chosen });
-      if (configured.code !== 0) {
-        throw new Error(`deploy/entrypoint.sh failed (exit ${configured.code}):\n${configured.stderr}${configured.stdout}`);
+      let command;
+      let csp = null;
+      if (sandbox) {
+        mkdirSync(runtimeDir, { recursive: true });
+        chmodSync(runtimeDir, 0o775);
+        const containerEnv = {
+          PATH: '/usr/local/bin:/usr/bin:/bin', PORT: String(chosen), LISTEN_ADDRESS: '127.0.0.1',
+          NGINX_ACCESS_LOG: 'off', NGINX_WORKER_PROCESSES: '1', NGINX_BIN, ...env,
+        };
+        command = [BWRAP, sandboxCommand({ webRoot, runtimeDir, env: containerEnv })];
+      } else {
+        const configured = await runEntrypoint({ env, webRoot, runtimeDir, port: chosen });
+        if (configured.code !== 0) {
+          throw new Error(`deploy/entrypoint.sh failed (exit ${configured.code}):\n${configured.stderr}${configured.stdout}`);
+        }
+        csp = /Content-Security-Policy: (.*)/.exec(configured.stdout)?.[1] ?? null;
+        command = [NGINX_BIN, ['-e', 'stderr', '-p', `${runtimeDir}/`, '-c', join(runtimeDir, 'nginx.conf')]];
       }
-      const csp = /Content-Security-Policy: (.*)/.exec(configured.stdout)?.[1] ?? null;
 
-      const child = spawn(NGINX_BIN, ['-e', 'stderr', '-p', `${runDir}/`, '-c', join(confDir, 'nginx.conf')], {
-        stdio: ['ignore', 'ignore', 'pipe'],
+      const child = spawn(command[0], command[1], {
+        stdio: ['ignore', 'pipe', 'pipe'],
         detached: true, // its own process group, so workers can be killed with the master
       });
       running.add(child.pid);
-      let stderr = '';
-      child.stderr.on('data', (c) => { stderr += c; });
+      let output = '';
+      child.stdout.on('data', (c) => { output += c; });
+      child.stderr.on('data', (c) => { output += c; });
       child.once('exit', () => running.delete(child.pid));
 
       const url = `http://127.0.0.1:${chosen}`;
       try {
-        await waitUntilAnswering(`${url}/config.json`, child, () => stderr, timeoutMs);
+        await waitUntilAnswering(`${url}/healthz`, child, () => output, timeoutMs);
       } catch (e) {
         try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
         await waitForExit(child, 2_000);
-        if (!port && attempt < 3 && /Address already in use/.test(stderr)) continue;
+        if (!port && attempt < 3 && /Address already in use/.test(output)) continue;
         throw e;
       }
+      csp ??= /Content-Security-Policy: (.*)/.exec(output)?.[1] ?? null;
 
       return {
         url,
         port: chosen,
         dir,
         webRoot,
-        confDir,
+        runtimeDir,
         csp,
-        log: () => stderr,
+        log: () => output,
         async stop() {
           if (child.exitCode === null && child.signalCode === null) {
-            child.kill('SIGTERM'); // fast shutdown: the master stops its workers
+            // nginx: fast shutdown, the master stops its workers; bubblewrap: its pid namespace
+            // ends with it.
+            try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
             if (!(await waitForExit(child, 5_000))) {
               try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
               await waitForExit(child, 2_000);

@@ -57,10 +57,11 @@ export function startApi(env) {
  * (passed to the entrypoint as environment variables, as an operator would), or is a function of
  * `{ idp, apiUrl }` returning them (for keys that name the running servers); `registration`
  * ({ clientId, apiAppId }) picks the IdP's app registration the app and API are configured for;
- * `dist` the build nginx serves (the benchmark compares builds).
+ * `dist` the build nginx serves (the benchmark compares builds); `sandbox` serves it as the
+ * read-only, unprivileged container (see nginx.js).
  * Returns URLs, the IdP handle, the effective `config` and `stop()`.
  */
-export async function startStack({ ttl = {}, config = {}, registration = STUDYBUILDER, dist = DIST } = {}) {
+export async function startStack({ ttl = {}, config = {}, registration = STUDYBUILDER, dist = DIST, sandbox = false } = {}) {
   if (!existsSync(join(dist, 'index.html'))) {
     throw new Error(`${dist}/index.html is missing: run "trunk build --release" first`);
   }
@@ -94,7 +95,7 @@ export async function startStack({ ttl = {}, config = {}, registration = STUDYBU
     const env = Object.fromEntries(
       Object.entries(effective).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
     );
-    const web = await startNginx({ dist, env, port });
+    const web = await startNginx({ dist, env, port, sandbox });
     cleanup.push(() => web.stop());
     return { appUrl, apiUrl: api.url, idp, config: effective, web, stop };
   } catch (e) {

@@ -1,15 +1,16 @@
-// deploy/entrypoint.sh in config-only mode: config.json from the environment (escaping, empty
-// variables, validation) and the generated nginx configuration (CSP, HSTS, brotli).
-// Run: node --test tests/nginx/
+// deploy/entrypoint.sh in config-only mode, and the gatehouse-config tool behind it: config.json
+// from the environment (escaping, empty variables, the app's own rules), the generated nginx
+// configuration (CSP, HSTS, brotli), all written to the runtime folder and nowhere else.
+// Run: cargo build -p gatehouse-config && node --test tests/nginx/
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { runEntrypoint } from '../e2e/nginx.js';
+import { prepareBuild, runEntrypoint } from '../e2e/nginx.js';
 
 const GOOD = {
   OAUTH_ENABLED: 'true',
@@ -39,7 +40,7 @@ await init({ module_or_path: '/app-0123456789abcdef_bg.wasm' });
 `;
 
 /**
- * Independent of the entrypoint's awk: the text of each <script> without src (or each <style>),
+ * Independent of the tool's tokenizer: the text of each <script> without src (or each <style>),
  * hashed as Chromium does.
  */
 function inlineHashes(html, element = 'script') {
@@ -53,20 +54,21 @@ function inlineHashes(html, element = 'script') {
 let base;
 let counter = 0;
 
-/** A fresh web root (with `html` as index.html) and configuration directories. */
+/** A fresh web root (with `html` as index.html, prepared as the image's build does) and runtime folder. */
 function site(html = INDEX_HTML) {
   const dir = join(base, `site-${++counter}`);
   const webRoot = join(dir, 'html');
   mkdirSync(webRoot, { recursive: true });
   writeFileSync(join(webRoot, 'index.html'), html);
-  return { webRoot, confDir: join(dir, 'conf'), runDir: join(dir, 'run') };
+  prepareBuild(webRoot);
+  return { webRoot, runtimeDir: join(dir, 'run') };
 }
 
 async function configure(env, html) {
   const paths = site(html);
   const result = await runEntrypoint({ env, ...paths });
-  const configFile = join(paths.webRoot, 'config.json');
-  const headersFile = join(paths.confDir, 'security-headers.conf');
+  const configFile = join(paths.runtimeDir, 'config.json');
+  const headersFile = join(paths.runtimeDir, 'security-headers.conf');
   return {
     ...result,
     ...paths,
@@ -74,7 +76,7 @@ async function configure(env, html) {
     csp: existsSync(headersFile)
       ? /add_header Content-Security-Policy "([^"]*)" always;/.exec(readFileSync(headersFile, 'utf8'))[1]
       : undefined,
-    conf: (name) => readFileSync(join(paths.confDir, name), 'utf8'),
+    conf: (name) => readFileSync(join(paths.runtimeDir, name), 'utf8'),
   };
 }
 
@@ -121,7 +123,7 @@ describe('config.json', () => {
     assert.equal(r.config.API_NAME, nasty);
     assert.equal(r.config.OAUTH_DOMAIN_HINT, '"}, "OAUTH_ENABLED": "false');
     assert.equal(r.config.OAUTH_ENABLED, 'true');
-    const raw = readFileSync(join(r.webRoot, 'config.json'), 'utf8');
+    const raw = readFileSync(join(r.runtimeDir, 'config.json'), 'utf8');
     assert.doesNotMatch(raw, /[\u0000-\u0009\u000b-\u001f]/, 'no raw control characters in the file');
   });
 
@@ -148,8 +150,8 @@ describe('config.json', () => {
     assert.ok(directive(r.csp, 'connect-src').includes('https://login.microsoftonline.com'));
   });
 
-  test('VIEWS is passed through as raw JSON when it is a JSON array', async () => {
-    const views = '[{"name": "studies", "roles": ["Reader", "Writer"], "x": -1.5e3}, "caf\\u00e9", true, null, [], {}]';
+  test('VIEWS is passed through as JSON when it is a JSON list', async () => {
+    const views = '[{"id": "studies", "title": "Caf\\u00e9 studies", "path": "/studies", "roles": ["Study.Read", "Study.Write"]}]';
     const r = await configure({ ...GOOD, VIEWS: views });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.config.VIEWS, JSON.parse(views));
@@ -261,20 +263,43 @@ describe('invalid values stop the start, naming the variable', () => {
   for (const [variable, what, env] of cases) {
     test(`${variable}: ${what}`, async () => {
       const paths = site();
-      writeFileSync(join(paths.webRoot, 'config.json'), '{"previous": true}');
+      mkdirSync(paths.runtimeDir);
+      writeFileSync(join(paths.runtimeDir, 'config.json'), '{"previous": true}');
       const r = await runEntrypoint({ env, ...paths });
       assert.notEqual(r.code, 0, `should fail: ${r.stdout}`);
-      assert.match(r.stderr, new RegExp(`^entrypoint: ${variable}: \\S`, 'm'));
-      assert.equal(readFileSync(join(paths.webRoot, 'config.json'), 'utf8'), '{"previous": true}', 'config.json untouched');
-      assert.equal(existsSync(join(paths.confDir, 'nginx.conf')), false, 'no nginx configuration written');
+      assert.match(r.stderr, new RegExp(`^gatehouse-config: ${variable}: \\S`, 'm'));
+      assert.equal(readFileSync(join(paths.runtimeDir, 'config.json'), 'utf8'), '{"previous": true}', 'config.json untouched');
+      assert.deepEqual(readdirSync(paths.runtimeDir), ['config.json'], 'nothing else written');
     });
   }
+
+  test('the message is the one the app\'s error page shows for the same value', async () => {
+    const r = await runEntrypoint({ env: { ...GOOD, OAUTH_RESPONSE_MODE: 'form_post' }, ...site() });
+    assert.match(r.stderr, /^gatehouse-config: OAUTH_RESPONSE_MODE: OAUTH_RESPONSE_MODE in \/config\.json has the value "form_post"; expected fragment or query\.$/m);
+  });
+
+  test('a misspelt OAUTH_ variable is refused by name; StudyBuilder API\'s secret is never published', async () => {
+    const typo = await runEntrypoint({ env: { ...GOOD, OAUTH_SCOPE: 'API.call' }, ...site() });
+    assert.notEqual(typo.code, 0);
+    assert.match(typo.stderr, /^gatehouse-config: OAUTH_SCOPE: OAUTH_SCOPE in \/config\.json is not a Gatehouse setting/m);
+    const r = await configure({ ...GOOD, OAUTH_API_APP_SECRET: 's3cret-value', OAUTH_SWAGGER_APP_ID: 'swagger' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(JSON.stringify(r.config), /s3cret|swagger/);
+  });
+
+  test('a build that was not prepared (no CSP hashes) is refused as WEB_ROOT', async () => {
+    const paths = site();
+    rmSync(join(paths.webRoot, 'csp-inline.json'));
+    const r = await runEntrypoint({ env: GOOD, ...paths });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /^gatehouse-config: WEB_ROOT: .*csp-inline\.json.*gatehouse-config build/m);
+  });
 
   test('an access log inside the web root, which nginx would serve, is refused', async () => {
     const paths = site();
     const r = await runEntrypoint({ env: { ...GOOD, NGINX_ACCESS_LOG: join(paths.webRoot, 'logs/access.log') }, ...paths });
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /^entrypoint: NGINX_ACCESS_LOG: .* is inside WEB_ROOT, which nginx serves/m);
+    assert.match(r.stderr, /^gatehouse-config: NGINX_ACCESS_LOG: .* is inside WEB_ROOT, which nginx serves/m);
   });
 
   test('workers running as root are refused', { skip: process.getuid() !== 0 && 'the workers\' user applies only when the entrypoint runs as root' }, async () => {
@@ -289,7 +314,7 @@ describe('invalid values stop the start, naming the variable', () => {
     rmSync(join(paths.webRoot, 'index.html'));
     const r = await runEntrypoint({ env: GOOD, ...paths });
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /^entrypoint: WEB_ROOT: /m);
+    assert.match(r.stderr, /^gatehouse-config: WEB_ROOT: /m);
   });
 });
 
@@ -344,15 +369,15 @@ describe('Content-Security-Policy', () => {
     assert.deepEqual(directive(r.csp, 'style-src'), ["'self'", ...styles]);
   });
 
-  test('IdP and API origins: scheme and host lower-cased, port kept, path, query and user info dropped', async () => {
+  test('IdP and API origins: host lower-cased, port kept, path and query dropped', async () => {
     const r = await configure({
       ...GOOD,
-      OAUTH_METADATA_URL: 'HTTP://User:Pw@IdP.Example.com:8090/tenant/v2.0/.well-known/openid-configuration?appid=x',
-      API_BASE_URL: 'http://127.0.0.1:8091',
+      OAUTH_METADATA_URL: 'https://IdP.Example.com:8090/tenant/v2.0/.well-known/openid-configuration?appid=x',
+      API_BASE_URL: 'http://127.0.0.1:8091/api',
     });
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(directive(r.csp, 'connect-src'), ["'self'", 'http://idp.example.com:8090', 'http://127.0.0.1:8091']);
-    assert.deepEqual(directive(r.csp, 'form-action'), ["'self'", 'http://idp.example.com:8090']);
+    assert.deepEqual(directive(r.csp, 'connect-src'), ["'self'", 'https://idp.example.com:8090', 'http://127.0.0.1:8091']);
+    assert.deepEqual(directive(r.csp, 'form-action'), ["'self'", 'https://idp.example.com:8090']);
   });
 });
 
@@ -366,7 +391,7 @@ describe('nginx configuration', () => {
     assert.match(off.conf('gatehouse.conf'), /default "";\s+on\s+"";/);
   });
 
-  test('brotli is loaded only when the module is installed', async () => {
+  test('brotli is loaded only when both modules are installed', async () => {
     const without = await configure({ ...GOOD, NGINX_MODULES_DIR: join(base, 'no-modules') });
     assert.equal(without.code, 0, without.stderr);
     assert.doesNotMatch(without.conf('modules.conf'), /^load_module/m);
@@ -374,16 +399,21 @@ describe('nginx configuration', () => {
 
     const modules = join(base, 'modules');
     mkdirSync(modules, { recursive: true });
+    writeFileSync(join(modules, 'ngx_http_brotli_static_module.so'), '');
+    const half = await configure({ ...GOOD, NGINX_MODULES_DIR: modules });
+    assert.doesNotMatch(half.conf('modules.conf'), /^load_module/m, 'the filter module is missing');
+
     writeFileSync(join(modules, 'ngx_http_brotli_filter_module.so'), '');
-    const withModule = await configure({ ...GOOD, NGINX_MODULES_DIR: modules });
-    assert.equal(withModule.code, 0, withModule.stderr);
-    assert.match(withModule.conf('modules.conf'), new RegExp(`^load_module ${modules}/ngx_http_brotli_filter_module.so;$`, 'm'));
-    assert.match(withModule.conf('brotli.conf'), /^brotli on;$/m);
-    assert.match(withModule.conf('brotli.conf'), /^brotli_types .*application\/wasm/m);
+    const withModules = await configure({ ...GOOD, NGINX_MODULES_DIR: modules });
+    assert.equal(withModules.code, 0, withModules.stderr);
+    assert.match(withModules.conf('modules.conf'), new RegExp(`^load_module ${modules}/ngx_http_brotli_static_module.so;$`, 'm'));
+    assert.match(withModules.conf('modules.conf'), new RegExp(`^load_module ${modules}/ngx_http_brotli_filter_module.so;$`, 'm'));
+    assert.match(withModules.conf('brotli.conf'), /^brotli_static on;$/m);
+    assert.match(withModules.conf('brotli.conf'), /^brotli_types .*application\/wasm/m);
 
     const forced = await configure({ ...GOOD, BROTLI: 'on', NGINX_MODULES_DIR: join(base, 'no-modules') });
     assert.notEqual(forced.code, 0);
-    assert.match(forced.stderr, /^entrypoint: BROTLI: /m);
+    assert.match(forced.stderr, /^gatehouse-config: BROTLI: /m);
   });
 
   test('the generated files carry the listen address, root and temp paths', async () => {
@@ -392,7 +422,8 @@ describe('nginx configuration', () => {
     assert.match(r.conf('gatehouse.conf'), /listen 127\.0\.0\.1:8080;/);
     assert.match(r.conf('gatehouse.conf'), new RegExp(`root ${r.webRoot};`));
     assert.match(r.conf('nginx.conf'), /^daemon off;$/m);
-    assert.match(r.conf('nginx.conf'), new RegExp(`client_body_temp_path ${r.runDir}/client_body;`));
+    assert.match(r.conf('nginx.conf'), new RegExp(`client_body_temp_path ${r.runtimeDir}/client_body;`));
+    assert.match(r.conf('gatehouse.conf'), new RegExp(`alias ${r.runtimeDir}/config.json;`));
     assert.doesNotMatch(r.conf('nginx.conf') + r.conf('gatehouse.conf') + r.conf('security-headers.conf'), /@[A-Z_]+@/);
   });
 });

@@ -1,6 +1,8 @@
 // Debian's nginx serving a copy of dist/ with the configuration deploy/entrypoint.sh generates:
-// SPA fallback, real 404s, cache rules, MIME types, gzip, and the security headers on every
-// response. Run: node --test tests/nginx/   (needs /usr/sbin/nginx and a release build in dist/)
+// SPA fallback, real 404s, cache rules, MIME types, the build's brotli and gzip copies, /healthz,
+// and the security headers on every response.
+// Run: node --test tests/nginx/   (needs /usr/sbin/nginx with the brotli modules, a release build
+// in dist/ and cargo build -p gatehouse-config)
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -8,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { gunzipSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 
 import { startNginx } from '../e2e/nginx.js';
 
@@ -145,7 +147,40 @@ describe('nginx serving dist/', () => {
     assert.deepEqual(JSON.parse(reply.body.toString('utf8')), expected);
   });
 
-  test('the hashed wasm is application/wasm, immutable, and gzipped on request', async () => {
+  test('/healthz answers the probes: 200 ok, plain text, never stored, not the app shell', async () => {
+    for (const path of ['/healthz', '/healthz?probe=1']) {
+      const reply = await get(web.url, path);
+      assert.equal(reply.status, 200, path);
+      assert.equal(reply.body.toString('utf8'), 'ok\n', path);
+      assert.match(reply.headers['content-type'], /^text\/plain/, path);
+      assert.equal(reply.headers['cache-control'], 'no-store', path);
+      assertSecurityHeaders(reply, path);
+    }
+    assert.equal((await get(web.url, '/healthz/')).body.toString('utf8'), indexHtml, 'only the exact path');
+  });
+
+  test('the build\'s CSP hashes file is not served', async () => {
+    const reply = await get(web.url, '/csp-inline.json');
+    assert.equal(reply.status, 404);
+  });
+
+  test('the wasm, js and shell are sent as the build\'s brotli copies when the browser takes brotli', async () => {
+    for (const [path, file] of [[`/${assets.wasm}`, assets.wasm], [`/${assets.js}`, assets.js], ['/studies/42', 'index.html']]) {
+      const reply = await get(web.url, path, { 'accept-encoding': 'gzip, deflate, br' });
+      assert.equal(reply.status, 200, path);
+      assert.equal(reply.headers['content-encoding'], 'br', path);
+      assert.match(reply.headers.vary ?? '', /Accept-Encoding/i, path);
+      assert.ok(reply.body.equals(readFileSync(join(web.webRoot, `${file}.br`))), `${path}: the build's ${file}.br as it is`);
+      assert.ok(brotliDecompressSync(reply.body).equals(readFileSync(join(web.webRoot, file))), path);
+      assertSecurityHeaders(reply, path);
+    }
+    // config.json is written at start-up: compressed on the fly.
+    const config = await get(web.url, '/config.json', { 'accept-encoding': 'br' });
+    assert.equal(config.status, 200);
+    assert.ok(['br', undefined].includes(config.headers['content-encoding']));
+  });
+
+  test('the hashed wasm is application/wasm, immutable, and sent as the build\'s gzip copy on request', async () => {
     const original = readFileSync(join(web.webRoot, assets.wasm));
     const plain = await get(web.url, `/${assets.wasm}`);
     assert.equal(plain.status, 200);
@@ -163,6 +198,7 @@ describe('nginx serving dist/', () => {
     assert.match(zipped.headers.vary ?? '', /Accept-Encoding/i);
     assert.ok(zipped.body.length < original.length);
     assert.ok(gunzipSync(zipped.body).equals(original), 'gunzipped body is the wasm file');
+    assert.ok(zipped.body.equals(readFileSync(join(web.webRoot, `${assets.wasm}.gz`))), 'the build\'s .gz (gzip -9) as it is');
   });
 
   test('the hashed js and css are immutable, with their types, gzipped on request', async () => {
@@ -243,7 +279,7 @@ describe('nginx with other settings', () => {
   test('startNginx reports a bad environment with the entrypoint message', async () => {
     await assert.rejects(
       startNginx({ dist: DIST, env: { OAUTH_ENABLED: 'maybe' } }),
-      /entrypoint: OAUTH_ENABLED: /,
+      /gatehouse-config: OAUTH_ENABLED: /,
     );
   });
 });
