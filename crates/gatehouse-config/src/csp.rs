@@ -120,6 +120,7 @@ mod tests {
             "https://idp\"; script-src *;.example.com/",
             "https://x;script-src/",
             "https://x'y/",
+            "https://<api-host>/api",
             "ftp://files.example",
             "/relative",
             "https://",
