@@ -32,13 +32,18 @@
 // matters to the callback: Chromium keeps the compiled wasm in its code cache only once the
 // module has run for about 2 s (V8's --wasm-caching-timeout-ms), so a click the moment the button
 // appears leaves the callback page to compile the wasm again, which no person sees.
-// Usage: node scripts/bench.js [runs] [dwell ms] [--against <dist>]...   (default 7 runs per link,
+// The first load's bytes on the wire are also fetched directly, with the Accept-Encoding Chromium
+// sends, from each configuration measured.
+// `--hosting-before` adds this build served as the image served it before build-time compression
+// (nginx compressing on the fly: gzip level 6, no brotli), interleaved like `--against`.
+// Usage: node scripts/bench.js [runs] [dwell ms] [--against <dist>]... [--hosting-before]   (default 7 runs per link,
 // 3000 ms; medians and min/max reported). Each `--against` names another build (a dist folder, say
 // of an older commit: `trunk build --release --dist /tmp/dist-old`) measured the same way, its runs
 // interleaved with this build's, so a before/after comparison shares the machine's slow moments;
 // the report ends with the medians side by side.
 
 import { existsSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 
 import { registrations } from '../dev/idp/registrations.js';
@@ -47,12 +52,14 @@ import { Gatehouse } from '../tests/e2e/pages.js';
 import { DIST, ROOT, startStack } from '../tests/e2e/stack.js';
 import { bundleSizes, FIRST_LOAD_BUDGET, firstLoad } from './bundle.js';
 
-const USAGE = 'usage: node scripts/bench.js [runs] [dwell ms] [--against <dist>]...'
+const USAGE = 'usage: node scripts/bench.js [runs] [dwell ms] [--against <dist>]... [--hosting-before]'
   + '   (runs: a positive integer; dwell: ms ≥ 0; dist: a folder with a release build)';
 const positional = [];
 const against = [];
+let hostingBefore = false;
 for (let i = 2; i < process.argv.length; i++) {
   if (process.argv[i] === '--against') against.push(process.argv[++i]);
+  else if (process.argv[i] === '--hosting-before') hostingBefore = true;
   else positional.push(process.argv[i]);
 }
 const runs = Number(positional[0] ?? 7);
@@ -377,7 +384,7 @@ function report(link, results, stack, dist) {
 /** The medians of every build side by side, per link, and this build's ([0]) change against each. */
 function compare(builds) {
   const figures = [['load', (r) => r.load], ...CALLBACK_FIGURES, ['view 110K', (r) => r.largeView]];
-  console.log(`\nCompared (medians, ms; runs interleaved): ${builds.map((b, i) => `[${i}] ${b.dist}`).join(', ')}`);
+  console.log(`\nCompared (medians, ms; runs interleaved): ${builds.map((b, i) => `[${i}] ${b.label}`).join(', ')}`);
   for (const link of LINKS) {
     console.log(link.name);
     for (const [name, of] of figures) {
@@ -388,14 +395,62 @@ function compare(builds) {
   }
 }
 
+/** What Chromium asks for (seen in its requests to the app). */
+const CHROMIUM_ACCEPT_ENCODING = 'gzip, deflate, br, zstd';
+
+/** A GET's body size and encoding as sent (no decompression), bounded. */
+function wire(url) {
+  return new Promise((ok, fail) => {
+    const req = request(url, { headers: { 'accept-encoding': CHROMIUM_ACCEPT_ENCODING }, timeout: 10_000 }, (res) => {
+      let bytes = 0;
+      res.on('data', (c) => { bytes += c.length; });
+      res.on('end', () => ok({ bytes, encoding: res.headers['content-encoding'] ?? 'identity' }));
+      res.on('error', fail);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
+    req.on('error', fail);
+    req.end();
+  });
+}
+
+/** The first load's files as each configuration sends them over the wire. */
+async function wireBytes(builds) {
+  console.log(`\nFirst load on the wire (response bodies, Accept-Encoding: ${CHROMIUM_ACCEPT_ENCODING})`);
+  for (const [i, build] of builds.entries()) {
+    const { url } = build.stack.web;
+    const files = ['/', ...firstLoad(build.dist).files.map((r) => `/${r.file}`).filter((f) => f !== '/index.html')];
+    let total = 0;
+    const cells = [];
+    for (const file of files) {
+      const sent = await wire(`${url}${file}`);
+      total += sent.bytes;
+      cells.push(`${file === '/' ? 'index.html' : file.slice(1).replace(/-[0-9a-f]{1,16}(?=(_bg)?\.)/, '')} ${sent.bytes} B ${sent.encoding}`);
+    }
+    console.log(`  [${i}] ${build.label}: ${total} B — ${cells.join(', ')}`);
+  }
+}
+
 async function timings() {
   const user = registrations[0].users[0];
-  const builds = [DIST, ...against].map((dist) => ({ dist, stack: null, results: new Map(LINKS.map((l) => [l, []])) }));
+  const builds = [DIST, ...against].map((dist) => ({ dist, label: dist, options: {}, stack: null }));
+  if (hostingBefore) {
+    builds.push({
+      dist: DIST,
+      label: `${DIST}, compressed on the fly (gzip 6, no brotli)`,
+      options: { precompressed: false, config: { BROTLI: 'off' } },
+      stack: null,
+    });
+  }
+  for (const build of builds) build.results = new Map(LINKS.map((l) => [l, []]));
   const browser = await launch();
   try {
     // The configuration's views, and one whose API answers with 20,000 numbers.
     const views = [...JSON.parse(readFileSync(join(ROOT, 'public/config.json'), 'utf8')).VIEWS, LARGE_VIEW];
-    for (const build of builds) build.stack = await startStack({ dist: build.dist, config: { VIEWS: views } });
+    for (const build of builds) {
+      const { config = {}, ...options } = build.options;
+      build.stack = await startStack({ dist: build.dist, ...options, config: { VIEWS: views, ...config } });
+    }
+    await wireBytes(builds);
     // Links and builds alternate (the builds' order turns each round), so a slow moment of the
     // machine does not land on one only.
     for (let i = 0; i < runs; i++) {
@@ -409,7 +464,7 @@ async function timings() {
     for (const build of builds) await build.stack?.stop();
   }
   for (const build of builds) {
-    for (const link of LINKS) report(link, build.results.get(link), build.stack, build.dist);
+    for (const link of LINKS) report(link, build.results.get(link), build.stack, build.label);
   }
   if (builds.length > 1) compare(builds);
 }

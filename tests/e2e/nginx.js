@@ -79,8 +79,10 @@ export function freePort() {
 /**
  * Copies dist/ (without trunk's .stage build directory) to `target`, readable by everyone, and
  * prepared for serving. dist/ itself is prepared once per build (the copies are reused).
+ * Without `precompressed` the brotli and gzip copies are left out: nginx then compresses on the
+ * fly, as the image did before it had them (for the benchmark's comparison).
  */
-export function copyDist(dist, target) {
+export function copyDist(dist, target, { precompressed = true } = {}) {
   if (!existsSync(join(dist, 'index.html'))) {
     throw new Error(`${dist}/index.html is missing: run "trunk build --release" first`);
   }
@@ -90,7 +92,8 @@ export function copyDist(dist, target) {
   }
   cpSync(dist, target, {
     recursive: true,
-    filter: (source) => !source.split(/[\\/]/).includes('.stage'),
+    filter: (source) => !source.split(/[\\/]/).includes('.stage')
+      && (precompressed || !/\.(br|gz)$/.test(source)),
   });
   makeReadable(target);
 }
@@ -203,11 +206,12 @@ function waitForExit(child, timeoutMs) {
 /**
  * Serves a temporary copy of `dist` with nginx, configured by the entrypoint from `env` (the
  * container's environment: OAUTH_*, API_*, CSP_CONNECT_SRC, HSTS, ...). `port` 0 picks a free
- * port; `sandbox` runs it all as the read-only, unprivileged container (see sandboxCommand).
+ * port; `sandbox` runs it all as the read-only, unprivileged container (see sandboxCommand);
+ * `precompressed: false` serves the build without its brotli and gzip copies.
  * Returns { url, port, dir, webRoot, runtimeDir, csp, log(), stop() }; `csp` is the policy the
  * tool computed and `log()` what the entrypoint and nginx wrote so far.
  */
-export async function startNginx({ dist, env = {}, port = 0, sandbox = false, timeoutMs = 10_000 } = {}) {
+export async function startNginx({ dist, env = {}, port = 0, sandbox = false, precompressed = true, timeoutMs = 10_000 } = {}) {
   if (!dist) throw new Error('startNginx: dist is required');
   if (!existsSync(NGINX_BIN)) throw new Error(`${NGINX_BIN} is missing (Debian package nginx)`);
   if (sandbox && !existsSync(BWRAP)) throw new Error(`${BWRAP} is missing (Debian package bubblewrap)`);
@@ -218,7 +222,7 @@ export async function startNginx({ dist, env = {}, port = 0, sandbox = false, ti
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
 
   try {
-    copyDist(dist, webRoot);
+    copyDist(dist, webRoot, { precompressed });
     // A port picked by the kernel can be taken by someone else before nginx binds it: retry.
     for (let attempt = 1; ; attempt++) {
       const chosen = port || (await freePort());

@@ -58,10 +58,11 @@ export function startApi(env) {
  * `{ idp, apiUrl }` returning them (for keys that name the running servers); `registration`
  * ({ clientId, apiAppId }) picks the IdP's app registration the app and API are configured for;
  * `dist` the build nginx serves (the benchmark compares builds); `sandbox` serves it as the
- * read-only, unprivileged container (see nginx.js).
+ * read-only, unprivileged container and `precompressed: false` without the build's brotli and
+ * gzip copies (see nginx.js).
  * Returns URLs, the IdP handle, the effective `config` and `stop()`.
  */
-export async function startStack({ ttl = {}, config = {}, registration = STUDYBUILDER, dist = DIST, sandbox = false } = {}) {
+export async function startStack({ ttl = {}, config = {}, registration = STUDYBUILDER, dist = DIST, sandbox = false, precompressed = true } = {}) {
   if (!existsSync(join(dist, 'index.html'))) {
     throw new Error(`${dist}/index.html is missing: run "trunk build --release" first`);
   }
@@ -95,7 +96,7 @@ export async function startStack({ ttl = {}, config = {}, registration = STUDYBU
     const env = Object.fromEntries(
       Object.entries(effective).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
     );
-    const web = await startNginx({ dist, env, port, sandbox });
+    const web = await startNginx({ dist, env, port, sandbox, precompressed });
     cleanup.push(() => web.stop());
     return { appUrl, apiUrl: api.url, idp, config: effective, web, stop };
   } catch (e) {
