@@ -3,7 +3,9 @@
 //!
 //! Parsing is strict where a mistake would surface later as a confusing sign-in failure: every
 //! error names the key and says what a valid value looks like, and a key Gatehouse does not know
-//! (a typo such as `OAUTH_SCOPE`) is reported rather than ignored.
+//! (a typo such as `OAUTH_SCOPE`) is reported rather than ignored. The keys of StudyBuilder's own
+//! `config.json` that Gatehouse has no use for ([`STUDYBUILDER_KEYS`]) are ignored by name, so
+//! its file can be used as it is.
 //!
 //! `settings` reads the file as written, `rules` holds the value rules, `views` and `resources`
 //! read the two lists, and this module turns them into an [`AppConfig`]; `context` hands it to
@@ -16,14 +18,13 @@ mod settings;
 pub mod views;
 
 pub use rules::parse_flag;
-pub use settings::KEYS;
+pub use settings::{KEYS, STUDYBUILDER_KEYS};
 
 use leptos_oidc_spa::entra::{api_scope, is_entra_url};
 use leptos_oidc_spa::{OidcConfig, Resource, ResponseMode, RoleImplication, RolesToken};
 use resources::{ApiResource, GRAPH};
 use rules::{claim_path, flag, is_base_url, parse_list, required, url, Rejection};
-use serde_json::Value;
-use settings::{locate, Misread, Settings};
+use settings::{Misread, Settings};
 use std::collections::BTreeSet;
 use thiserror::Error;
 use views::ApiView;
@@ -47,6 +48,9 @@ pub struct AppConfig {
     /// How long before the session's end the "Stay signed in" notice appears, in milliseconds
     /// (`SESSION_NOTICE_MINUTES`).
     pub session_notice_ms: f64,
+    /// Whether the UI gates views by the person's roles (`OAUTH_RBAC_ENABLED`, on by default).
+    /// Off, as in StudyBuilder's API, every view is open to everyone signed in.
+    pub role_gating: bool,
 }
 
 /// The "Stay signed in" notice's lead when `SESSION_NOTICE_MINUTES` is unset.
@@ -143,7 +147,7 @@ impl ConfigError {
     }
 }
 
-/// serde's refusal of the file, with the key at fault when the file tells it.
+/// Why the file cannot be read, with the key at fault when there is one.
 impl From<Misread> for ConfigError {
     fn from(misread: Misread) -> ConfigError {
         match misread {
@@ -173,17 +177,7 @@ pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/User.Read";
 
 /// Parses the text of `config.json`.
 pub fn parse(text: &str) -> Result<AppConfig, ConfigError> {
-    // A derived struct would also accept a JSON array of values in field order.
-    if !text.trim_start().starts_with('{') {
-        let why = match serde_json::from_str::<Value>(text) {
-            Ok(Value::Array(_)) => "found an array".to_string(),
-            Ok(_) => "found a single value".to_string(),
-            Err(e) => e.to_string(),
-        };
-        return Err(ConfigError::NotAnObject(why));
-    }
-    let settings: Settings = serde_json::from_str(text).map_err(|e| locate(text, &e))?;
-    from_settings(settings)
+    from_settings(Settings::read(text)?)
 }
 
 /// Checks the settings one key at a time and builds the configuration; the first key at fault
@@ -220,6 +214,8 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
             }
         }
     }
+    let role_gating =
+        flag(s.oauth_rbac_enabled, true).map_err(ConfigError::at("OAUTH_RBAC_ENABLED"))?;
     let graph = flag(s.graph_profile, false).map_err(ConfigError::at("GRAPH_PROFILE"))?;
     let graph_base_url = match s.graph_base_url.0 {
         Some(v) => url(v).map_err(ConfigError::at("GRAPH_BASE_URL"))?,
@@ -245,6 +241,7 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
             resources,
             graph_base_url,
             session_notice_ms,
+            role_gating,
         });
     }
 
@@ -369,12 +366,14 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
         resources,
         graph_base_url,
         session_notice_ms,
+        role_gating,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     const MINIMAL: &str = r#"{
         "OAUTH_METADATA_URL": "https://login.microsoftonline.com/t/v2.0/.well-known/openid-configuration?appid=a",
@@ -774,6 +773,148 @@ mod tests {
             err.to_string(),
             "API_NAME in /config.json is invalid: invalid type: map, expected a string."
         );
+    }
+
+    /// StudyBuilder's frontend `config.json` (`studybuilder/public/config.json`, OSB v0.20), with
+    /// the `AUTH_*` keys of older releases, exactly as it ships.
+    const STUDYBUILDER: &str = r#"{
+    "APP_ENV": "",
+    "API_BASE_URL": "/api",
+    "DOC_BASE_URL": "/doc",
+    "NEODASH_BASE_URL": "/neodash",
+    "NEED_HELP_URL": "https://openstudybuilder.com",
+    "APPINSIGHTS_CONNSTRING": "InstrumentationKey=XYZ;IngestionEndpoint=XYZ",
+    "APPINSIGHTS_DISABLE": "true",
+    "OAUTH_API_APP_ID": "",
+    "OAUTH_ENABLED": "false",
+    "OAUTH_RBAC_ENABLED": "true",
+    "OAUTH_METADATA_URL": "",
+    "OAUTH_UI_APP_ID": "",
+    "BUILD_NUMBER": "",
+    "BUILD_BRANCH": "",
+    "BUILD_COMMIT": "",
+    "AUTH_APP_ID": "",
+    "AUTH_AUTHORITY": "",
+    "AUTH_CLIENT_ID": "",
+    "AUTH_ENABLED": "",
+    "API_BUILD_NUMBER" : "OSB v0.20.0",
+    "DATA_IMPORT_BUILD_NUMBER": "N/A",
+    "DOCUMENTATION_PORTAL_BUILD_NUMBER" : "OSB v0.20.0",
+    "FRONTEND_BUILD_NUMBER" : "OSB v0.20.0",
+    "NEO4J_MDR_BUILD_NUMBER": "N/A",
+    "NEODASH_BUILD_NUMBER": "N/A",
+    "RELEASE_VERSION_NUMBER" : "OSB v0.20.0",
+    "STANDARDS_IMPORT_BUILD_NUMBER": "N/A",
+    "STUDYBUILDER_EXPORT_BUILD_NUMBER": "N/A",
+    "STUDYBUILDER_VERSION" : "OSB v0.20.0"
+}"#;
+
+    #[test]
+    fn studybuilders_own_file_is_accepted_as_it_is() {
+        // Its OAUTH_ENABLED is "false": it runs without sign-in, calling /api.
+        let config = parse(STUDYBUILDER).unwrap();
+        assert_eq!(config.oauth, None);
+        assert_eq!(config.api_base_url, "/api");
+        assert!(config.role_gating);
+        assert!(config.views.is_empty());
+        let mut keys: serde_json::Map<String, Value> = serde_json::from_str(STUDYBUILDER).unwrap();
+        for key in keys.keys() {
+            assert!(
+                KEYS.contains(&key.as_str()) != STUDYBUILDER_KEYS.contains(&key.as_str()),
+                "{key} is a setting or ignored, not both"
+            );
+        }
+        for key in STUDYBUILDER_KEYS {
+            assert!(keys.contains_key(key), "{key} is StudyBuilder's");
+        }
+
+        // The same file with sign-in on and an Entra registration's values, role checks off.
+        let entra = [
+            ("OAUTH_ENABLED", "true"),
+            ("OAUTH_RBAC_ENABLED", "false"),
+            (
+                "OAUTH_METADATA_URL",
+                "https://login.microsoftonline.com/t/v2.0/.well-known/openid-configuration",
+            ),
+            ("OAUTH_UI_APP_ID", "ui-id"),
+            ("OAUTH_API_APP_ID", "api-id"),
+        ];
+        for (key, value) in entra {
+            keys.insert(key.into(), value.into());
+        }
+        let config = parse(&Value::Object(keys).to_string()).unwrap();
+        assert!(!config.role_gating);
+        let oidc = config.oauth.unwrap();
+        assert_eq!(oidc.client_id, "ui-id");
+        assert_eq!(oidc.api_scopes, vec!["api://api-id/API.call"]);
+    }
+
+    #[test]
+    fn role_checks_follow_oauth_rbac_enabled_as_studybuilders_api_reads_it() {
+        let gating = |value: Value| {
+            let text = serde_json::json!({"OAUTH_ENABLED": false, "OAUTH_RBAC_ENABLED": value});
+            parse(&text.to_string()).map(|c| c.role_gating)
+        };
+        for on in ["true", "on", "1", "yes", "TRUE", "", " "] {
+            assert_eq!(gating(on.into()), Ok(true), "{on:?}");
+        }
+        for off in ["false", "off", "0", "no", "False", "OFF"] {
+            assert_eq!(gating(off.into()), Ok(false), "{off:?}");
+        }
+        assert_eq!(gating(Value::Null), Ok(true), "unset");
+        assert_eq!(gating(false.into()), Ok(false));
+        assert_eq!(gating(0.into()), Ok(false));
+        assert!(parse(r#"{"OAUTH_ENABLED": false}"#).unwrap().role_gating);
+        assert!(parse(MINIMAL).unwrap().role_gating);
+        let err = gating("disabled".into()).unwrap_err();
+        assert_eq!(err.key(), Some("OAUTH_RBAC_ENABLED"));
+        assert_eq!(
+            err.to_string(),
+            "OAUTH_RBAC_ENABLED in /config.json has the value \"disabled\"; expected true/false (also on/off, 1/0, yes/no)."
+        );
+        let err = gating(serde_json::json!(["false"])).unwrap_err();
+        assert_eq!(err.key(), Some("OAUTH_RBAC_ENABLED"));
+    }
+
+    #[test]
+    fn a_key_neither_gatehouse_nor_studybuilder_uses_is_refused_by_name() {
+        let text = STUDYBUILDER.replace(
+            r#""OAUTH_ENABLED""#,
+            r#""OAUTH_SCOPE": "API.call", "OAUTH_ENABLED""#,
+        );
+        let err = parse(&text).unwrap_err();
+        assert_eq!(err, ConfigError::Unknown("OAUTH_SCOPE".into()));
+        let err = parse(r#"{"OAUTH_ENABLED": false, "BUILD_NUMBERS": "1"}"#).unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::Unknown("BUILD_NUMBERS".into()),
+            "names only, no prefixes"
+        );
+        let err = parse(r#"{"OAUTH_ENABLED": false, "app_env": ""}"#).unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::Unknown("app_env".into()),
+            "names as written"
+        );
+    }
+
+    #[test]
+    fn studybuilders_keys_are_ignored_whatever_their_value() {
+        for value in [
+            "1.5",
+            "20",
+            "true",
+            "null",
+            r#"{"a": [1, {"b": null}]}"#,
+            "[]",
+            r#""""#,
+        ] {
+            for key in ["APP_ENV", "BUILD_NUMBER", "APPINSIGHTS_DISABLE"] {
+                let text = format!(r#"{{"OAUTH_ENABLED": false, "{key}": {value}}}"#);
+                let config = parse(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+                assert_eq!(config, parse(r#"{"OAUTH_ENABLED": false}"#).unwrap());
+            }
+        }
     }
 
     #[test]

@@ -4,7 +4,6 @@
 
 use super::settings::Setting;
 use leptos_oidc_spa::safe_url::{is_same_site_path, is_secure_endpoint, may_carry_token};
-use serde_json::value::RawValue;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -61,14 +60,10 @@ pub(crate) fn required(setting: Setting) -> Result<String, Rejection> {
 /// A list setting (`VIEWS`, `RESOURCES`): a JSON list, or the same list as JSON text (an
 /// environment variable copied verbatim); absent, null or blank is an empty list.
 pub(crate) fn parse_list<T>(
-    raw: Option<Box<RawValue>>,
+    value: Option<Value>,
     read: impl Fn(Value) -> Result<Vec<T>, String>,
 ) -> Result<Vec<T>, String> {
-    let Some(raw) = raw else {
-        return Ok(Vec::new());
-    };
-    let value: Value = serde_json::from_str(raw.get()).map_err(|e| e.to_string())?;
-    match value {
+    match value.unwrap_or(Value::Null) {
         Value::Null => Ok(Vec::new()),
         Value::String(s) if s.trim().is_empty() => Ok(Vec::new()),
         Value::String(s) => serde_json::from_str(&s)

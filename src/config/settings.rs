@@ -1,14 +1,13 @@
-//! `config.json` as written: one [`Setting`] per key of [`KEYS`], read by serde, and what to say
-//! when serde refuses the file ([`locate`]). Checking the values is `rules`' and `from_settings`'.
+//! `config.json` as written: a JSON object whose keys are settings ([`KEYS`]) or keys of
+//! StudyBuilder's own file that Gatehouse ignores ([`STUDYBUILDER_KEYS`]), read into one
+//! [`Setting`] per key of `KEYS` (the two lists as JSON). A key in neither list, or a list or an
+//! object where text belongs, is a [`Misread`] naming the key. Checking the values is `rules`'
+//! and `from_settings`'.
 
-use serde::de::{self, Deserializer, Visitor};
-use serde::Deserialize;
-use serde_json::value::RawValue;
-use serde_json::Value;
-use std::fmt;
+use serde_json::{Map, Value};
 
 /// Every key `config.json` may hold, in the order the README lists them.
-pub const KEYS: [&str; 22] = [
+pub const KEYS: [&str; 23] = [
     "OAUTH_ENABLED",
     "OAUTH_METADATA_URL",
     "OAUTH_UI_APP_ID",
@@ -19,6 +18,7 @@ pub const KEYS: [&str; 22] = [
     "OAUTH_RESPONSE_MODE",
     "OAUTH_ROLES_CLAIM",
     "OAUTH_ROLES_TOKEN",
+    "OAUTH_RBAC_ENABLED",
     "OAUTH_PROMPT",
     "OAUTH_DOMAIN_HINT",
     "OAUTH_RESOURCE",
@@ -33,58 +33,48 @@ pub const KEYS: [&str; 22] = [
     "GRAPH_BASE_URL",
 ];
 
+/// The keys of StudyBuilder's own `config.json` (its frontend's, OSB v0.20 and the `AUTH_*` of
+/// older releases) that Gatehouse has no use for: accepted whatever their value and ignored, so
+/// StudyBuilder's file works as it is. The keys it shares with Gatehouse are in [`KEYS`].
+pub const STUDYBUILDER_KEYS: [&str; 23] = [
+    "APP_ENV",
+    "DOC_BASE_URL",
+    "NEODASH_BASE_URL",
+    "NEED_HELP_URL",
+    "APPINSIGHTS_CONNSTRING",
+    "APPINSIGHTS_DISABLE",
+    "BUILD_NUMBER",
+    "BUILD_BRANCH",
+    "BUILD_COMMIT",
+    "AUTH_APP_ID",
+    "AUTH_AUTHORITY",
+    "AUTH_CLIENT_ID",
+    "AUTH_ENABLED",
+    "API_BUILD_NUMBER",
+    "DATA_IMPORT_BUILD_NUMBER",
+    "DOCUMENTATION_PORTAL_BUILD_NUMBER",
+    "FRONTEND_BUILD_NUMBER",
+    "NEO4J_MDR_BUILD_NUMBER",
+    "NEODASH_BUILD_NUMBER",
+    "RELEASE_VERSION_NUMBER",
+    "STANDARDS_IMPORT_BUILD_NUMBER",
+    "STUDYBUILDER_EXPORT_BUILD_NUMBER",
+    "STUDYBUILDER_VERSION",
+];
+
+/// Whether `key` is one of StudyBuilder's keys that Gatehouse ignores.
+fn is_ignored(key: &str) -> bool {
+    STUDYBUILDER_KEYS.contains(&key)
+}
+
 /// One setting as text. Absent, null and empty count as unset, like clinical-mdr-api's
-/// environment variables; strings are trimmed; numbers and booleans count as their text.
+/// environment variables; strings are trimmed; numbers and booleans count as their text (as JSON
+/// writes them).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Setting(pub(crate) Option<String>);
 
-impl<'de> Deserialize<'de> for Setting {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(SettingVisitor)
-    }
-}
-
-struct SettingVisitor;
-
-impl Visitor<'_> for SettingVisitor {
-    type Value = Setting;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a string")
-    }
-
-    fn visit_str<E: de::Error>(self, text: &str) -> Result<Setting, E> {
-        let text = text.trim();
-        Ok(Setting((!text.is_empty()).then(|| text.to_string())))
-    }
-
-    fn visit_bool<E: de::Error>(self, flag: bool) -> Result<Setting, E> {
-        Ok(Setting(Some(flag.to_string())))
-    }
-
-    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Setting, E> {
-        Ok(Setting(Some(n.to_string())))
-    }
-
-    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Setting, E> {
-        Ok(Setting(Some(n.to_string())))
-    }
-
-    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Setting, E> {
-        // As JSON writes it (serde_json's formatter; no second float formatter in the wasm).
-        Ok(Setting(
-            serde_json::Number::from_f64(n).map(|n| n.to_string()),
-        ))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Setting, E> {
-        Ok(Setting(None))
-    }
-}
-
 /// `config.json` as written: one field per key of `KEYS`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields, rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Debug, Default, PartialEq)]
 pub(crate) struct Settings {
     pub(crate) oauth_enabled: Setting,
     pub(crate) oauth_metadata_url: Setting,
@@ -96,6 +86,7 @@ pub(crate) struct Settings {
     pub(crate) oauth_response_mode: Setting,
     pub(crate) oauth_roles_claim: Setting,
     pub(crate) oauth_roles_token: Setting,
+    pub(crate) oauth_rbac_enabled: Setting,
     pub(crate) oauth_prompt: Setting,
     pub(crate) oauth_domain_hint: Setting,
     pub(crate) oauth_resource: Setting,
@@ -106,101 +97,117 @@ pub(crate) struct Settings {
     pub(crate) api_name: Setting,
     /// A list of views, or the same list as JSON text (an environment variable copied verbatim);
     /// read by `views::parse`.
-    pub(crate) views: Option<Box<RawValue>>,
+    pub(crate) views: Option<Value>,
     /// Likewise a list or its JSON text; read by `resources::parse`.
-    pub(crate) resources: Option<Box<RawValue>>,
+    pub(crate) resources: Option<Value>,
     pub(crate) graph_profile: Setting,
     pub(crate) graph_base_url: Setting,
 }
 
-/// What serde's refusal of `config.json` was about, as far as the file tells.
+/// Why `config.json` cannot be read, as far as the file tells.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Misread {
     /// The file is not a JSON object; says what serde found.
     NotAnObject(String),
     /// A key Gatehouse does not know.
     Unknown(String),
-    /// A key holds a list or an object where text belongs; says what serde found.
+    /// A key holds a list or an object where text belongs; says what was found.
     WrongType { key: String, why: String },
 }
 
-/// serde's error says what is wrong but not always which key: find the key at fault (one Gatehouse
-/// does not know, or a list or object where text belongs).
-pub(crate) fn locate(text: &str, error: &serde_json::Error) -> Misread {
-    let why = without_position(error);
-    let Ok(Value::Object(settings)) = serde_json::from_str::<Value>(text) else {
-        return Misread::NotAnObject(why);
-    };
-    if let Some(key) = settings.keys().find(|key| !KEYS.contains(&key.as_str())) {
-        return Misread::Unknown(key.clone());
-    }
-    let mistyped = settings
-        .iter()
-        .find(|(key, value)| *key != "VIEWS" && (value.is_array() || value.is_object()));
-    match mistyped {
-        Some((key, _)) => Misread::WrongType {
-            key: key.clone(),
-            why,
-        },
-        None => Misread::NotAnObject(why),
+impl Settings {
+    /// Reads `config.json`'s text: a JSON object whose every key is a setting or one of
+    /// StudyBuilder's that Gatehouse ignores, each setting but the two lists holding text, a
+    /// number, true/false or null.
+    pub(crate) fn read(text: &str) -> Result<Settings, Misread> {
+        let mut object = match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(object)) => object,
+            Ok(Value::Array(_)) => return Err(Misread::NotAnObject("found an array".into())),
+            Ok(_) => return Err(Misread::NotAnObject("found a single value".into())),
+            Err(e) => return Err(Misread::NotAnObject(e.to_string())),
+        };
+        let unknown = (object.keys()).find(|key| !KEYS.contains(&key.as_str()) && !is_ignored(key));
+        if let Some(key) = unknown {
+            return Err(Misread::Unknown(key.clone()));
+        }
+        let text = |key| setting(&object, key);
+        Ok(Settings {
+            oauth_enabled: text("OAUTH_ENABLED")?,
+            oauth_metadata_url: text("OAUTH_METADATA_URL")?,
+            oauth_ui_app_id: text("OAUTH_UI_APP_ID")?,
+            oauth_api_app_id: text("OAUTH_API_APP_ID")?,
+            oauth_api_app_id_uri: text("OAUTH_API_APP_ID_URI")?,
+            oauth_scopes: text("OAUTH_SCOPES")?,
+            oauth_redirect_path: text("OAUTH_REDIRECT_PATH")?,
+            oauth_response_mode: text("OAUTH_RESPONSE_MODE")?,
+            oauth_roles_claim: text("OAUTH_ROLES_CLAIM")?,
+            oauth_roles_token: text("OAUTH_ROLES_TOKEN")?,
+            oauth_rbac_enabled: text("OAUTH_RBAC_ENABLED")?,
+            oauth_prompt: text("OAUTH_PROMPT")?,
+            oauth_domain_hint: text("OAUTH_DOMAIN_HINT")?,
+            oauth_resource: text("OAUTH_RESOURCE")?,
+            oauth_client_capabilities: text("OAUTH_CLIENT_CAPABILITIES")?,
+            oauth_refresh_lifetime_hours: text("OAUTH_REFRESH_LIFETIME_HOURS")?,
+            session_notice_minutes: text("SESSION_NOTICE_MINUTES")?,
+            api_base_url: text("API_BASE_URL")?,
+            api_name: text("API_NAME")?,
+            graph_profile: text("GRAPH_PROFILE")?,
+            graph_base_url: text("GRAPH_BASE_URL")?,
+            views: list(&mut object, "VIEWS"),
+            resources: list(&mut object, "RESOURCES"),
+        })
     }
 }
 
-/// serde_json's message without its "at line 1 column 5" suffix, which means nothing to an
-/// operator who set an environment variable.
-fn without_position(error: &serde_json::Error) -> String {
-    let text = error.to_string();
-    match text.rfind(" at line ") {
-        Some(at) if error.line() > 0 => text[..at].to_string(),
-        _ => text,
-    }
+/// The setting `key` of `object` as text.
+fn setting(object: &Map<String, Value>, key: &str) -> Result<Setting, Misread> {
+    debug_assert!(KEYS.contains(&key), "{key} is not in KEYS");
+    let text = match object.get(key) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) => Some(text.trim().to_string()).filter(|t| !t.is_empty()),
+        Some(Value::Bool(flag)) => Some(flag.to_string()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(other) => {
+            let found = if other.is_array() { "sequence" } else { "map" };
+            return Err(Misread::WrongType {
+                key: key.to_string(),
+                why: format!("invalid type: {found}, expected a string"),
+            });
+        }
+    };
+    Ok(Setting(text))
+}
+
+/// The list setting `key` of `object` as JSON, taken out of it.
+fn list(object: &mut Map<String, Value>, key: &str) -> Option<Value> {
+    debug_assert!(KEYS.contains(&key), "{key} is not in KEYS");
+    object.get_mut(key).map(Value::take)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde::de::value::Error;
-    use std::collections::BTreeSet;
 
-    /// A deserializer that answers nothing: it only writes down the field names serde passes
-    /// to `deserialize_struct`, which are the keys a struct reads (after `rename_all`).
-    struct FieldNames<'a>(&'a mut Option<&'static [&'static str]>);
-
-    impl<'de> Deserializer<'de> for FieldNames<'_> {
-        type Error = Error;
-
-        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Error> {
-            Err(de::Error::custom(
-                "only a struct's field names are written down",
-            ))
-        }
-
-        fn deserialize_struct<V: Visitor<'de>>(
-            self,
-            _name: &'static str,
-            fields: &'static [&'static str],
-            _visitor: V,
-        ) -> Result<V::Value, Error> {
-            *self.0 = Some(fields);
-            Err(de::Error::custom("field names written down"))
-        }
-
-        serde::forward_to_deserialize_any! {
-            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
-            ignored_any
+    /// Each key of `KEYS` is read into `Settings` (a value for it changes what is read), and
+    /// `Settings` reads no other key (`setting` and `list` assert it in debug builds).
+    #[test]
+    fn keys_are_exactly_the_keys_settings_reads() {
+        let unique: std::collections::BTreeSet<&str> = KEYS.into_iter().collect();
+        assert_eq!(unique.len(), KEYS.len(), "a key is listed twice in KEYS");
+        let none = Settings::read("{}").unwrap();
+        assert_eq!(none, Settings::default());
+        for key in KEYS {
+            let text = serde_json::json!({ key: "set" }).to_string();
+            assert_ne!(Settings::read(&text).unwrap(), none, "{key} is not read");
         }
     }
 
     #[test]
-    fn keys_are_exactly_the_keys_settings_reads() {
-        let mut fields = None;
-        let _ = Settings::deserialize(FieldNames(&mut fields));
-        let fields = fields.expect("Settings is read as a struct");
-        let keys: BTreeSet<&str> = KEYS.into_iter().collect();
-        assert_eq!(keys.len(), KEYS.len(), "a key is listed twice in KEYS");
-        let read: BTreeSet<&str> = fields.iter().copied().collect();
-        assert_eq!(read, keys, "Settings reads (left) what KEYS lists (right)");
-        assert_eq!(fields.len(), KEYS.len());
+    fn studybuilder_keys_are_not_settings() {
+        for key in STUDYBUILDER_KEYS {
+            assert!(!KEYS.contains(&key), "{key}");
+            let text = serde_json::json!({ key: {"any": [1]} }).to_string();
+            assert_eq!(Settings::read(&text), Ok(Settings::default()), "{key}");
+        }
     }
 }
