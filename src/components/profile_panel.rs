@@ -1,6 +1,7 @@
 //! The profile panel (`profile-panel`): who is signed in (with their photo and job title from
 //! Microsoft Graph when `GRAPH_PROFILE` is on), their roles grouped by API (`profile-role` for the
-//! main API, `profile-resource-role` for the others), the API scopes granted, a live countdown to
+//! main API, `profile-resource-role` for the others; `profile-role-checks-off` when
+//! `OAUTH_RBAC_ENABLED` is false), the API scopes granted, a live countdown to
 //! the access token's expiry, the last refresh, and the "refresh now" and `sign-out` actions.
 //! Closes with Escape or a click outside.
 //!
@@ -51,8 +52,8 @@ pub fn ProfilePanel(
     on_cleanup(move || escape.remove());
     // The other APIs' roles are in their tokens: get the ones not held yet.
     auth.load_resource_roles();
-    let (api_name, graph) =
-        use_config().with_value(|c| (c.api_name.clone(), c.graph_base_url.clone()));
+    let (api_name, graph, role_gating) =
+        use_config().with_value(|c| (c.api_name.clone(), c.graph_base_url.clone(), c.role_gating));
     let signed_in = move || auth.phase.get() == Phase::SignedIn;
 
     view! {
@@ -62,6 +63,7 @@ pub fn ProfilePanel(
             <Show when=signed_in>
                 <Facts/>
                 <h3>"Roles"</h3>
+                <p class="muted" data-testid="profile-role-checks-off" hidden=role_gating>"Role checks are off: every view is open to you."</p>
                 <MainApiRoles api_name=api_name.clone()/>
                 <OtherApisRoles/>
                 <TokenTimes/>
