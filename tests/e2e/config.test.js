@@ -1,11 +1,47 @@
 // End to end: configuration at start-up. A broken config.json names the bad key instead of
-// showing a blank page; OAUTH_ENABLED=false runs without sign-in and says so on screen.
+// showing a blank page; StudyBuilder's own config.json is accepted as it is; OAUTH_ENABLED=false
+// runs without sign-in and says so on screen; OAUTH_RBAC_ENABLED=false opens every view.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
+import { registrations } from '../../dev/idp/registrations.js';
 import { finish, newPage } from './browser.js';
 import { useStack } from './fixture.js';
+
+/** StudyBuilder's frontend config.json (studybuilder/public/config.json, OSB v0.20), as it ships. */
+const STUDYBUILDER_CONFIG = `{
+    "APP_ENV": "",
+    "API_BASE_URL": "/api",
+    "DOC_BASE_URL": "/doc",
+    "NEODASH_BASE_URL": "/neodash",
+    "NEED_HELP_URL": "https://openstudybuilder.com",
+    "APPINSIGHTS_CONNSTRING": "InstrumentationKey=XYZ;IngestionEndpoint=XYZ",
+    "APPINSIGHTS_DISABLE": "true",
+    "OAUTH_API_APP_ID": "",
+    "OAUTH_ENABLED": "false",
+    "OAUTH_RBAC_ENABLED": "true",
+    "OAUTH_METADATA_URL": "",
+    "OAUTH_UI_APP_ID": "",
+    "BUILD_NUMBER": "",
+    "BUILD_BRANCH": "",
+    "BUILD_COMMIT": "",
+    "AUTH_APP_ID": "",
+    "AUTH_AUTHORITY": "",
+    "AUTH_CLIENT_ID": "",
+    "AUTH_ENABLED": "",
+    "API_BUILD_NUMBER" : "OSB v0.20.0",
+    "DATA_IMPORT_BUILD_NUMBER": "N/A",
+    "DOCUMENTATION_PORTAL_BUILD_NUMBER" : "OSB v0.20.0",
+    "FRONTEND_BUILD_NUMBER" : "OSB v0.20.0",
+    "NEO4J_MDR_BUILD_NUMBER": "N/A",
+    "NEODASH_BUILD_NUMBER": "N/A",
+    "RELEASE_VERSION_NUMBER" : "OSB v0.20.0",
+    "STANDARDS_IMPORT_BUILD_NUMBER": "N/A",
+    "STUDYBUILDER_EXPORT_BUILD_NUMBER": "N/A",
+    "STUDYBUILDER_VERSION" : "OSB v0.20.0"
+}
+`;
 
 describe('configuration', () => {
   const ctx = useStack();
@@ -29,6 +65,35 @@ describe('configuration', () => {
       await finish(page);
     });
   }
+
+  test("StudyBuilder's own config.json starts the app as it is (its OAUTH_ENABLED is false)", async () => {
+    const page = await newPage(ctx.browser, { appOrigin: ctx.stack.appUrl });
+    await page.route('**/config.json', (route) => route.fulfill({ body: STUDYBUILDER_CONFIG, contentType: 'application/json' }));
+    await page.goto(`${ctx.stack.appUrl}/`);
+    await page.getByTestId('auth-disabled').waitFor();
+    assert.equal(await page.getByTestId('config-error').count(), 0);
+    await finish(page);
+  });
+
+  test('with OAUTH_RBAC_ENABLED=false every view is open to a reader, the API still decides, and the profile says role checks are off', async () => {
+    const { page, app } = await ctx.newApp();
+    await page.route('**/config.json', async (route) => {
+      const config = await (await route.fetch()).json();
+      await route.fulfill({ json: { ...config, OAUTH_RBAC_ENABLED: 'false' } });
+    });
+    const reader = registrations[0].users.find((u) => u.username.startsWith('reader'));
+    await app.signIn(reader);
+    // create-study requires Study.Write, which a reader lacks.
+    assert.equal(await app.testId('view-create-study').evaluate((e) => e.tagName), 'A');
+    await app.testId('view-create-study').click();
+    await app.testId('api-run').click();
+    await app.testId('api-forbidden').waitFor();
+    assert.equal(await app.testId('not-permitted').count(), 1, "only the API's own 403");
+    await app.openProfile();
+    assert.ok(await app.testId('profile-role-checks-off').isVisible());
+    assert.deepEqual((await app.roles()).sort(), [...reader.roles].sort());
+    await finish(page);
+  });
 
   test('a configuration that cannot be fetched offers a way to try again', async () => {
     const page = await newPage(ctx.browser, { appOrigin: ctx.stack.appUrl });
