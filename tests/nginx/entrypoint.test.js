@@ -200,6 +200,17 @@ describe('config.json', () => {
     assert.equal(r.config.OAUTH_SCOPES, 'studybuilder-api');
   });
 
+  test('StudyBuilder\'s environment works as it is: its other keys are left out, OAUTH_RBAC_ENABLED is passed on', async () => {
+    const r = await configure({
+      ...GOOD, APP_ENV: 'prod', DOC_BASE_URL: '/doc', NEODASH_BASE_URL: '/neodash', APPINSIGHTS_DISABLE: 'true',
+      BUILD_NUMBER: '42', FRONTEND_BUILD_NUMBER: 'OSB v0.20.0', STUDYBUILDER_VERSION: 'OSB v0.20.0', OAUTH_RBAC_ENABLED: 'false',
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.config, { ...GOOD, OAUTH_RBAC_ENABLED: 'false' });
+    const bad = await runEntrypoint({ env: { ...GOOD, OAUTH_RBAC_ENABLED: 'sometimes' }, ...site() });
+    assert.match(bad.stderr, /^gatehouse-config: OAUTH_RBAC_ENABLED: /m);
+  });
+
   test('API_BASE_URL may be a path on this site', async () => {
     const r = await configure({ ...GOOD, API_BASE_URL: '/api/v1' });
     assert.equal(r.code, 0, r.stderr);

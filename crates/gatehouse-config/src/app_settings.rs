@@ -12,8 +12,6 @@ use serde_json::Value;
 /// them is a client secret).
 const STUDYBUILDER_API_KEYS: [&str; 2] = ["OAUTH_API_APP_SECRET", "OAUTH_SWAGGER_APP_ID"];
 
-const MERGE_PENDING: [&str; 0] = [];
-
 /// Settings whose value is a JSON list (also accepted as the list's text).
 const LISTS: [&str; 2] = ["VIEWS", "RESOURCES"];
 
@@ -32,7 +30,7 @@ pub fn from_env(env: &Environment) -> Result<AppSettings, Refusal> {
     if let Some(name) = env.names().find(|name| {
         name.starts_with("OAUTH_")
             && !KEYS.contains(name)
-            && !MERGE_PENDING.contains(name)
+            && !config::STUDYBUILDER_KEYS.contains(name)
             && !STUDYBUILDER_API_KEYS.contains(name)
     }) {
         return Err(refusal(ConfigError::Unknown(name.to_string())));
@@ -139,6 +137,24 @@ mod tests {
         let env = Environment::from_os(vars.iter().map(|(k, v)| (k.into(), v.into())));
         let settings = from_env(&env).unwrap();
         assert!(!settings.json.contains("s3cret"));
+    }
+
+    #[test]
+    fn studybuilders_environment_is_accepted_and_only_gatehouses_keys_are_written() {
+        let mut vars = ENTRA.to_vec();
+        vars.extend([
+            ("APP_ENV", "prod"),
+            ("BUILD_NUMBER", "OSB v0.20.0"),
+            ("APPINSIGHTS_DISABLE", "true"),
+            ("DOC_BASE_URL", "/doc"),
+            ("OAUTH_RBAC_ENABLED", "false"),
+        ]);
+        let env = Environment::from_os(vars.iter().map(|(k, v)| (k.into(), v.into())));
+        let settings = from_env(&env).unwrap();
+        let written: serde_json::Map<String, Value> = serde_json::from_str(&settings.json).unwrap();
+        assert_eq!(written["OAUTH_RBAC_ENABLED"], "false");
+        assert!(!written.contains_key("APP_ENV") && !written.contains_key("BUILD_NUMBER"));
+        assert!(!settings.config.role_gating);
     }
 
     #[test]
