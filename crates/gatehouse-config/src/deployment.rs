@@ -105,17 +105,18 @@ impl Deployment {
                 format!("must be a port number from 1 to 65535 (got {port:?})"),
             ));
         }
-        let listen =
-            match env.get("LISTEN_ADDRESS")? {
-                None => port,
-                Some(address) if is_listen_address(&address) => format!("{address}:{port}"),
-                Some(address) => return Err(Refusal::new(
+        let listen = match env.get("LISTEN_ADDRESS")? {
+            None => port,
+            Some(address) if is_listen_address(&address) => format!("{address}:{port}"),
+            Some(address) => {
+                return Err(Refusal::new(
                     "LISTEN_ADDRESS",
                     format!(
                         "must be an IPv4 address, [IPv6] address or host name (got {address:?})"
                     ),
-                )),
-            };
+                ))
+            }
+        };
 
         let worker_processes = env.get_or("NGINX_WORKER_PROCESSES", "auto")?;
         if worker_processes != "auto" && !is_positive_number(&worker_processes) {
