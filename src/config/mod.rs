@@ -777,37 +777,7 @@ mod tests {
 
     /// StudyBuilder's frontend `config.json` (`studybuilder/public/config.json`, OSB v0.20), with
     /// the `AUTH_*` keys of older releases, exactly as it ships.
-    const STUDYBUILDER: &str = r#"{
-    "APP_ENV": "",
-    "API_BASE_URL": "/api",
-    "DOC_BASE_URL": "/doc",
-    "NEODASH_BASE_URL": "/neodash",
-    "NEED_HELP_URL": "https://openstudybuilder.com",
-    "APPINSIGHTS_CONNSTRING": "InstrumentationKey=XYZ;IngestionEndpoint=XYZ",
-    "APPINSIGHTS_DISABLE": "true",
-    "OAUTH_API_APP_ID": "",
-    "OAUTH_ENABLED": "false",
-    "OAUTH_RBAC_ENABLED": "true",
-    "OAUTH_METADATA_URL": "",
-    "OAUTH_UI_APP_ID": "",
-    "BUILD_NUMBER": "",
-    "BUILD_BRANCH": "",
-    "BUILD_COMMIT": "",
-    "AUTH_APP_ID": "",
-    "AUTH_AUTHORITY": "",
-    "AUTH_CLIENT_ID": "",
-    "AUTH_ENABLED": "",
-    "API_BUILD_NUMBER" : "OSB v0.20.0",
-    "DATA_IMPORT_BUILD_NUMBER": "N/A",
-    "DOCUMENTATION_PORTAL_BUILD_NUMBER" : "OSB v0.20.0",
-    "FRONTEND_BUILD_NUMBER" : "OSB v0.20.0",
-    "NEO4J_MDR_BUILD_NUMBER": "N/A",
-    "NEODASH_BUILD_NUMBER": "N/A",
-    "RELEASE_VERSION_NUMBER" : "OSB v0.20.0",
-    "STANDARDS_IMPORT_BUILD_NUMBER": "N/A",
-    "STUDYBUILDER_EXPORT_BUILD_NUMBER": "N/A",
-    "STUDYBUILDER_VERSION" : "OSB v0.20.0"
-}"#;
+    const STUDYBUILDER: &str = include_str!("../../tests/fixtures/studybuilder-config.json");
 
     #[test]
     fn studybuilders_own_file_is_accepted_as_it_is() {

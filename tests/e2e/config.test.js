@@ -3,6 +3,8 @@
 // runs without sign-in and says so on screen; OAUTH_RBAC_ENABLED=false opens every view.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
 import { registrations } from '../../dev/idp/registrations.js';
@@ -10,38 +12,7 @@ import { finish, newPage } from './browser.js';
 import { useStack } from './fixture.js';
 
 /** StudyBuilder's frontend config.json (studybuilder/public/config.json, OSB v0.20), as it ships. */
-const STUDYBUILDER_CONFIG = `{
-    "APP_ENV": "",
-    "API_BASE_URL": "/api",
-    "DOC_BASE_URL": "/doc",
-    "NEODASH_BASE_URL": "/neodash",
-    "NEED_HELP_URL": "https://openstudybuilder.com",
-    "APPINSIGHTS_CONNSTRING": "InstrumentationKey=XYZ;IngestionEndpoint=XYZ",
-    "APPINSIGHTS_DISABLE": "true",
-    "OAUTH_API_APP_ID": "",
-    "OAUTH_ENABLED": "false",
-    "OAUTH_RBAC_ENABLED": "true",
-    "OAUTH_METADATA_URL": "",
-    "OAUTH_UI_APP_ID": "",
-    "BUILD_NUMBER": "",
-    "BUILD_BRANCH": "",
-    "BUILD_COMMIT": "",
-    "AUTH_APP_ID": "",
-    "AUTH_AUTHORITY": "",
-    "AUTH_CLIENT_ID": "",
-    "AUTH_ENABLED": "",
-    "API_BUILD_NUMBER" : "OSB v0.20.0",
-    "DATA_IMPORT_BUILD_NUMBER": "N/A",
-    "DOCUMENTATION_PORTAL_BUILD_NUMBER" : "OSB v0.20.0",
-    "FRONTEND_BUILD_NUMBER" : "OSB v0.20.0",
-    "NEO4J_MDR_BUILD_NUMBER": "N/A",
-    "NEODASH_BUILD_NUMBER": "N/A",
-    "RELEASE_VERSION_NUMBER" : "OSB v0.20.0",
-    "STANDARDS_IMPORT_BUILD_NUMBER": "N/A",
-    "STUDYBUILDER_EXPORT_BUILD_NUMBER": "N/A",
-    "STUDYBUILDER_VERSION" : "OSB v0.20.0"
-}
-`;
+const STUDYBUILDER_CONFIG = readFileSync(join(import.meta.dirname, '../fixtures/studybuilder-config.json'), 'utf8');
 
 describe('configuration', () => {
   const ctx = useStack();

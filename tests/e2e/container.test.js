@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -15,27 +14,12 @@ import { brotliDecompressSync } from 'node:zlib';
 import { registrations } from '../../dev/idp/registrations.js';
 import { finish } from './browser.js';
 import { useStack } from './fixture.js';
-import { BWRAP, IMAGE, sandboxCommand } from './nginx.js';
+import { BWRAP, IMAGE, rawGet as get, sandboxCommand } from './nginx.js';
 import { DIST } from './stack.js';
 
 const sb = registrations.find((r) => r.name === 'StudyBuilder');
 const reader = sb.users.find((u) => u.username.startsWith('reader'));
 const writer = sb.users.find((u) => u.username.startsWith('super'));
-
-/** A raw GET (no automatic decompression), bounded. */
-function get(url, headers = {}) {
-  return new Promise((ok, fail) => {
-    const req = request(url, { headers, timeout: 5_000 }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => ok({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', fail);
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
-    req.on('error', fail);
-    req.end();
-  });
-}
 
 describe('the sandbox is the container', () => {
   test('an arbitrary UID with GID 0; the root is read-only; only the runtime folder is writable', () => {

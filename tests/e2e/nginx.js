@@ -16,6 +16,7 @@
 
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -175,6 +176,21 @@ export function sandboxCommand({ webRoot, runtimeDir, env }) {
     if (value !== undefined) args.push('--setenv', key, String(value));
   }
   return [...args, '/bin/sh', IMAGE.entrypoint];
+}
+
+/** A raw GET of `url` (no automatic decompression), bounded: { status, headers, body }. */
+export function rawGet(url, headers = {}) {
+  return new Promise((ok, fail) => {
+    const req = request(url, { headers, timeout: 5_000 }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => ok({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', fail);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
+    req.on('error', fail);
+    req.end();
+  });
 }
 
 /** Polls `url` until it answers at all (any status), for at most `timeoutMs`. */

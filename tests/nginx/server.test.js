@@ -7,12 +7,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 
-import { startNginx } from '../e2e/nginx.js';
+import { rawGet, startNginx } from '../e2e/nginx.js';
 
 const DIST = process.env.GATEHOUSE_DIST ?? resolve(import.meta.dirname, '../../dist');
 
@@ -36,20 +35,8 @@ const SECURITY_HEADERS = {
 };
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
-/** A raw GET (no automatic decompression), bounded. */
-function get(base, path, headers = {}) {
-  return new Promise((ok, fail) => {
-    const req = request(`${base}${path}`, { headers, timeout: 5_000 }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => ok({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', fail);
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
-    req.on('error', fail);
-    req.end();
-  });
-}
+/** A raw GET of `path` on `base` (no automatic decompression), bounded. */
+const get = (base, path, headers = {}) => rawGet(`${base}${path}`, headers);
 
 /**
  * Independent of the entrypoint: sha256 of each inline <script> (without src) or <style>, as

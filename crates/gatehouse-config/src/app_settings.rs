@@ -158,6 +158,28 @@ mod tests {
     }
 
     #[test]
+    fn studybuilders_own_config_json_as_its_environment_is_accepted() {
+        // Each key of StudyBuilder's file as a variable, as its frontend container takes them.
+        let file: serde_json::Map<String, Value> = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/studybuilder-config.json"
+        ))
+        .unwrap();
+        let env = Environment::from_os(
+            file.iter()
+                .map(|(key, value)| (key.into(), value.as_str().unwrap_or_default().into())),
+        );
+        let settings = from_env(&env).unwrap();
+        let written: serde_json::Map<String, Value> = serde_json::from_str(&settings.json).unwrap();
+        let keys: Vec<&str> = written.keys().map(String::as_str).collect();
+        assert_eq!(keys.len(), 3, "{keys:?}");
+        assert!(
+            settings.config.oauth.is_none(),
+            "it ships with OAUTH_ENABLED false"
+        );
+        assert_eq!(settings.config.api_base_url, "/api");
+    }
+
+    #[test]
     fn a_list_that_is_not_json_reaches_the_apps_rule() {
         let mut vars = ENTRA.to_vec();
         vars.push(("VIEWS", r#"["studies",]"#));
