@@ -105,11 +105,13 @@ async function widen(provider, refreshToken, resource, requested, catalogue) {
  * oidc-provider's `ttl.RefreshToken`: `seconds` for a refresh token from a sign-in (an
  * authorization code), and what is left of the presented one for a rotated refresh token, so that
  * every refresh token of a sign-in expires at the same moment, as Entra's SPA refresh tokens do.
+ * That holds for DPoP-bound refresh tokens too (oidc-provider's own default lets those be
+ * extended by rotation), so a session ends at the same time with or without DPoP.
  */
 export function spaRefreshTokenTtl(seconds) {
-  return (ctx, token) => {
+  return (ctx) => {
     const rotated = ctx?.oidc?.entities?.RotatedRefreshToken;
-    if (rotated && !token.isSenderConstrained()) return Math.max(1, rotated.remainingTTL);
+    if (rotated) return Math.max(1, rotated.remainingTTL);
     return seconds;
   };
 }

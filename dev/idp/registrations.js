@@ -28,12 +28,72 @@
 // `refreshTokens: false` (default true) makes a registration whose client never gets a refresh
 // token: `offline_access` is silently dropped from its requests, as some providers do, and the
 // refresh_token grant is not allowed for it (invalid_request).
+//
+// `dpop` (default false) only matters when the IdP speaks DPoP (startIdp({ dpop })): `true` makes
+// the client's token requests need a DPoP proof (dpop_bound_access_tokens) and binds its access
+// and refresh tokens to the proof's key; `'refresh-token'` needs the proof too but binds only the
+// refresh token, its access tokens staying Bearer tokens. Without `dpop` a client may still send
+// proofs (its tokens are then bound), as with any DPoP-capable provider.
 
 export const DEFAULT_TENANT = '7f3c9b2e-4d1a-4c8e-9b6f-2a5d8e1c0f43';
 
 /** App ids (`aud`) of the Azure TRE workspace registrations; the dev API's TRE_WORKSPACES uses them. */
 export const TRE_WORKSPACE_ALPHA = '43d6845f-d5ad-4150-ad74-8c24f34f2b4b';
 export const TRE_WORKSPACE_BETA = '5df32cf4-488f-47c8-8ca0-21ec69108b8f';
+
+/** StudyBuilder's test users; the DPoP registrations have the same people and roles. */
+const STUDYBUILDER_USERS = [
+  {
+    username: 'reader@studybuilder.test',
+    password: 'reader-pass',
+    name: 'Rita Reader',
+    email: 'reader@studybuilder.test',
+    oid: '0b7c1f8e-2a4d-4e6b-9c1a-5d3f7e9b2c01',
+    roles: ['Study.Read', 'Library.Read'],
+    jobTitle: 'Clinical Data Reviewer',
+    photo: true,
+  },
+  {
+    username: 'librarian@studybuilder.test',
+    password: 'librarian-pass',
+    name: 'Liam Librarian',
+    email: 'librarian@studybuilder.test',
+    oid: '1c8d2a9f-3b5e-4f7c-8d2b-6e4a8f0c3d12',
+    roles: ['Study.Read', 'Library.Write', 'Library.Read'],
+    jobTitle: 'Standards Librarian',
+    photo: false,
+  },
+  {
+    username: 'author@studybuilder.test',
+    password: 'author-pass',
+    name: 'Ada Author',
+    email: 'author@studybuilder.test',
+    oid: '2d9e3b0a-4c6f-4a8d-9e3c-7f5b9a1d4e23',
+    roles: ['Study.Write', 'Study.Read', 'Library.Read'],
+    jobTitle: 'Study Designer',
+    photo: false,
+  },
+  {
+    username: 'super@studybuilder.test',
+    password: 'super-pass',
+    name: 'Sam Superuser',
+    email: 'super@studybuilder.test',
+    oid: '3e0f4c1b-5d7a-4b9e-8f4d-8a6c0b2e5f34',
+    roles: ['Study.Write', 'Library.Write', 'Study.Read', 'Library.Read'],
+    jobTitle: 'StudyBuilder Administrator',
+    photo: false,
+  },
+  {
+    username: 'norole@studybuilder.test',
+    password: 'norole-pass',
+    name: 'Nora Noroles',
+    email: 'norole@studybuilder.test',
+    oid: '4f1a5d2c-6e8b-4c0f-9a5e-9b7d1c3f6a45',
+    roles: [],
+    jobTitle: null,
+    photo: false,
+  },
+];
 
 export const registrations = [
   {
@@ -42,58 +102,7 @@ export const registrations = [
     apiAppId: 'd3e62185-f259-4d5b-8a8c-a9134fd34d47',
     // apiAppIdUri defaults to `api://${apiAppId}`
     scopes: ['API.call'],
-    users: [
-      {
-        username: 'reader@studybuilder.test',
-        password: 'reader-pass',
-        name: 'Rita Reader',
-        email: 'reader@studybuilder.test',
-        oid: '0b7c1f8e-2a4d-4e6b-9c1a-5d3f7e9b2c01',
-        roles: ['Study.Read', 'Library.Read'],
-        jobTitle: 'Clinical Data Reviewer',
-        photo: true,
-      },
-      {
-        username: 'librarian@studybuilder.test',
-        password: 'librarian-pass',
-        name: 'Liam Librarian',
-        email: 'librarian@studybuilder.test',
-        oid: '1c8d2a9f-3b5e-4f7c-8d2b-6e4a8f0c3d12',
-        roles: ['Study.Read', 'Library.Write', 'Library.Read'],
-        jobTitle: 'Standards Librarian',
-        photo: false,
-      },
-      {
-        username: 'author@studybuilder.test',
-        password: 'author-pass',
-        name: 'Ada Author',
-        email: 'author@studybuilder.test',
-        oid: '2d9e3b0a-4c6f-4a8d-9e3c-7f5b9a1d4e23',
-        roles: ['Study.Write', 'Study.Read', 'Library.Read'],
-        jobTitle: 'Study Designer',
-        photo: false,
-      },
-      {
-        username: 'super@studybuilder.test',
-        password: 'super-pass',
-        name: 'Sam Superuser',
-        email: 'super@studybuilder.test',
-        oid: '3e0f4c1b-5d7a-4b9e-8f4d-8a6c0b2e5f34',
-        roles: ['Study.Write', 'Library.Write', 'Study.Read', 'Library.Read'],
-        jobTitle: 'StudyBuilder Administrator',
-        photo: false,
-      },
-      {
-        username: 'norole@studybuilder.test',
-        password: 'norole-pass',
-        name: 'Nora Noroles',
-        email: 'norole@studybuilder.test',
-        oid: '4f1a5d2c-6e8b-4c0f-9a5e-9b7d1c3f6a45',
-        roles: [],
-        jobTitle: null,
-        photo: false,
-      },
-    ],
+    users: STUDYBUILDER_USERS,
   },
   {
     // Azure TRE: the "TRE API" registration exposes `user_impersonation` and the app roles
@@ -270,6 +279,28 @@ export const registrations = [
       },
     ],
   },
+  {
+    // StudyBuilder again, as a client that must use DPoP (RFC 9449) when the IdP speaks it
+    // (startIdp({ dpop })): access and refresh tokens bound to the client's key. Same people and
+    // roles as StudyBuilder, its own client and API ids, so that the app and the dev API can be
+    // set up for it as for StudyBuilder. With DPoP off it is an ordinary Bearer registration.
+    name: 'StudyBuilder DPoP',
+    clientId: '8a1e6f3b-2c7d-4e95-b0a4-5f9c3d7e1b26',
+    apiAppId: 'c47b2e19-8d3a-4f60-9e1c-2b5a7d9f0e38',
+    scopes: ['API.call'],
+    dpop: true,
+    users: STUDYBUILDER_USERS,
+  },
+  {
+    // The same with only the refresh token bound to the key: its access tokens are Bearer tokens
+    // (token_type Bearer, no cnf), as RFC 9449 §5 allows for resources without DPoP.
+    name: 'StudyBuilder DPoP refresh only',
+    clientId: 'e29d4b7a-6f1c-4a38-8e5d-0c3b9a2f7d14',
+    apiAppId: '5b8c1d6e-3a9f-4e27-b4d0-7e2f6a1c9b53',
+    scopes: ['API.call'],
+    dpop: 'refresh-token',
+    users: STUDYBUILDER_USERS,
+  },
 ];
 
 /** Fill in defaults and sanity-check the registration list. */
@@ -328,9 +359,13 @@ export function normaliseRegistrations(list = registrations) {
     if (r.refreshTokens !== undefined && typeof r.refreshTokens !== 'boolean') {
       throw new Error(`refreshTokens of ${r.name} must be true or false`);
     }
+    if (![undefined, false, true, 'refresh-token'].includes(r.dpop)) {
+      throw new Error(`dpop of ${r.name} must be true, false or 'refresh-token'`);
+    }
     return {
       ...r, apiAppIdUri, scopes: [...(r.scopes || [])], users, apis, graph,
       refreshTokens: r.refreshTokens !== false,
+      dpop: r.dpop ?? false,
     };
   });
 }

@@ -23,6 +23,9 @@ import {
   ACR_MFA, ACRS, amrFor, AUTH_CONTEXTS, createChallenges, normaliseAuthContexts, requestedAcr,
 } from './challenges.js';
 import { ConsentStore, SILENT_CONSENT_REQUIRED } from './consent.js';
+import {
+  accessTokenStaysBearer, DPOP_ALGS, dpopControl, dpopFeature, dpopFromEnv, normaliseDpop,
+} from './dpop-server.js';
 import { createGraph } from './graph.js';
 import {
   entraRefreshGrant,
@@ -92,6 +95,7 @@ export function optionsFromEnv() {
       refreshToken: envInt('IDP_REFRESH_TOKEN_TTL'),
       session: envInt('IDP_SESSION_TTL'),
     },
+    dpop: dpopFromEnv(process.env.IDP_DPOP),
   };
 }
 
@@ -222,9 +226,11 @@ function roleSummary(reg, user) {
  * @param {Record<string, {name?: string, silent: boolean}>} [options.authContexts] Conditional
  *   Access authentication contexts by id; defaults to AUTH_CONTEXTS in ./challenges.js (c1 silent,
  *   c2 needing a sign-in).
+ * @param {boolean|{nonce?: 'always'|'optional'|'never'}} [options.dpop] Speak DPoP (RFC 9449);
+ *   default IDP_DPOP or off (as Entra). `true` = `{ nonce: 'always' }`. See ./dpop-server.js.
  * @param {boolean} [options.quiet] Suppress the startup banner.
  * @returns {Promise<{issuer:string, port:number, tenant:string, discoveryUrl:string,
- *   registrations:object[], authContexts:object, close:() => Promise<void>}>}
+ *   registrations:object[], authContexts:object, dpop?:object, close:() => Promise<void>}>}
  */
 export async function startIdp(options = {}) {
   const env = optionsFromEnv();
@@ -243,6 +249,12 @@ export async function startIdp(options = {}) {
   const consent = new ConsentStore(regs);
   const authContexts = normaliseAuthContexts(options.authContexts ?? AUTH_CONTEXTS);
   const challenges = createChallenges({ authContexts, catalogue, byClientId });
+  const dpop = normaliseDpop(options.dpop ?? env.dpop);
+  /** Whether an access token issued with a proof must still be a Bearer token (RFC 9449 §5). */
+  const staysBearer = (token) => accessTokenStaysBearer(
+    catalogue.get(token.resourceServer?.identifier()),
+    byClientId.get(token.clientId),
+  );
 
   const findUser = (reg, oid) => reg?.users.find((u) => u.oid === oid);
   const findUserAnywhere = (oid) => {
@@ -289,6 +301,8 @@ export async function startIdp(options = {}) {
     redirect_uris: appOrigins.map((o) => `${o}/oauth-callback`),
     post_logout_redirect_uris: appOrigins.map((o) => `${o}/`),
     id_token_signed_response_alg: 'RS256',
+    // A DPoP registration's token requests must carry a proof (RFC 9449 §5.2).
+    ...(dpop && r.dpop ? { dpop_bound_access_tokens: true } : {}),
   }));
 
   const renderLogin = (res, {
@@ -373,6 +387,7 @@ ${rows}
       userinfo: '/oidc/userinfo',
     },
     pkce: { required: () => true },
+    ...(dpop ? { enabledJWA: { dPoPSigningAlgValues: [...DPOP_ALGS] } } : {}),
     rotateRefreshToken: true,
     clientBasedCORS: (ctx, requestOrigin, client) => byClientId.has(client.clientId)
       && appOrigins.includes(requestOrigin),
@@ -456,7 +471,8 @@ ${rows}
     },
     features: {
       devInteractions: { enabled: false },
-      dPoP: { enabled: false },
+      // Off by default, as in Entra; startIdp({ dpop }) switches it on (dpop-server.js).
+      dPoP: dpopFeature(dpop),
       pushedAuthorizationRequests: { enabled: false },
       userinfo: { enabled: true },
       resourceIndicators: {
@@ -526,6 +542,9 @@ ${rows}
           delete payload.client_id;
           payload.nbf = payload.iat;
           payload.tid = tenant;
+          // A token that stays Bearer although its request had a proof is not bound (RFC 9449 §5);
+          // grant responses then say token_type Bearer too (see EntraProvider below).
+          if (payload.cnf?.jkt && staysBearer(token)) delete payload.cnf;
           const user = token.accountId ? findUserAnywhere(token.accountId) : undefined;
           if (resource?.kind === 'graph') {
             shapeGraphToken(payload, {
@@ -575,6 +594,15 @@ ${rows}
   // response says how long the refresh token has left; an expired one gets AADSTS700084; the
   // token request's `claims` (challenges.js); the multi-resource rules (refresh.js); then
   // oidc-provider's own grant. The code grant has the first and the third.
+  // An access token issued with a proof but left unbound (staysBearer) is a Bearer token: the
+  // response says so, while oidc-provider would say DPoP (its refresh token stays bound).
+  const bearerWhereUnbound = (next) => async function tokenType(ctx) {
+    const result = await next(ctx);
+    const at = ctx.oidc.entities.AccessToken;
+    if (ctx.body?.token_type === 'DPoP' && at && staysBearer(at)) ctx.body.token_type = 'Bearer';
+    return result;
+  };
+
   class EntraProvider extends Provider {
     registerGrantType(name, handler, params, ...rest) {
       let wrapped = handler;
@@ -589,6 +617,7 @@ ${rows}
       if (name === 'refresh_token') wrapped = spaLifetimeGrant(wrapped);
       if (name === 'refresh_token' || name === 'authorization_code') {
         wrapped = withRefreshTokenExpiresIn(wrapped);
+        wrapped = bearerWhereUnbound(wrapped);
       }
       super.registerGrantType(name, wrapped, parameters, ...rest);
     }
@@ -601,6 +630,7 @@ ${rows}
     console.error('[idp] server_error', err);
   });
   const callback = provider.callback();
+  const dpopHandle = dpop ? dpopControl(provider, dpop) : undefined;
 
   const handleInteraction = async (req, res, uid) => {
     let details;
@@ -772,7 +802,7 @@ ${rows}
   if (!options.quiet) {
     console.log(`IdP ready: ${issuer}`);
     console.log(describe({
-      issuer, tenant, appOrigins, ttl, regs, graphUrl: graph.baseUrl, authContexts,
+      issuer, tenant, appOrigins, ttl, regs, graphUrl: graph.baseUrl, authContexts, dpop,
     }));
   }
 
@@ -786,13 +816,14 @@ ${rows}
     ttl,
     registrations: regs,
     authContexts,
+    dpop: dpopHandle,
     provider,
     close,
   };
 }
 
 function describe({
-  issuer, tenant, appOrigins, ttl, regs, graphUrl, authContexts,
+  issuer, tenant, appOrigins, ttl, regs, graphUrl, authContexts, dpop,
 }) {
   const lines = [
     `  discovery: ${issuer}/.well-known/openid-configuration`,
@@ -801,11 +832,13 @@ function describe({
     `  graph:     ${graphUrl} (tokens for User.Read, aud ${GRAPH.appId})`,
     `  ttl (s):   access ${ttl.accessToken}, id ${ttl.idToken}, refresh ${ttl.refreshToken}, session ${ttl.session}`,
     `  acr:       ${ACRS.map((a) => a.acr).join(', ')}`,
+    `  dpop:      ${dpop ? `on (${DPOP_ALGS.join(', ')}; nonces: ${dpop.nonce})` : 'off (as Entra)'}`,
     `  contexts:  ${Object.entries(authContexts).map(([id, c]) => `${id} (${c.name}, ${c.silent ? 'silent' : 'sign-in'})`).join(', ') || '(none)'}`,
   ];
   for (const r of regs) {
     const noRefresh = r.refreshTokens ? '' : ', no refresh tokens';
-    lines.push('', `  ${r.name}: client ${r.clientId}, API ${r.apiAppIdUri} (aud ${r.apiAppId}), scopes ${r.scopes.join(' ')}${noRefresh}`);
+    const bound = { true: ', DPoP', 'refresh-token': ', DPoP (refresh token only)' }[r.dpop] ?? '';
+    lines.push('', `  ${r.name}: client ${r.clientId}, API ${r.apiAppIdUri} (aud ${r.apiAppId}), scopes ${r.scopes.join(' ')}${noRefresh}${bound}`);
     for (const a of r.apis) {
       const missing = a.unconsented.length ? `; not consented by ${a.unconsented.join(', ')}` : '';
       lines.push(`    + ${a.name}: API ${a.appIdUri} (aud ${a.appId}), scopes ${a.scopes.join(' ')}${missing}`);
