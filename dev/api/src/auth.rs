@@ -8,7 +8,10 @@
 //!
 //! The axum extractors [`Caller`] (any authenticated caller) and
 //! [`Authorized<R>`] (a caller holding one of `R`'s roles) apply it to
-//! requests. Endpoints that take tokens for *another* API (an Azure TRE
+//! requests, with `Authorization: Bearer <token>`, or `Authorization: DPoP <token>` and a
+//! `DPoP` proof (RFC 9449) for a token bound to the proof's key (`cnf.jkt`, see
+//! [`crate::dpop`]). A bound token sent as Bearer, and an unbound one sent as DPoP, are
+//! refused. Endpoints that take tokens for *another* API (an Azure TRE
 //! workspace's registration) name that API's [`Audience`] and use
 //! [`Auth::caller`] and [`Auth::permit`] directly. With `OAUTH_ENABLED` off
 //! every caller is an anonymous superuser, as in clinical-mdr-api (whose
@@ -27,6 +30,8 @@ use jsonwebtoken::{Algorithm, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::config::DEFAULT_PORT;
+use crate::dpop::{Dpop, DpopSettings, DPOP};
 use crate::error::ApiError;
 use crate::jwks::{KeyCache, KeyLookupError};
 use crate::roles::{satisfies_any, RequiredRole, Role};
@@ -78,6 +83,24 @@ pub struct Claims {
     /// Entra v1 tokens name the user here instead of `preferred_username`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upn: Option<String>,
+    /// The key the token is bound to (RFC 9449 §6: `cnf.jkt`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+/// A token's confirmation claim (RFC 7800); only DPoP's `jkt` is looked at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Confirmation {
+    /// The RFC 7638 thumbprint of the DPoP key the token is bound to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jkt: Option<String>,
+}
+
+impl Claims {
+    /// The thumbprint of the DPoP key the token is bound to.
+    pub fn bound_key(&self) -> Option<&str> {
+        self.cnf.as_ref()?.jkt.as_deref()
+    }
 }
 
 /// A claim that is a list of strings, or one string of items separated by commas or spaces.
@@ -152,6 +175,8 @@ impl Audience {
 pub struct TokenValidator {
     keys: Arc<KeyCache>,
     audience: Audience,
+    /// Boxed: its replay cache and nonces would make [`Auth`]'s variants very unequal.
+    dpop: Box<Dpop>,
 }
 
 /// The JWT header members looked at before verification.
@@ -166,12 +191,27 @@ impl TokenValidator {
     /// Allowed clock skew for `exp` and `nbf`.
     pub const LEEWAY_SECS: u64 = 30;
 
-    /// A validator accepting tokens for `api_app_id` (or `api://<api_app_id>`).
+    /// A validator accepting tokens for `api_app_id` (or `api://<api_app_id>`), and DPoP
+    /// proofs for this API on its default port (see [`TokenValidator::with_dpop`]).
     pub fn new(keys: Arc<KeyCache>, api_app_id: &str) -> Self {
         Self {
             keys,
             audience: Audience::this_api(api_app_id),
+            dpop: Box::new(Dpop::new(DpopSettings::local(DEFAULT_PORT))),
         }
+    }
+
+    /// The same validator checking DPoP proofs with `dpop`.
+    pub fn with_dpop(self, dpop: Dpop) -> Self {
+        Self {
+            dpop: Box::new(dpop),
+            ..self
+        }
+    }
+
+    /// The DPoP proof checker.
+    pub fn dpop(&self) -> &Dpop {
+        &self.dpop
     }
 
     /// The key cache this validator uses.
@@ -326,11 +366,41 @@ impl Auth {
                 Ok(Caller::Anonymous { user_id })
             }
             Auth::Enabled { validator, .. } => {
-                let token = bearer_token(parts)?;
+                let (scheme, token) = credentials(parts)?;
                 let claims = match audience {
                     Some(audience) => validator.validate_for(token, audience).await?,
                     None => validator.validate(token).await?,
                 };
+                match (scheme, claims.bound_key()) {
+                    (Scheme::Bearer, None) => {}
+                    (Scheme::Bearer, Some(_)) => {
+                        return Err(ApiError::InvalidDpopToken(
+                            "token is bound to a DPoP key: send it with Authorization: DPoP and a DPoP proof"
+                                .to_owned(),
+                        ))
+                    }
+                    (Scheme::Dpop, None) => {
+                        return Err(ApiError::InvalidDpopToken(
+                            "token is not bound to a DPoP key (no cnf.jkt): send it as Bearer"
+                                .to_owned(),
+                        ))
+                    }
+                    (Scheme::Dpop, Some(bound)) => {
+                        let proof = dpop_proof(parts)?;
+                        let jkt = validator.dpop().verify(
+                            proof,
+                            &parts.method,
+                            parts.uri.path(),
+                            token,
+                        )?;
+                        if jkt != bound {
+                            return Err(ApiError::InvalidDpopToken(
+                                "token is bound to another key than the DPoP proof's (cnf.jkt)"
+                                    .to_owned(),
+                            ));
+                        }
+                    }
+                }
                 Ok(Caller::Token(Box::new(claims)))
             }
         }
@@ -405,8 +475,16 @@ impl Caller {
     }
 }
 
-/// Extracts the token from `Authorization: Bearer <token>`.
-fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
+/// How the access token was presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scheme {
+    Bearer,
+    /// RFC 9449: with a `DPoP` proof header.
+    Dpop,
+}
+
+/// Extracts the token from `Authorization: Bearer <token>` or `Authorization: DPoP <token>`.
+fn credentials(parts: &Parts) -> Result<(Scheme, &str), ApiError> {
     let mut values = parts.headers.get_all(header::AUTHORIZATION).iter();
     let value = values
         .next()
@@ -418,16 +496,42 @@ fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
         .to_str()
         .map_err(|_| ApiError::MissingToken("Authorization header is not valid text".to_owned()))?;
     let (scheme, token) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    let scheme = if scheme.eq_ignore_ascii_case("bearer") {
+        Scheme::Bearer
+    } else if scheme.eq_ignore_ascii_case("dpop") {
+        Scheme::Dpop
+    } else {
         return Err(ApiError::MissingToken(
-            "Authorization header must use the Bearer scheme".to_owned(),
+            "Authorization header must use the Bearer (or DPoP) scheme".to_owned(),
         ));
-    }
+    };
     let token = token.trim();
     if token.is_empty() || token.contains(char::is_whitespace) {
-        return Err(invalid("Bearer credentials must be a single token"));
+        return Err(match scheme {
+            Scheme::Bearer => invalid("Bearer credentials must be a single token"),
+            Scheme::Dpop => {
+                ApiError::InvalidDpopToken("DPoP credentials must be a single token".to_owned())
+            }
+        });
     }
-    Ok(token)
+    Ok((scheme, token))
+}
+
+/// The one `DPoP` proof header of a request.
+fn dpop_proof(parts: &Parts) -> Result<&str, ApiError> {
+    let mut values = parts.headers.get_all(DPOP).iter();
+    let proof = values
+        .next()
+        .ok_or_else(|| ApiError::InvalidDpopProof("missing DPoP proof header".to_owned()))?;
+    if values.next().is_some() {
+        return Err(ApiError::InvalidDpopProof(
+            "more than one DPoP proof header".to_owned(),
+        ));
+    }
+    proof
+        .to_str()
+        .map(str::trim)
+        .map_err(|_| ApiError::InvalidDpopProof("DPoP header is not valid text".to_owned()))
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -478,6 +582,7 @@ mod tests {
             exp: 0,
             sub: None,
             upn: None,
+            cnf: None,
         }
     }
 

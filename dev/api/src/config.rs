@@ -6,6 +6,7 @@
 
 use axum::http::HeaderValue;
 
+use crate::dpop::{DpopSettings, PublicUrl, DEFAULT_IAT_WINDOW};
 use crate::workspaces::{Workspaces, DEFAULT_TRE_WORKSPACES};
 
 /// Default port when `API_PORT` is unset.
@@ -26,6 +27,13 @@ pub struct Config {
     pub cors_origins: Vec<HeaderValue>,
     /// `TRE_WORKSPACES`: the Azure TRE workspaces and their app ids.
     pub workspaces: Workspaces,
+    /// `API_PUBLIC_URL`: the URLs the API is reached at, for DPoP proofs' `htu`; `None`:
+    /// `http://127.0.0.1:<port>` and `http://localhost:<port>`.
+    pub public_urls: Option<Vec<PublicUrl>>,
+    /// `API_DPOP_NONCE`: whether DPoP proofs must carry a nonce from this API.
+    pub dpop_nonce: bool,
+    /// `API_DPOP_IAT_WINDOW`: how far a DPoP proof's `iat` may be from now, seconds.
+    pub dpop_iat_window: u64,
 }
 
 /// Settings needed to validate bearer tokens.
@@ -48,6 +56,12 @@ pub enum ConfigError {
     BadOrigin(String),
     #[error("TRE_WORKSPACES: {0} (expected id=app-id,id=app-id,...)")]
     BadWorkspaces(String),
+    #[error("API_PUBLIC_URL: {0} (expected http(s)://host[:port][/path],...)")]
+    BadPublicUrl(String),
+    #[error("{0} must be on or off, got {1:?}")]
+    BadSwitch(&'static str, String),
+    #[error("API_DPOP_IAT_WINDOW must be a number of seconds (1-86400), got {0:?}")]
+    BadIatWindow(String),
 }
 
 impl Config {
@@ -87,13 +101,53 @@ impl Config {
             &get("TRE_WORKSPACES").unwrap_or_else(|| DEFAULT_TRE_WORKSPACES.to_owned()),
         )
         .map_err(ConfigError::BadWorkspaces)?;
+        let public_urls = get("API_PUBLIC_URL")
+            .map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|u| !u.is_empty())
+                    .map(PublicUrl::parse)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(ConfigError::BadPublicUrl)
+            })
+            .transpose()?;
+        let dpop_nonce = match get("API_DPOP_NONCE") {
+            None => false,
+            Some(v) => match v.to_ascii_lowercase().as_str() {
+                "on" | "true" | "1" | "yes" => true,
+                "off" | "false" | "0" | "no" => false,
+                _ => return Err(ConfigError::BadSwitch("API_DPOP_NONCE", v)),
+            },
+        };
+        let dpop_iat_window = match get("API_DPOP_IAT_WINDOW") {
+            None => DEFAULT_IAT_WINDOW,
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|s| (1..=86_400).contains(s))
+                .ok_or(ConfigError::BadIatWindow(v))?,
+        };
         Ok(Self {
             oauth,
             rbac_enabled,
             port,
             cors_origins,
             workspaces,
+            public_urls,
+            dpop_nonce,
+            dpop_iat_window,
         })
+    }
+
+    /// How DPoP proofs are checked: `htu` against `public_urls` (or this API on 127.0.0.1 and
+    /// localhost at `port`), the `iat` window and the nonce switch.
+    pub fn dpop_settings(&self) -> DpopSettings {
+        let local = DpopSettings::local(self.port);
+        DpopSettings {
+            public_urls: self.public_urls.clone().unwrap_or(local.public_urls),
+            iat_window: self.dpop_iat_window,
+            nonce: self.dpop_nonce,
+        }
     }
 }
 
@@ -206,6 +260,44 @@ mod tests {
         let mut bad = REQUIRED.to_vec();
         bad.push(("TRE_WORKSPACES", "alpha"));
         assert!(matches!(config(&bad), Err(ConfigError::BadWorkspaces(_))));
+    }
+
+    #[test]
+    fn dpop_settings() {
+        let c = config(&REQUIRED).unwrap();
+        let s = c.dpop_settings();
+        assert_eq!(s, DpopSettings::local(8091));
+        assert_eq!(s.iat_window, 60);
+        assert!(!s.nonce);
+
+        let mut vars = REQUIRED.to_vec();
+        vars.push((
+            "API_PUBLIC_URL",
+            "https://app.example/api, http://127.0.0.1:9",
+        ));
+        vars.push(("API_DPOP_NONCE", "on"));
+        vars.push(("API_DPOP_IAT_WINDOW", "5"));
+        let s = config(&vars).unwrap().dpop_settings();
+        assert_eq!(
+            s.public_urls,
+            [
+                PublicUrl::parse("https://app.example/api").unwrap(),
+                PublicUrl::parse("http://127.0.0.1:9").unwrap()
+            ]
+        );
+        assert!(s.nonce);
+        assert_eq!(s.iat_window, 5);
+
+        for (name, value) in [
+            ("API_PUBLIC_URL", "app.example"),
+            ("API_DPOP_NONCE", "sometimes"),
+            ("API_DPOP_IAT_WINDOW", "0"),
+            ("API_DPOP_IAT_WINDOW", "a minute"),
+        ] {
+            let mut bad = REQUIRED.to_vec();
+            bad.push((name, value));
+            assert!(config(&bad).is_err(), "{name}={value}");
+        }
     }
 
     #[test]

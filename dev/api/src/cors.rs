@@ -1,16 +1,18 @@
 //! Cross-origin access for the Gatehouse single-page app.
 //!
 //! Only the configured origins may call the API from a browser, with the
-//! `Authorization`, `Content-Type` and `X-Request-Id` request headers and
+//! `Authorization`, `Content-Type`, `DPoP` and `X-Request-Id` request headers and
 //! GET/POST. The `WWW-Authenticate` response header is exposed so the app can
-//! read why a token was refused, and `X-Request-Id` so it can match an answer
-//! to its request. Preflight (`OPTIONS`) requests are answered by this layer
+//! read why a token was refused, `DPoP-Nonce` so it can retry with the nonce
+//! asked for, and `X-Request-Id` so it can match an answer to its request. Preflight (`OPTIONS`) requests are answered by this layer
 //! before any authentication runs.
 
 use std::time::Duration;
 
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::dpop::{DPOP, DPOP_NONCE};
 
 /// The request correlation header: a caller's id for its request, echoed on the answer.
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -23,7 +25,12 @@ pub fn layer(origins: &[HeaderValue]) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins.iter().cloned()))
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, X_REQUEST_ID])
-        .expose_headers([header::WWW_AUTHENTICATE, X_REQUEST_ID])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            DPOP,
+            X_REQUEST_ID,
+        ])
+        .expose_headers([header::WWW_AUTHENTICATE, DPOP_NONCE, X_REQUEST_ID])
         .max_age(PREFLIGHT_MAX_AGE)
 }

@@ -3,7 +3,9 @@
 //! Every failure a handler or extractor can produce is an [`ApiError`]; its
 //! [`IntoResponse`] impl picks the status code, the JSON body
 //! `{"error": "...", "detail": "..."}` and, for authentication failures, the
-//! RFC 6750 `WWW-Authenticate: Bearer ...` challenge.
+//! RFC 6750 `WWW-Authenticate: Bearer ...` challenge, or RFC 9449's
+//! `WWW-Authenticate: DPoP ..., algs="ES256"` one for DPoP problems (and, through
+//! [`dpop_challenges`], for every challenge answering a DPoP request).
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -12,6 +14,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde_json::json;
 
+use crate::dpop::{ALGS, DPOP_NONCE};
 use crate::roles::Role;
 
 /// Everything that can go wrong while serving a request.
@@ -40,6 +43,17 @@ pub enum ApiError {
     /// The request body is not acceptable JSON for this endpoint.
     #[error("{0}")]
     Unprocessable(String),
+    /// The `DPoP` proof is missing, malformed, badly signed, for another request, too old or
+    /// replayed (RFC 9449 §4.3).
+    #[error("{0}")]
+    InvalidDpopProof(String),
+    /// The proof has no nonce, or not a current one: the client must retry with `nonce`.
+    #[error("{detail}")]
+    UseDpopNonce { detail: String, nonce: String },
+    /// A token problem that only DPoP explains (a bound token sent as Bearer, or a token
+    /// bound to another key): `invalid_token` in a `DPoP` challenge.
+    #[error("{0}")]
+    InvalidDpopToken(String),
     /// The token lacks the authentication context `context`: Entra's claims challenge.
     #[error("this endpoint requires the authentication context {context}")]
     InsufficientClaims { context: &'static str },
@@ -57,6 +71,9 @@ impl ApiError {
         match self {
             Self::MissingToken(_)
             | Self::InvalidToken(_)
+            | Self::InvalidDpopProof(_)
+            | Self::UseDpopNonce { .. }
+            | Self::InvalidDpopToken(_)
             | Self::InsufficientClaims { .. }
             | Self::InsufficientUserAuthentication { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
@@ -71,7 +88,9 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::MissingToken(_) => "unauthorized",
-            Self::InvalidToken(_) => "invalid_token",
+            Self::InvalidToken(_) | Self::InvalidDpopToken(_) => "invalid_token",
+            Self::InvalidDpopProof(_) => "invalid_dpop_proof",
+            Self::UseDpopNonce { .. } => "use_dpop_nonce",
             Self::Forbidden { .. } => "forbidden",
             Self::KeysUnavailable(_) => "keys_unavailable",
             Self::NotFound(_) => "not_found",
@@ -90,6 +109,13 @@ impl ApiError {
                 "Bearer error=\"invalid_token\", error_description=\"{}\"",
                 quoted_string_safe(detail)
             )),
+            Self::InvalidDpopProof(_) | Self::UseDpopNonce { .. } | Self::InvalidDpopToken(_) => {
+                Some(format!(
+                    "DPoP error=\"{}\", error_description=\"{}\", algs=\"{ALGS}\"",
+                    self.code(),
+                    quoted_string_safe(&self.to_string())
+                ))
+            }
             Self::Forbidden { required } => Some(format!(
                 "Bearer error=\"insufficient_scope\", error_description=\"{}\"",
                 requirement(required)
@@ -176,6 +202,11 @@ impl IntoResponse for ApiError {
                     .insert(header::WWW_AUTHENTICATE, value);
             }
         }
+        if let Self::UseDpopNonce { nonce, .. } = &self {
+            if let Ok(value) = HeaderValue::from_str(nonce) {
+                response.headers_mut().insert(DPOP_NONCE, value);
+            }
+        }
         if matches!(self, Self::KeysUnavailable(_)) {
             response
                 .headers_mut()
@@ -185,6 +216,47 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A `Bearer` challenge as it answers a request made with the `DPoP` scheme: `DPoP` with the
+/// same parameters and `algs` (RFC 9449 §7.1); other challenges unchanged.
+pub fn dpop_challenge(challenge: &str) -> String {
+    match challenge.split_once(' ') {
+        Some((scheme, params)) if scheme.eq_ignore_ascii_case("bearer") => {
+            format!("DPoP {params}, algs=\"{ALGS}\"")
+        }
+        None if challenge.eq_ignore_ascii_case("bearer") => format!("DPoP algs=\"{ALGS}\""),
+        _ => challenge.to_owned(),
+    }
+}
+
+/// Middleware: the answer to a request with `Authorization: DPoP ...` challenges in the DPoP
+/// scheme (a 403 `insufficient_scope`, a step-up or claims challenge, an invalid token).
+pub async fn dpop_challenges(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let dpop = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim_start().split(' ').next())
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("dpop"));
+    let mut response = next.run(request).await;
+    if dpop {
+        let rewritten = response
+            .headers()
+            .get(header::WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .map(dpop_challenge)
+            .and_then(|c| HeaderValue::from_str(&c).ok());
+        if let Some(value) = rewritten {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
+        }
+    }
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +264,17 @@ mod tests {
     #[test]
     fn description_is_sanitised_for_the_header() {
         assert_eq!(quoted_string_safe("a \"b\" \\c\n"), "a 'b' /c?");
+    }
+
+    #[test]
+    fn bearer_challenges_become_dpop_ones() {
+        assert_eq!(
+            dpop_challenge(r#"Bearer error="insufficient_scope", error_description="x""#),
+            r#"DPoP error="insufficient_scope", error_description="x", algs="ES256""#
+        );
+        assert_eq!(dpop_challenge("Bearer"), r#"DPoP algs="ES256""#);
+        let dpop = r#"DPoP error="invalid_dpop_proof", algs="ES256""#;
+        assert_eq!(dpop_challenge(dpop), dpop);
     }
 
     #[test]

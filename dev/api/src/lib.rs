@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod config;
 pub mod cors;
+pub mod dpop;
 pub mod error;
 pub mod jwks;
 pub mod roles;
@@ -27,6 +28,7 @@ use tower_http::request_id::PropagateRequestIdLayer;
 
 use crate::auth::{Auth, TokenValidator};
 use crate::config::Config;
+use crate::dpop::Dpop;
 use crate::jwks::{DiscoverySource, KeyCache};
 use crate::store::Store;
 use crate::workspaces::Workspaces;
@@ -60,7 +62,8 @@ impl AppState {
         }
     }
 
-    /// The state described by `config`, with a seeded store and, when OAuth
+    /// The state described by `config` (whose `port` should be the one listened on, for the
+    /// DPoP proofs' `htu`), with a seeded store and, when OAuth
     /// is on, a key cache reading the discovery document. The key cache is
     /// returned too so the caller can warm it up.
     pub fn from_config(config: &Config) -> (Self, Option<Arc<KeyCache>>) {
@@ -70,7 +73,8 @@ impl AppState {
                 let keys = Arc::new(KeyCache::new(Arc::new(DiscoverySource::new(
                     oauth.metadata_url.clone(),
                 ))));
-                let validator = TokenValidator::new(Arc::clone(&keys), &oauth.api_app_id);
+                let validator = TokenValidator::new(Arc::clone(&keys), &oauth.api_app_id)
+                    .with_dpop(Dpop::new(config.dpop_settings()));
                 (
                     Auth::Enabled {
                         validator,
@@ -94,6 +98,7 @@ pub fn router(state: AppState) -> Router {
     // A caller's `X-Request-Id` comes back on the answer, errors included.
     let echo_request_id = PropagateRequestIdLayer::new(cors::X_REQUEST_ID);
     routes::routes()
+        .layer(axum::middleware::from_fn(error::dpop_challenges))
         .layer(echo_request_id)
         .layer(cors)
         .with_state(state)

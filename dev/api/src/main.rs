@@ -37,11 +37,6 @@ async fn main() -> ExitCode {
         eprintln!("gatehouse-api: TRE workspaces {}", list.join(", "));
     }
 
-    let (state, keys) = AppState::from_config(&config);
-    if let Some(keys) = keys {
-        tokio::spawn(keys.warm_up());
-    }
-
     let listener = match tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -53,6 +48,22 @@ async fn main() -> ExitCode {
         }
     };
     let port = listener.local_addr().map_or(config.port, |a| a.port());
+    // The port actually listened on (API_PORT=0 picks one): DPoP proofs name it in `htu`.
+    let config = Config { port, ..config };
+    if config.oauth.is_some() {
+        let dpop = config.dpop_settings();
+        let urls: Vec<String> = dpop.public_urls.iter().map(ToString::to_string).collect();
+        eprintln!(
+            "gatehouse-api: DPoP accepted (ES256, iat within {} s, nonces {}) at {}",
+            dpop.iat_window,
+            if dpop.nonce { "on" } else { "off" },
+            urls.join(", ")
+        );
+    }
+    let (state, keys) = AppState::from_config(&config);
+    if let Some(keys) = keys {
+        tokio::spawn(keys.warm_up());
+    }
     println!("API ready: http://127.0.0.1:{port}");
 
     match axum::serve(listener, router(state))
