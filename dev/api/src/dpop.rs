@@ -13,7 +13,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use axum::http::{HeaderName, Method};
+use axum::http::Method;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey};
@@ -22,12 +22,7 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 
-/// The request header carrying the proof.
-pub const DPOP: HeaderName = HeaderName::from_static("dpop");
-/// The response header carrying a nonce the client must put in its next proof.
-pub const DPOP_NONCE: HeaderName = HeaderName::from_static("dpop-nonce");
-/// The proof algorithms accepted (the `algs` of the challenges).
-pub const ALGS: &str = "ES256";
+pub use crate::error::{ALGS, DPOP, DPOP_NONCE};
 
 /// Default [`DpopSettings::iat_window`]: how far a proof's `iat` may be from now, in seconds.
 pub const DEFAULT_IAT_WINDOW: u64 = 60;

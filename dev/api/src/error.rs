@@ -7,15 +7,21 @@
 //! `WWW-Authenticate: DPoP ..., algs="ES256"` one for DPoP problems (and, through
 //! [`dpop_challenges`], for every challenge answering a DPoP request).
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde_json::json;
 
-use crate::dpop::{ALGS, DPOP_NONCE};
 use crate::roles::Role;
+
+/// The request header carrying a DPoP proof (RFC 9449 §4.1).
+pub const DPOP: HeaderName = HeaderName::from_static("dpop");
+/// The response header carrying a nonce the client must put in its next proof (RFC 9449 §8).
+pub const DPOP_NONCE: HeaderName = HeaderName::from_static("dpop-nonce");
+/// The proof algorithms accepted (the `algs` of the `DPoP` challenges).
+pub const ALGS: &str = "ES256";
 
 /// Everything that can go wrong while serving a request.
 #[derive(Debug, thiserror::Error)]
