@@ -263,6 +263,8 @@ describe('invalid values stop the start, naming the variable', () => {
     ['NGINX_ACCESS_LOG', 'a .. segment', bad({ NGINX_ACCESS_LOG: '/var/log/../www/access.log' })],
     ['PORT', 'not a number', bad({ PORT: 'http' })],
     ['HSTS', 'unknown', bad({ HSTS: 'sometimes' })],
+    ['NGINX_CONF_DIR', 'replaced by RUNTIME_DIR', bad({ NGINX_CONF_DIR: '/etc/nginx/gatehouse' })],
+    ['NGINX_RUN_DIR', 'replaced by RUNTIME_DIR', bad({ NGINX_RUN_DIR: '/tmp/gatehouse-nginx' })],
     ['OAUTH_METADATA_URL', 'missing', bad({ OAUTH_METADATA_URL: undefined })],
     ['OAUTH_UI_APP_ID', 'empty', bad({ OAUTH_UI_APP_ID: '' })],
     ['OAUTH_API_APP_ID', 'blank', bad({ OAUTH_API_APP_ID: '   ' })],

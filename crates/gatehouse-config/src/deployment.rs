@@ -65,6 +65,16 @@ const LOG_LEVELS: [&str; 8] = [
 impl Deployment {
     /// Reads and checks the hosting variables.
     pub fn from_env(env: &Environment) -> Result<Deployment, Refusal> {
+        // Earlier images wrote the configuration and nginx's files to two folders; one runtime
+        // folder holds both now, and a setting that would be ignored is refused instead.
+        for replaced in ["NGINX_CONF_DIR", "NGINX_RUN_DIR"] {
+            if env.get(replaced)?.is_some() {
+                return Err(Refusal::new(
+                    replaced,
+                    "is replaced by RUNTIME_DIR, the one folder the container writes (config.json, nginx's configuration, temp and pid files)",
+                ));
+            }
+        }
         let path = |name: &str| -> Result<PathBuf, Refusal> {
             let value = env
                 .get(name)?
@@ -390,6 +400,8 @@ mod tests {
             ("CSP_CONNECT_SRC", "https:"),
             ("CSP_CONNECT_SRC", "ftp://files.example.com"),
             ("NGINX_WORKER_USER", "www data"),
+            ("NGINX_CONF_DIR", "/etc/nginx/gatehouse"),
+            ("NGINX_RUN_DIR", "/tmp/gatehouse-nginx"),
         ];
         for (name, value) in cases {
             let refusal = Deployment::from_env(&env(&[(name, value)])).unwrap_err();
