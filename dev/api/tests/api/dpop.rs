@@ -20,6 +20,20 @@ use crate::support::*;
 /// A change made to a proof's header or claims.
 type Change = Box<dyn FnOnce(&mut Map<String, Value>)>;
 
+/// A change that sets the member `name` to `value`.
+fn set(name: &'static str, value: Value) -> Change {
+    Box::new(move |m| {
+        m.insert(name.into(), value);
+    })
+}
+
+/// A change that removes the member `name`.
+fn unset(name: &'static str) -> Change {
+    Box::new(move |m| {
+        m.remove(name);
+    })
+}
+
 /// The URL the test apps are reached at (`DpopSettings::local(8091)`).
 const BASE: &str = "http://127.0.0.1:8091";
 
@@ -152,19 +166,7 @@ fn dpop_get(path: &str, token: &str, proof: &str) -> Request<Body> {
 /// Asserts a 401 `error` (`invalid_dpop_proof`, `invalid_token`, ...) in the DPoP form, the
 /// detail mentioning `needle`.
 async fn assert_refused(app: Router, request: Request<Body>, error: &str, needle: &str) {
-    let (response, body) = send(app, request).await;
-    assert_eq!(response.status(), 401, "{body}");
-    assert_eq!(body["error"], error, "{body}");
-    let detail = body["detail"].as_str().unwrap();
-    assert!(
-        detail.contains(needle),
-        "detail {detail:?} lacks {needle:?}"
-    );
-    let challenge = header_str(&response, "www-authenticate").unwrap();
-    assert!(
-        challenge.starts_with(&format!("DPoP error=\"{error}\", error_description=\"")),
-        "{challenge}"
-    );
+    let challenge = crate::support::assert_refused(app, request, "DPoP", error, needle).await;
     assert!(challenge.ends_with(r#", algs="ES256""#), "{challenge}");
 }
 
@@ -331,48 +333,13 @@ async fn the_proof_header_is_checked() {
     let app = local();
     let url = format!("{BASE}/studies");
     let cases: Vec<(&str, Change)> = vec![
-        (
-            "typ",
-            Box::new(|h| {
-                h.insert("typ".into(), json!("JWT"));
-            }),
-        ),
-        (
-            "typ",
-            Box::new(|h| {
-                h.remove("typ");
-            }),
-        ),
-        (
-            "\"none\"",
-            Box::new(|h| {
-                h.insert("alg".into(), json!("none"));
-            }),
-        ),
-        (
-            "\"HS256\"",
-            Box::new(|h| {
-                h.insert("alg".into(), json!("HS256"));
-            }),
-        ),
-        (
-            "\"RS256\"",
-            Box::new(|h| {
-                h.insert("alg".into(), json!("RS256"));
-            }),
-        ),
-        (
-            "no alg",
-            Box::new(|h| {
-                h.remove("alg");
-            }),
-        ),
-        (
-            "no jwk",
-            Box::new(|h| {
-                h.remove("jwk");
-            }),
-        ),
+        ("typ", set("typ", json!("JWT"))),
+        ("typ", unset("typ")),
+        ("\"none\"", set("alg", json!("none"))),
+        ("\"HS256\"", set("alg", json!("HS256"))),
+        ("\"RS256\"", set("alg", json!("RS256"))),
+        ("no alg", unset("alg")),
+        ("no jwk", unset("jwk")),
         (
             "private key",
             Box::new(|h| {
@@ -457,60 +424,15 @@ async fn the_proof_claims_are_checked() {
     let url = format!("{BASE}/studies");
     let now = now();
     let cases: Vec<(&str, Change)> = vec![
-        (
-            "htm",
-            Box::new(|c| {
-                c.insert("htm".into(), json!("POST"));
-            }),
-        ),
-        (
-            "htm",
-            Box::new(|c| {
-                c.insert("htm".into(), json!("get"));
-            }),
-        ),
-        (
-            "htm",
-            Box::new(|c| {
-                c.remove("htm");
-            }),
-        ),
-        (
-            "htu",
-            Box::new(|c| {
-                c.insert("htu".into(), json!("http://127.0.0.1:8092/studies"));
-            }),
-        ),
-        (
-            "htu",
-            Box::new(|c| {
-                c.insert("htu".into(), json!("https://127.0.0.1:8091/studies"));
-            }),
-        ),
-        (
-            "htu",
-            Box::new(|c| {
-                c.insert("htu".into(), json!("http://evil.example:8091/studies"));
-            }),
-        ),
-        (
-            "htu",
-            Box::new(|c| {
-                c.insert("htu".into(), json!(format!("{BASE}/library/items")));
-            }),
-        ),
-        (
-            "htu",
-            Box::new(|c| {
-                c.insert("htu".into(), json!("/studies"));
-            }),
-        ),
-        (
-            "htu",
-            Box::new(|c| {
-                c.remove("htu");
-            }),
-        ),
+        ("htm", set("htm", json!("POST"))),
+        ("htm", set("htm", json!("get"))),
+        ("htm", unset("htm")),
+        ("htu", set("htu", json!("http://127.0.0.1:8092/studies"))),
+        ("htu", set("htu", json!("https://127.0.0.1:8091/studies"))),
+        ("htu", set("htu", json!("http://evil.example:8091/studies"))),
+        ("htu", set("htu", json!(format!("{BASE}/library/items")))),
+        ("htu", set("htu", json!("/studies"))),
+        ("htu", unset("htu")),
         (
             "iat",
             Box::new(move |c| {
@@ -523,42 +445,12 @@ async fn the_proof_claims_are_checked() {
                 c.insert("iat".into(), json!(now + 61));
             }),
         ),
-        (
-            "iat",
-            Box::new(|c| {
-                c.insert("iat".into(), json!("now"));
-            }),
-        ),
-        (
-            "iat",
-            Box::new(|c| {
-                c.remove("iat");
-            }),
-        ),
-        (
-            "jti",
-            Box::new(|c| {
-                c.remove("jti");
-            }),
-        ),
-        (
-            "jti",
-            Box::new(|c| {
-                c.insert("jti".into(), json!(""));
-            }),
-        ),
-        (
-            "ath",
-            Box::new(|c| {
-                c.insert("ath".into(), json!(access_token_hash("another token")));
-            }),
-        ),
-        (
-            "ath",
-            Box::new(|c| {
-                c.remove("ath");
-            }),
-        ),
+        ("iat", set("iat", json!("now"))),
+        ("iat", unset("iat")),
+        ("jti", unset("jti")),
+        ("jti", set("jti", json!(""))),
+        ("ath", set("ath", json!(access_token_hash("another token")))),
+        ("ath", unset("ath")),
     ];
     for (needle, change) in cases {
         let proof = key.proof_with("GET", &url, &token, |_, c| change(c));

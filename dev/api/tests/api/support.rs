@@ -223,9 +223,29 @@ pub async fn assert_invalid_token(app: Router, token: &str, needle: &str) {
 /// Asserts a 401 at `path` for an invalid token whose description mentions `needle`; returns
 /// the `WWW-Authenticate` challenge.
 pub async fn assert_invalid_token_at(app: Router, path: &str, token: &str, needle: &str) -> String {
-    let (response, body) = send(app, get(path, Some(token))).await;
+    assert_refused(
+        app,
+        get(path, Some(token)),
+        "Bearer",
+        "invalid_token",
+        needle,
+    )
+    .await
+}
+
+/// Asserts that `request` gets a 401 with `error`, whose detail mentions `needle`, challenged in
+/// `scheme` (`Bearer` or `DPoP`) with the same error; returns the `WWW-Authenticate` challenge.
+pub async fn assert_refused(
+    app: Router,
+    request: Request<Body>,
+    scheme: &str,
+    error: &str,
+    needle: &str,
+) -> String {
+    let path = request.uri().to_string();
+    let (response, body) = send(app, request).await;
     assert_eq!(response.status(), 401, "{path}: {body}");
-    assert_eq!(body["error"], "invalid_token", "{body}");
+    assert_eq!(body["error"], error, "{body}");
     let detail = body["detail"].as_str().unwrap();
     assert!(
         detail.contains(needle),
@@ -233,7 +253,7 @@ pub async fn assert_invalid_token_at(app: Router, path: &str, token: &str, needl
     );
     let challenge = header_str(&response, "www-authenticate").unwrap();
     assert!(
-        challenge.starts_with("Bearer error=\"invalid_token\", error_description=\""),
+        challenge.starts_with(&format!("{scheme} error=\"{error}\", error_description=\"")),
         "{challenge}"
     );
     challenge.to_string()
