@@ -96,22 +96,17 @@ mod tests {
 
     #[test]
     fn an_origin_is_lower_case_without_path_query_or_user() {
-        assert_eq!(
-            origin("X", "HTTPS://User:Pw@IdP.Example.com:8090/t/v2.0?x=1#y").unwrap(),
-            "https://idp.example.com:8090"
-        );
-        assert_eq!(
-            origin("X", "https://a.example:443/").unwrap(),
-            "https://a.example"
-        );
-        assert_eq!(
-            origin("X", "http://[::1]:8090").unwrap(),
-            "http://[::1]:8090"
-        );
-        assert_eq!(
-            origin("X", "https://bücher.example").unwrap(),
-            "https://xn--bcher-kva.example"
-        );
+        for (url, expected) in [
+            (
+                "HTTPS://User:Pw@IdP.Example.com:8090/t/v2.0?x=1#y",
+                "https://idp.example.com:8090",
+            ),
+            ("https://a.example:443/", "https://a.example"),
+            ("http://[::1]:8090", "http://[::1]:8090"),
+            ("https://bücher.example", "https://xn--bcher-kva.example"),
+        ] {
+            assert_eq!(origin("X", url).unwrap(), expected, "{url}");
+        }
     }
 
     #[test]

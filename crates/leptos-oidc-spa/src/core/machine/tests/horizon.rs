@@ -126,6 +126,16 @@ fn a_claims_challenge_without_a_refresh_token_needs_the_person() {
 
 #[test]
 fn stay_signed_in_tries_silently_as_the_same_person_then_with_the_page() {
+    // A sign-in back to the same view as the same person, silent or with the provider's page.
+    let sign_in = |silent| {
+        vec![Effect::BeginSignIn {
+            return_to: "/views/studies".into(),
+            login_hint: Some("rita@x".into()),
+            resource: None,
+            step_up: None,
+            silent,
+        }]
+    };
     let mut m = signed_in("r1");
     let effects = m.step(
         Event::StaySignedInRequested {
@@ -133,16 +143,7 @@ fn stay_signed_in_tries_silently_as_the_same_person_then_with_the_page() {
         },
         T0,
     );
-    assert_eq!(
-        effects,
-        vec![Effect::BeginSignIn {
-            return_to: "/views/studies".into(),
-            login_hint: Some("rita@x".into()),
-            resource: None,
-            step_up: None,
-            silent: true,
-        }]
-    );
+    assert_eq!(effects, sign_in(true));
     // Back on the callback page: the provider wants the person, so it is asked with its page.
     let mut m = machine();
     m.step(
@@ -160,16 +161,7 @@ fn stay_signed_in_tries_silently_as_the_same_person_then_with_the_page() {
         })),
         T0,
     );
-    assert_eq!(
-        effects,
-        vec![Effect::BeginSignIn {
-            return_to: "/views/studies".into(),
-            login_hint: Some("rita@x".into()),
-            resource: None,
-            step_up: None,
-            silent: false,
-        }]
-    );
+    assert_eq!(effects, sign_in(false));
     assert_eq!(S::of(m.state()), S::Redirecting);
     // Nobody signed in: nothing to stay signed in to.
     let mut m = signed_out();
