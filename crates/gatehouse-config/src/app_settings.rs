@@ -86,7 +86,7 @@ mod tests {
             "VIEWS",
             r#"[{"id": "studies", "path": "/studies", "title": "Studies"}]"#,
         ));
-        let env = Environment::from_os(vars.iter().map(|(k, v)| (k.into(), v.into())));
+        let env = Environment::of(&vars);
         let settings = from_env(&env).unwrap();
         let written: serde_json::Map<String, Value> = serde_json::from_str(&settings.json).unwrap();
         assert_eq!(written["API_NAME"], "the \"API\"");
@@ -110,7 +110,7 @@ mod tests {
     fn a_mistake_is_refused_with_the_apps_own_message() {
         let mut vars = ENTRA.to_vec();
         vars.push(("OAUTH_RESPONSE_MODE", "form_post"));
-        let env = Environment::from_os(vars.iter().map(|(k, v)| (k.into(), v.into())));
+        let env = Environment::of(&vars);
         let refusal = from_env(&env).unwrap_err();
         assert_eq!(refusal.subject, "OAUTH_RESPONSE_MODE");
         let text = r#"{"OAUTH_METADATA_URL": "https://login.microsoftonline.com/t/v2.0/.well-known/openid-configuration", "OAUTH_UI_APP_ID": "ui", "OAUTH_API_APP_ID": "api", "OAUTH_RESPONSE_MODE": "form_post"}"#;
@@ -124,7 +124,7 @@ mod tests {
     fn a_misspelt_oauth_variable_is_refused_by_name_and_the_apis_secret_is_never_written() {
         let mut vars = ENTRA.to_vec();
         vars.push(("OAUTH_SCOPE", "API.call"));
-        let env = Environment::from_os(vars.iter().map(|(k, v)| (k.into(), v.into())));
+        let env = Environment::of(&vars);
         let refusal = from_env(&env).unwrap_err();
         assert_eq!(refusal.subject, "OAUTH_SCOPE");
         assert!(
@@ -134,7 +134,7 @@ mod tests {
 
         let mut vars = ENTRA.to_vec();
         vars.push(("OAUTH_API_APP_SECRET", "s3cret"));
-        let env = Environment::from_os(vars.iter().map(|(k, v)| (k.into(), v.into())));
+        let env = Environment::of(&vars);
         let settings = from_env(&env).unwrap();
         assert!(!settings.json.contains("s3cret"));
     }
@@ -149,7 +149,7 @@ mod tests {
             ("DOC_BASE_URL", "/doc"),
             ("OAUTH_RBAC_ENABLED", "false"),
         ]);
-        let env = Environment::from_os(vars.iter().map(|(k, v)| (k.into(), v.into())));
+        let env = Environment::of(&vars);
         let settings = from_env(&env).unwrap();
         let written: serde_json::Map<String, Value> = serde_json::from_str(&settings.json).unwrap();
         assert_eq!(written["OAUTH_RBAC_ENABLED"], "false");
@@ -183,7 +183,7 @@ mod tests {
     fn a_list_that_is_not_json_reaches_the_apps_rule() {
         let mut vars = ENTRA.to_vec();
         vars.push(("VIEWS", r#"["studies",]"#));
-        let env = Environment::from_os(vars.iter().map(|(k, v)| (k.into(), v.into())));
+        let env = Environment::of(&vars);
         assert_eq!(from_env(&env).unwrap_err().subject, "VIEWS");
     }
 }

@@ -2,6 +2,7 @@
 //! talks to — the provider, the API, the other APIs, Microsoft Graph — from the same
 //! configuration the app reads.
 
+use crate::deployment::plain;
 use crate::inline_hashes::InlineHashes;
 use crate::refusal::Refusal;
 use gatehouse::config::AppConfig;
@@ -80,10 +81,7 @@ fn origin(variable: &str, url: &str) -> Result<String, Refusal> {
         return Err(refuse());
     }
     match parsed.host() {
-        Some(Host::Domain(domain))
-            if domain
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-') => {}
+        Some(Host::Domain(domain)) if plain(domain, b".-") => {}
         Some(Host::Ipv4(_) | Host::Ipv6(_)) => {}
         _ => return Err(refuse()),
     }

@@ -179,10 +179,7 @@ impl Deployment {
             Some(user) => {
                 let group = env.get_or("NGINX_WORKER_GROUP", &user)?;
                 for (name, value) in [("NGINX_USER", &user), ("NGINX_WORKER_GROUP", &group)] {
-                    if !value
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
-                    {
+                    if !plain(value, b"_.-") {
                         return Err(Refusal::new(
                             name,
                             format!("not a user or group name (got {value:?})"),
@@ -211,6 +208,13 @@ impl Deployment {
     }
 }
 
+/// Whether `text` is only ASCII letters, digits and the bytes of `extra`: text that cannot end
+/// a directive, start a variable or leave a string in nginx's configuration.
+pub(crate) fn plain(text: &str, extra: &[u8]) -> bool {
+    text.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || extra.contains(&b))
+}
+
 /// An absolute path of plain characters without `.` or `..` segments.
 fn safe_path(name: &str, value: &str) -> Result<PathBuf, Refusal> {
     if !value.starts_with('/') {
@@ -219,10 +223,7 @@ fn safe_path(name: &str, value: &str) -> Result<PathBuf, Refusal> {
             format!("must be an absolute path (got {value:?})"),
         ));
     }
-    if !value
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"._/@+=,:~-".contains(&b))
-    {
+    if !plain(value, b"._/@+=,:~-") {
         return Err(Refusal::new(
             name,
             format!("only letters, digits and ._/@+=,:~- are allowed in the path (got {value:?})"),
@@ -288,10 +289,7 @@ fn connect_source(source: &str) -> Result<String, Refusal> {
             format!("{source:?} allows every host{scope}; name the hosts the app must reach"),
         )
     };
-    if !source
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b".:/*_~%+-".contains(&b))
-    {
+    if !plain(source, b".:/*_~%+-") {
         return Err(not_a_source());
     }
     let Some((scheme, rest)) = source.split_once("://") else {
@@ -328,7 +326,7 @@ mod tests {
             ("NGINX_MODULES_DIR", "/usr/lib/nginx/modules"),
         ];
         vars.extend_from_slice(extra);
-        Environment::from_os(vars.iter().map(|(k, v)| (k.into(), v.into())))
+        Environment::of(&vars)
     }
 
     #[test]
@@ -416,7 +414,7 @@ mod tests {
 
     #[test]
     fn the_paths_are_required() {
-        let env = Environment::from([("WEB_ROOT", "/srv/html")]);
+        let env = Environment::of(&[("WEB_ROOT", "/srv/html")]);
         assert_eq!(
             Deployment::from_env(&env).unwrap_err().subject,
             "RUNTIME_DIR"

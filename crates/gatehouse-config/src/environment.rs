@@ -52,9 +52,10 @@ impl Environment {
 }
 
 #[cfg(test)]
-impl<const N: usize> From<[(&str, &str); N]> for Environment {
-    fn from(vars: [(&str, &str); N]) -> Environment {
-        Environment::from_os(vars.map(|(name, value)| (name.into(), value.into())))
+impl Environment {
+    /// An environment of exactly these variables.
+    pub fn of(vars: &[(&str, &str)]) -> Environment {
+        Environment::from_os(vars.iter().map(|(name, value)| (name.into(), value.into())))
     }
 }
 
@@ -64,7 +65,7 @@ mod tests {
 
     #[test]
     fn blank_counts_as_unset_and_values_are_trimmed() {
-        let env = Environment::from([("A", "  x \n"), ("B", " \t"), ("C", "")]);
+        let env = Environment::of(&[("A", "  x \n"), ("B", " \t"), ("C", "")]);
         assert_eq!(env.get("A"), Ok(Some("x".into())));
         assert_eq!(env.get("B"), Ok(None));
         assert_eq!(env.get("C"), Ok(None));
