@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -32,8 +32,8 @@ describe('the sandbox is the container', () => {
         ...[`${IMAGE.webRoot}/index.html`, `${IMAGE.webRoot}/new`, '/etc/gatehouse', '/tmp/x', '/x', `${IMAGE.runtimeDir}/written`]
           .map((path) => `if touch ${path} 2>/dev/null; then echo "writable ${path}"; else echo "read-only ${path}"; fi`),
       ].join('\n');
-      const args = sandboxCommand({ webRoot: DIST, runtimeDir, env: { PATH: '/usr/bin:/bin' } });
-      const out = execFileSync(BWRAP, [...args.slice(0, -2), '/bin/sh', '-c', probe], { encoding: 'utf8', timeout: 10_000 });
+      const args = sandboxCommand({ webRoot: DIST, runtimeDir, env: { PATH: '/usr/bin:/bin' }, command: ['/bin/sh', '-c', probe] });
+      const out = execFileSync(BWRAP, args, { encoding: 'utf8', timeout: 10_000 });
       const lines = out.trim().split('\n');
       assert.deepEqual(lines.slice(0, 2), [String(IMAGE.uid), '0']);
       assert.deepEqual(lines.slice(2), [
@@ -66,8 +66,8 @@ describe('sign-in through the read-only, unprivileged container', () => {
     const wasm = /module_or_path: '\/([^']+\.wasm)'/.exec(index)[1];
     const reply = await get(`${web.url}/${wasm}`, { 'accept-encoding': 'gzip, deflate, br' });
     assert.equal(reply.headers['content-encoding'], 'br');
-    assert.ok(reply.body.equals(execFileSync('cat', [join(web.webRoot, `${wasm}.br`)])), 'the build\'s .br file, sent as it is');
-    assert.ok(brotliDecompressSync(reply.body).equals(execFileSync('cat', [join(web.webRoot, wasm)])));
+    assert.ok(reply.body.equals(readFileSync(join(web.webRoot, `${wasm}.br`))), 'the build\'s .br file, sent as it is');
+    assert.ok(brotliDecompressSync(reply.body).equals(readFileSync(join(web.webRoot, wasm))));
 
     const written = readdirSync(web.runtimeDir).sort();
     for (const file of ['config.json', 'nginx.conf', 'gatehouse.conf', 'security-headers.conf', 'nginx.pid']) {

@@ -42,6 +42,11 @@ export const IMAGE = {
   uid: 54321, // arbitrary, as OpenShift assigns one
 };
 
+/** How the tests run nginx, in the sandbox or not: on loopback, one worker, no access log. */
+function serving(port) {
+  return { PORT: String(port), LISTEN_ADDRESS: '127.0.0.1', NGINX_ACCESS_LOG: 'off', NGINX_WORKER_PROCESSES: '1' };
+}
+
 function requireTool() {
   if (!existsSync(GATEHOUSE_CONFIG)) {
     throw new Error(`${GATEHOUSE_CONFIG} is missing: run "cargo build -p gatehouse-config" first`);
@@ -122,10 +127,7 @@ export function runEntrypoint({ env = {}, webRoot, runtimeDir, port = 8080, args
     GATEHOUSE_CONFIG,
     WEB_ROOT: webRoot,
     RUNTIME_DIR: runtimeDir,
-    PORT: String(port),
-    LISTEN_ADDRESS: '127.0.0.1',
-    NGINX_ACCESS_LOG: 'off',
-    NGINX_WORKER_PROCESSES: '1',
+    ...serving(port),
     ...env,
   };
   for (const [key, value] of Object.entries(childEnv)) {
@@ -153,8 +155,9 @@ export function runEntrypoint({ env = {}, webRoot, runtimeDir, port = 8080, args
  * The bubblewrap command that runs the image's entrypoint as the container does: an arbitrary
  * UID with GID 0, the host's programs and libraries and the app's files mounted read-only where
  * the image has them, the root remounted read-only, and `runtimeDir` the one writable folder.
+ * `command` runs inside (default: the image's entrypoint).
  */
-export function sandboxCommand({ webRoot, runtimeDir, env }) {
+export function sandboxCommand({ webRoot, runtimeDir, env, command = ['/bin/sh', IMAGE.entrypoint] }) {
   const system = ['/usr/bin', '/usr/sbin', '/usr/lib', '/usr/lib64', '/etc'].filter((dir) => existsSync(dir));
   const args = [
     '--unshare-user', '--uid', String(IMAGE.uid), '--gid', '0',
@@ -175,7 +178,7 @@ export function sandboxCommand({ webRoot, runtimeDir, env }) {
   for (const [key, value] of Object.entries(env)) {
     if (value !== undefined) args.push('--setenv', key, String(value));
   }
-  return [...args, '/bin/sh', IMAGE.entrypoint];
+  return [...args, ...command];
 }
 
 /** A raw GET of `url` (no automatic decompression), bounded: { status, headers, body }. */
@@ -247,10 +250,7 @@ export async function startNginx({ dist, env = {}, port = 0, sandbox = false, pr
       if (sandbox) {
         mkdirSync(runtimeDir, { recursive: true });
         chmodSync(runtimeDir, 0o775);
-        const containerEnv = {
-          PATH: '/usr/local/bin:/usr/bin:/bin', PORT: String(chosen), LISTEN_ADDRESS: '127.0.0.1',
-          NGINX_ACCESS_LOG: 'off', NGINX_WORKER_PROCESSES: '1', NGINX_BIN, ...env,
-        };
+        const containerEnv = { PATH: '/usr/local/bin:/usr/bin:/bin', NGINX_BIN, ...serving(chosen), ...env };
         command = [BWRAP, sandboxCommand({ webRoot, runtimeDir, env: containerEnv })];
       } else {
         const configured = await runEntrypoint({ env, webRoot, runtimeDir, port: chosen });
