@@ -1,6 +1,6 @@
 // Runs the production hosting for a test: a temporary copy of dist/, prepared as the image's
-// build stage prepares it (gatehouse-config build: short glue names, CSP hashes, brotli and gzip
-// copies), then deploy/entrypoint.sh, whose gatehouse-config writes config.json and the nginx
+// build stage prepares it (gatehouse-config build: short glue names, minified glue, CSP hashes,
+// brotli and gzip copies), then deploy/entrypoint.sh, whose gatehouse-config writes config.json and the nginx
 // configuration into a runtime folder, and Debian's nginx serving it on 127.0.0.1 and a free
 // port, exactly as the container would (same templates, same CSP, same cache rules).
 //
@@ -54,8 +54,8 @@ function requireTool() {
 }
 
 /**
- * Runs `gatehouse-config build` on `dir` (short glue names, CSP hashes and precompressed copies),
- * as the image's build stage does. Returns its report line.
+ * Runs `gatehouse-config build` on `dir` (short glue names, minified glue, CSP hashes and
+ * precompressed copies), as the image's build stage does. Returns its report line.
  */
 export function prepareBuild(dir) {
   requireTool();

@@ -2,8 +2,9 @@
 //! needs help:
 //!
 //! - at build time, `gatehouse-config build <web root>` prepares the release build for serving:
-//!   short names for the imports between the wasm and its glue, the CSP hashes of `index.html`'s
-//!   inline elements (`csp-inline.json`), and brotli and gzip copies of its assets;
+//!   short names for the imports between the wasm and its js glue and the glue minified, the CSP
+//!   hashes of `index.html`'s inline elements (`csp-inline.json`), and brotli and gzip copies of
+//!   its assets;
 //! - at container start, `gatehouse-config configure` reads the environment, checks it with the
 //!   app's own configuration rules (a mistake stops the start with the message the app's error
 //!   page would show, naming the variable), and writes `config.json` and nginx's configuration
@@ -15,8 +16,10 @@ mod app_settings;
 mod csp;
 mod deployment;
 mod environment;
+mod glue;
 mod glue_names;
 mod inline_hashes;
+mod js_minify;
 mod nginx;
 mod precompress;
 mod probe;
@@ -31,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const USAGE: &str = "usage:
-  gatehouse-config build <web root>   prepare a release build: short glue names, csp-inline.json, .br and .gz copies
+  gatehouse-config build <web root>   prepare a release build: short glue names, minified glue, csp-inline.json, .br and .gz copies
   gatehouse-config configure          check the environment; write config.json and nginx's configuration to RUNTIME_DIR
   gatehouse-config check              check the environment; write nothing
   gatehouse-config probe              GET /healthz on 127.0.0.1:PORT (the container's health check)";
@@ -70,7 +73,7 @@ fn main() -> ExitCode {
 
 /// Prepares the release build in `web_root` for serving.
 fn build(web_root: &Path) -> Result<(), Refusal> {
-    let renamed = glue_names::shorten(web_root)?;
+    let glue = glue::prepare(web_root)?;
     let index = web_root.join("index.html");
     let html = fs::read_to_string(&index).map_err(|e| Refusal::io("build", "read", &index, e))?;
     let hashes = InlineHashes::of(&html);
@@ -80,11 +83,11 @@ fn build(web_root: &Path) -> Result<(), Refusal> {
     fs::write(&file, text + "\n").map_err(|e| Refusal::io("build", "write", &file, e))?;
     let summary = precompress::precompress(web_root)?;
     println!(
-        "gatehouse-config: {}: {} glue imports renamed ({} B of wasm and js, {} B before); {} inline scripts, {} inline styles hashed; {} files precompressed: {} B raw, {} B gzip -9, {} B brotli 11",
+        "gatehouse-config: {}: {} glue imports renamed and the glue minified ({} B of wasm and js, {} B before); {} inline scripts, {} inline styles hashed; {} files precompressed: {} B raw, {} B gzip -9, {} B brotli 11",
         web_root.display(),
-        renamed.imports,
-        renamed.after,
-        renamed.before,
+        glue.imports,
+        glue.after,
+        glue.before,
         hashes.scripts.len(),
         hashes.styles.len(),
         summary.files,
