@@ -185,6 +185,7 @@ fn TokenTimes() -> impl IntoView {
     let problem = session_part(|s| s.refresh_problem.clone());
     let ends_at = session_part(|s| s.ends_at_ms);
     let renewable = session_part(|s| s.renewable);
+    let binding = session_part(|s| s.binding.describe());
     let expiry = move || profile::expiry(refreshing.get(), expires_at.get(), now.get());
     let session_end = move || {
         let text = profile::session_end(ends_at.get(), renewable.get(), now.get());
@@ -203,6 +204,7 @@ fn TokenTimes() -> impl IntoView {
             <dt>"Access token"</dt><dd data-testid="token-expiry">{expiry}</dd>
             <dt>"Last refreshed"</dt><dd data-testid="token-refreshed">{refreshed}</dd>
             <dt>"Session ends"</dt><dd data-testid="session-ends">{session_end}</dd>
+            <dt>"Tokens"</dt><dd data-testid="token-binding">{binding}</dd>
         </dl>
         <Show when=move || problem.with(Option::is_some)>
             <p class="warning" role="status">{move || problem.get()}</p>

@@ -21,7 +21,7 @@ pub use rules::parse_flag;
 pub use settings::{KEYS, STUDYBUILDER_KEYS};
 
 use leptos_oidc_spa::entra::{api_scope, is_entra_url};
-use leptos_oidc_spa::{OidcConfig, Resource, ResponseMode, RoleImplication, RolesToken};
+use leptos_oidc_spa::{DpopMode, OidcConfig, Resource, ResponseMode, RoleImplication, RolesToken};
 use resources::{ApiResource, GRAPH};
 use rules::{claim_path, flag, is_base_url, parse_list, required, url, Rejection};
 use settings::{Misread, Settings};
@@ -353,6 +353,19 @@ fn from_settings(s: Settings) -> Result<AppConfig, ConfigError> {
             rules::names(value, expected).map_err(ConfigError::at("OAUTH_CLIENT_CAPABILITIES"))?;
         oidc = oidc.with_client_capabilities(names);
     }
+    let dpop = match s.oauth_dpop.0.as_deref() {
+        None | Some("auto") => DpopMode::Auto,
+        Some("off") => DpopMode::Off,
+        Some("required") => DpopMode::Required,
+        Some(other) => {
+            return Err(ConfigError::Invalid {
+                key: "OAUTH_DPOP",
+                value: other.to_string(),
+                expected: "auto, off or required",
+            })
+        }
+    };
+    oidc = oidc.with_dpop(dpop);
     if let Some(value) = s.oauth_resource.0 {
         let resource =
             rules::resource_indicator(value).map_err(ConfigError::at("OAUTH_RESOURCE"))?;

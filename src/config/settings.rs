@@ -7,7 +7,7 @@
 use serde_json::{Map, Value};
 
 /// Every key `config.json` may hold, in the order the README lists them.
-pub const KEYS: [&str; 23] = [
+pub const KEYS: [&str; 24] = [
     "OAUTH_ENABLED",
     "OAUTH_METADATA_URL",
     "OAUTH_UI_APP_ID",
@@ -23,6 +23,7 @@ pub const KEYS: [&str; 23] = [
     "OAUTH_DOMAIN_HINT",
     "OAUTH_RESOURCE",
     "OAUTH_CLIENT_CAPABILITIES",
+    "OAUTH_DPOP",
     "OAUTH_REFRESH_LIFETIME_HOURS",
     "SESSION_NOTICE_MINUTES",
     "API_BASE_URL",
@@ -91,6 +92,7 @@ pub(crate) struct Settings {
     pub(crate) oauth_domain_hint: Setting,
     pub(crate) oauth_resource: Setting,
     pub(crate) oauth_client_capabilities: Setting,
+    pub(crate) oauth_dpop: Setting,
     pub(crate) oauth_refresh_lifetime_hours: Setting,
     pub(crate) session_notice_minutes: Setting,
     pub(crate) api_base_url: Setting,
@@ -147,6 +149,7 @@ impl Settings {
             oauth_domain_hint: text("OAUTH_DOMAIN_HINT")?,
             oauth_resource: text("OAUTH_RESOURCE")?,
             oauth_client_capabilities: text("OAUTH_CLIENT_CAPABILITIES")?,
+            oauth_dpop: text("OAUTH_DPOP")?,
             oauth_refresh_lifetime_hours: text("OAUTH_REFRESH_LIFETIME_HOURS")?,
             session_notice_minutes: text("SESSION_NOTICE_MINUTES")?,
             api_base_url: text("API_BASE_URL")?,

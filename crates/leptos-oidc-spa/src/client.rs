@@ -10,6 +10,7 @@ use crate::core::callback::{self, AuthResponse, CallbackError};
 use crate::core::challenge::{self, StepUp};
 use crate::core::config::OidcConfig;
 use crate::core::discovery::ProviderMetadata;
+use crate::core::dpop::{self, DpopKeyRef};
 use crate::core::error::AuthError;
 use crate::core::id_token::{self, Expectations, IdTokenError, KeyChoice};
 use crate::core::issuer;
@@ -22,14 +23,18 @@ use crate::core::refresh::{self, GrantFailure};
 use crate::core::safe_url::safe_return_path;
 use crate::core::session::Session;
 use crate::core::token::{self, TokenError, TokenSet};
+use crate::dpop_prover::Prover;
 use crate::exchange::HttpRequest;
 use crate::provider_docs::ProviderDocs;
+use std::rc::Rc;
 
 /// The client's browser steps for one configuration.
 pub(crate) struct OidcClient {
     config: OidcConfig,
     store: SessionStore,
     docs: ProviderDocs,
+    /// The session's DPoP key and the servers' nonces, when tokens are bound.
+    prover: Rc<Prover>,
 }
 
 /// A token endpoint's answer: the HTTP status and the checked token response, or why it is
@@ -45,6 +50,7 @@ impl OidcClient {
         let store = SessionStore::new(&config);
         OidcClient {
             docs: ProviderDocs::new(&config.metadata_url, store.clone()),
+            prover: Rc::new(Prover::new(&config)),
             store,
             config,
         }
@@ -58,6 +64,11 @@ impl OidcClient {
     /// Where this client keeps the session and pending sign-ins.
     pub fn store(&self) -> &SessionStore {
         &self.store
+    }
+
+    /// The session's DPoP proofs.
+    pub fn prover(&self) -> &Rc<Prover> {
+        &self.prover
     }
 
     /// Fetches the provider's documents ahead of need (see `ProviderDocs::prefetch`).
@@ -119,6 +130,12 @@ impl OidcClient {
         // Kept for the tab before leaving, so the callback page needs only the token endpoint.
         self.docs.prefetch().await;
         let silent = silent && metadata.allows_silent_sign_in();
+        let algs = metadata.dpop_signing_alg_values_supported.as_deref();
+        // A key for the new session, whose thumbprint the authorization request carries.
+        let dpop = match dpop::decide(self.config.dpop, algs)? {
+            true => Some(self.prover.new_key().await?),
+            false => None,
+        };
         let now = clock::now_ms();
         self.store.clear_pending_logins(|p| !p.is_expired(now));
         let login = PendingLogin {
@@ -132,6 +149,7 @@ impl OidcClient {
             answers: step_up.as_ref().map(StepUp::key),
             silent,
             login_hint: login_hint.clone(),
+            dpop,
         };
         self.store.save_pending_login(&login)?;
         let extras = RequestExtras {
@@ -192,8 +210,9 @@ impl OidcClient {
                     login.verifier.secret(),
                 );
                 let during = "redeeming the authorization code";
+                let key = login.dpop.as_ref();
                 let tokens = self
-                    .token_request(&metadata, body, during, true)
+                    .token_request(&metadata, body, during, true, key)
                     .await?
                     .tokens?;
                 let id_token = tokens
@@ -208,7 +227,7 @@ impl OidcClient {
                     // A sign-in to consent to another API: the code brought that API's token;
                     // the session's own comes from the new refresh token.
                     Some(resource) => {
-                        let own = self.redeem_session_scope(&tokens, &metadata).await?;
+                        let own = self.redeem_session_scope(&tokens, &metadata, key).await?;
                         // The code's refresh token is spent: the grant above rotated it.
                         let spent = TokenSet {
                             refresh_token: None,
@@ -223,7 +242,13 @@ impl OidcClient {
                     self.store
                         .save_answered_step_up(login.resource.as_deref(), key);
                 }
-                Ok((session, login.return_to))
+                // The session this one replaces was bound to its own key, now of no use.
+                let replaced = self.store.load_session().and_then(|s| s.dpop);
+                if let Some(old) = replaced.filter(|old| Some(old) != login.dpop.as_ref()) {
+                    let prover = self.prover.clone();
+                    leptos::task::spawn_local(async move { prover.forget(&old).await });
+                }
+                Ok((session.with_dpop_key(login.dpop), login.return_to))
             }
         }
     }
@@ -249,23 +274,48 @@ impl OidcClient {
             .ok_or(CallbackError::UnknownState)
     }
 
-    /// POSTs a grant to the token endpoint; `during` names the step for a network error.
+    /// POSTs a grant to the token endpoint, with a proof of `dpop`'s key when the tokens are
+    /// bound to one (and once more with the nonce the endpoint demands, RFC 9449 §8); `during`
+    /// names the step for a network error.
     async fn token_request(
         &self,
         metadata: &ProviderMetadata,
         body: String,
         during: &'static str,
         id_token_required: bool,
+        dpop: Option<&DpopKeyRef>,
     ) -> Result<TokenAnswer, AuthError> {
         let url = &metadata.token_endpoint;
-        let response = http::fetch(HttpRequest::post_form(url, body))
-            .await
-            .map_err(|e| AuthError::network(during, url, e))?;
+        let mut nonce_given = false;
+        let response = loop {
+            let mut request = HttpRequest::post_form(url, body.clone());
+            if let Some(key) = dpop {
+                let proof = self.prover.proof(key, "POST", url, None).await?;
+                request.headers.set("DPoP", proof);
+            }
+            let response = http::fetch(request)
+                .await
+                .map_err(|e| AuthError::network(during, url, e))?;
+            let Some(nonce) = (dpop.is_some())
+                .then(|| response.headers.get("dpop-nonce"))
+                .flatten()
+            else {
+                break response;
+            };
+            self.prover.note_nonce(url, nonce);
+            let demanded =
+                dpop::demanded_nonce(response.status, Some(nonce), &response.text(), None);
+            if nonce_given || demanded.is_none() {
+                break response;
+            }
+            nonce_given = true;
+        };
         let tokens = if response.too_large_for_a_provider() {
             let size = "larger than a megabyte, which no token answer is";
             Err(TokenError::Malformed(size.into()))
         } else {
-            token::parse_response(response.ok(), &response.text(), id_token_required)
+            let proved = dpop.is_some();
+            token::parse_response(response.ok(), &response.text(), id_token_required, proved)
         };
         Ok(TokenAnswer {
             status: response.status,
@@ -282,11 +332,13 @@ impl OidcClient {
         scope: &str,
         claims: Option<&str>,
         during: &'static str,
+        dpop: Option<&DpopKeyRef>,
     ) -> Result<TokenAnswer, AuthError> {
         let claims = challenge::claims_request(claims, &self.config.client_capabilities);
         let client_id = &self.config.client_id;
         let body = token::refresh_request_body(refresh_token, client_id, scope, claims.as_deref());
-        self.token_request(metadata, body, during, false).await
+        self.token_request(metadata, body, during, false, dpop)
+            .await
     }
 
     /// After a sign-in for another API's scopes: the session's own tokens, from the refresh
@@ -295,6 +347,7 @@ impl OidcClient {
         &self,
         tokens: &TokenSet,
         metadata: &ProviderMetadata,
+        dpop: Option<&DpopKeyRef>,
     ) -> Result<TokenSet, AuthError> {
         let Some(refresh_token) = tokens.refresh_token.as_deref() else {
             let detail = NO_REFRESH_TOKEN.into();
@@ -302,7 +355,7 @@ impl OidcClient {
         };
         let during = "redeeming the authorization code";
         let scope = self.config.scope();
-        let own = (self.refresh_grant(metadata, refresh_token, &scope, None, during))
+        let own = (self.refresh_grant(metadata, refresh_token, &scope, None, during, dpop))
             .await?
             .tokens?;
         // Keep the newest refresh token: the grant above rotated it.
@@ -326,7 +379,8 @@ impl OidcClient {
         let refresh_token = (session.refresh_token.as_deref())
             .ok_or_else(|| GrantError::session_ended(NO_REFRESH_TOKEN))?;
         let metadata = self.docs.metadata().await.map_err(GrantError::retry)?;
-        (self.refresh_grant(&metadata, refresh_token, scope, claims, during))
+        let dpop = session.dpop.as_ref();
+        (self.refresh_grant(&metadata, refresh_token, scope, claims, during, dpop))
             .await
             .map_err(GrantError::retry)
     }

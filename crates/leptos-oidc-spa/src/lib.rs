@@ -9,6 +9,7 @@ mod client;
 mod components;
 mod config_file;
 mod core;
+mod dpop_prover;
 mod driver;
 mod exchange;
 mod handle;
@@ -26,9 +27,10 @@ pub use components::{
 };
 pub use config_file::ConfigFile;
 pub use core::config::{OidcConfig, Resource, ResponseMode, RolesToken};
+pub use core::dpop::DpopMode;
 pub use core::error::{AuthError, BrowserError};
 pub use core::logout::SignedOutNotice;
-pub use core::machine::{AuthState, Phase, SignedIn};
+pub use core::machine::{AuthState, Phase, SignedIn, TokenBinding};
 pub use core::profile::{ResourceRoles, UserProfile};
 pub use core::roles::RoleImplication;
 pub use handle::{try_use_auth, use_auth, Auth, AuthProvider, AuthProviderProps, ClaimsError};
@@ -37,6 +39,7 @@ pub use handle::{try_use_auth, use_auth, Auth, AuthProvider, AuthProviderProps, 
 pub mod error {
     pub use crate::core::callback::CallbackError;
     pub use crate::core::discovery::DiscoveryError;
+    pub use crate::core::dpop::DpopUnavailable;
     pub use crate::core::id_token::IdTokenError;
     pub use crate::core::issuer::IssuerError;
     pub use crate::core::token::TokenError;

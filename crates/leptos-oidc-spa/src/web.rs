@@ -6,6 +6,7 @@ use crate::browser::{clock, http, location, tab_sync};
 use crate::client::OidcClient;
 use crate::core::api_call::Target;
 use crate::core::challenge::StepUp;
+use crate::core::dpop::DpopKeyRef;
 use crate::core::error::{AuthError, BrowserError};
 use crate::core::logout::SignedOutNotice;
 use crate::core::machine::{AuthState, GrantError, Now};
@@ -103,6 +104,11 @@ impl Browser for WebBrowser {
     }
 
     fn clear_session(&self) {
+        // The session's DPoP key goes with it.
+        if let Some(key) = self.client.store().load_session().and_then(|s| s.dpop) {
+            let prover = self.client.prover().clone();
+            leptos::task::spawn_local(async move { prover.forget(&key).await });
+        }
         self.client.store().clear_session();
     }
 
@@ -194,5 +200,20 @@ impl Browser for WebBrowser {
 
     async fn fetch(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
         http::fetch(request).await
+    }
+
+    async fn dpop_proof(
+        &self,
+        key: &DpopKeyRef,
+        method: &str,
+        url: &str,
+        access_token: &str,
+    ) -> Result<String, BrowserError> {
+        let prover = self.client.prover();
+        prover.proof(key, method, url, Some(access_token)).await
+    }
+
+    fn note_dpop_nonce(&self, url: &str, nonce: &str) {
+        self.client.prover().note_nonce(url, nonce);
     }
 }

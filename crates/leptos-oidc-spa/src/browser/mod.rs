@@ -2,6 +2,7 @@
 //! between `core` and the web platform (storage, fetch, crypto, timers, history).
 
 pub mod clock;
+pub mod dpop_key;
 pub mod http;
 pub mod location;
 pub mod seal;

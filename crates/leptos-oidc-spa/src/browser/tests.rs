@@ -101,6 +101,7 @@ fn session() -> Session {
             id_token: None,
             scope: None,
             refresh_expires_in_s: None,
+            dpop_bound: false,
         },
         &[4; 32],
         1_000.0,

@@ -3,6 +3,7 @@
 
 use super::challenge::{self, StepUp};
 use super::config::OidcConfig;
+use super::dpop::DpopKeyRef;
 use super::pkce::CodeVerifier;
 use super::query;
 use super::time::whole_ms;
@@ -43,6 +44,10 @@ pub struct PendingLogin {
     /// The `login_hint` sent, for that second request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login_hint: Option<String>,
+    /// With DPoP: the key the tokens will be bound to, its public half and its name in the
+    /// browser's key store; the request carries its thumbprint as `dpop_jkt` (RFC 9449 §10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop: Option<DpopKeyRef>,
 }
 
 impl PendingLogin {
@@ -129,6 +134,10 @@ pub fn authorization_url(
     if let Some(max_age) = &max_age {
         params.push(("max_age", max_age));
     }
+    let jkt = login.dpop.as_ref().map(|key| key.public.thumbprint());
+    if let Some(jkt) = &jkt {
+        params.push(("dpop_jkt", jkt));
+    }
     query::append_to(authorization_endpoint, params)
 }
 
@@ -156,7 +165,39 @@ mod tests {
             answers: None,
             silent: false,
             login_hint: None,
+            dpop: None,
         }
+    }
+
+    #[test]
+    fn a_dpop_sign_in_carries_its_keys_thumbprint() {
+        use crate::core::dpop::{DpopKeyRef, PublicJwk};
+        let endpoint = "https://idp/t/oauth2/v2.0/authorize";
+        let extras = RequestExtras::default();
+        let plain = authorization_url(endpoint, &cfg(), &login(), &extras);
+        assert!(!plain.contains("dpop_jkt"), "{plain}");
+        // RFC 9449 §4.1's example key, whose thumbprint §6.1 gives.
+        let key = DpopKeyRef {
+            id: "k1".into(),
+            public: PublicJwk::p256(
+                "l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs",
+                "9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA",
+            ),
+        };
+        let bound = PendingLogin {
+            dpop: Some(key),
+            ..login()
+        };
+        let url = authorization_url(endpoint, &cfg(), &bound, &extras);
+        assert!(
+            url.contains("&dpop_jkt=0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"),
+            "{url}"
+        );
+        let stored = PendingLogin::from_json(&bound.to_json()).unwrap();
+        assert_eq!(
+            stored.dpop, bound.dpop,
+            "the key's name survives the round trip"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! What the client needs to know about the provider and the app registration. Built by the app
 //! (from its own configuration source) with `OidcConfig::new` and the `with_…` methods.
 
+use super::dpop::DpopMode;
 use super::issuer;
 use super::roles::RoleImplication;
 use std::time::Duration;
@@ -179,6 +180,9 @@ pub struct OidcConfig {
     /// Where a person lands when signing in fails on the page the provider returned to (a path
     /// on this site; default `/`). The error stays available from `Auth::error` there.
     pub failure_path: String,
+    /// Whether tokens are bound to a key the browser holds (DPoP, RFC 9449; default: when the
+    /// provider supports it).
+    pub dpop: DpopMode,
 }
 
 impl OidcConfig {
@@ -202,6 +206,7 @@ impl OidcConfig {
             storage_prefix: "oidc".into(),
             resources: Vec::new(),
             failure_path: "/".into(),
+            dpop: DpopMode::Auto,
         }
     }
 
@@ -326,6 +331,12 @@ impl OidcConfig {
     /// The RFC 8707 `resource` of the sign-in (see [`OidcConfig::resource_indicator`]).
     pub fn with_resource_indicator(mut self, resource: impl Into<String>) -> Self {
         self.resource_indicator = Some(resource.into());
+        self
+    }
+
+    /// Whether to bind tokens to a key the browser holds (see [`DpopMode`]).
+    pub fn with_dpop(mut self, mode: DpopMode) -> Self {
+        self.dpop = mode;
         self
     }
 

@@ -34,6 +34,9 @@ pub struct ProviderMetadata {
     /// it lists them.
     #[serde(default)]
     pub prompt_values_supported: Option<Vec<String>>,
+    /// The algorithms the provider takes DPoP proofs in (RFC 9449 §5.1); absent: no DPoP.
+    #[serde(default)]
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
 }
 
 impl ProviderMetadata {

@@ -6,6 +6,7 @@
 
 use super::callback::CallbackError;
 use super::discovery::DiscoveryError;
+use super::dpop::DpopUnavailable;
 use super::entra;
 use super::id_token::IdTokenError;
 use super::token::TokenError;
@@ -76,6 +77,9 @@ pub enum AuthError {
     /// The browser lacks something sign-in needs (sessionStorage, WebCrypto, randomness).
     #[error(transparent)]
     Browser(#[from] BrowserError),
+    /// DPoP is required (`DpopMode::Required`) and the provider cannot bind tokens.
+    #[error(transparent)]
+    DpopUnavailable(#[from] DpopUnavailable),
 }
 
 /// What the browser could not do for the client.
@@ -100,6 +104,10 @@ pub enum BrowserError {
     /// The browser refused to leave for the provider; holds the URL.
     #[error("The browser refused to navigate to {0}.")]
     Navigation(String),
+    /// The browser's key store (IndexedDB), which keeps the session's DPoP key, failed; says at
+    /// what.
+    #[error("The browser's key store (IndexedDB) could not {0}.")]
+    KeyStore(&'static str),
 }
 
 impl AuthError {
@@ -128,6 +136,9 @@ impl AuthError {
             AuthError::ConsentRequired { .. } => "This API needs your consent",
             AuthError::UnknownApi(_) => "This app's configuration is incomplete",
             AuthError::Browser(_) => "This browser cannot keep you signed in",
+            AuthError::DpopUnavailable(_) => {
+                "The identity provider cannot bind tokens to this browser"
+            }
         }
     }
 
@@ -140,6 +151,7 @@ impl AuthError {
             AuthError::Network { .. } => Some("Check the network connection. If it works, the identity provider may not allow this site's origin (CORS): for Entra the redirect URI must be registered as a single-page application."),
             AuthError::Redirect { error, .. } if error == "access_denied" => Some("Sign-in was cancelled or refused. You can try again."),
             AuthError::Callback(CallbackError::UnknownState) => Some("Start the sign-in again from this tab; links from other tabs or old emails cannot be reused."),
+            AuthError::DpopUnavailable(_) => Some("Turn DPoP on at the identity provider for this client, or set OAUTH_DPOP to auto to use Bearer tokens where it cannot."),
             AuthError::IdToken(IdTokenError::Expired | IdTokenError::IssuedInFuture | IdTokenError::NotYetValid) => Some("Check that this computer's date and time are set correctly."),
             _ => None,
         }

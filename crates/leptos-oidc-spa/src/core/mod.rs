@@ -13,7 +13,8 @@
 //! 7. `refresh` — when to refresh and what a failed grant means; `tab_sync` — twin tabs;
 //!    `provider_cache` — the provider's documents kept for the tab; `logout` — sign-out.
 //! 8. `api_call` — what a response to an API call means for the call; `challenge` — what an
-//!    API's `WWW-Authenticate` asks for (more claims, a stronger or more recent sign-in).
+//!    API's `WWW-Authenticate` asks for (more claims, a stronger or more recent sign-in);
+//!    `dpop` — tokens bound to the browser's key (RFC 9449): the proofs and the nonces.
 //! 9. `machine` — the session as a state machine over all of the above; `error` — what fails.
 
 pub mod api_call;
@@ -22,6 +23,7 @@ pub mod callback;
 pub mod challenge;
 pub mod config;
 pub mod discovery;
+pub mod dpop;
 pub mod entra;
 pub mod error;
 pub mod id_token;

@@ -372,7 +372,7 @@ fn accepted_id_tokens_carry_finite_whole_second_times_within_the_tolerance() {
 #[test]
 fn accepted_token_responses_have_a_token_and_a_finite_positive_lifetime() {
     check("token response", token_response(), 0.03, |(ok, body)| {
-        let parsed = token::parse_response(ok, &body, false);
+        let parsed = token::parse_response(ok, &body, false, false);
         if let Ok(tokens) = &parsed {
             prop_assert!(ok, "{body}");
             prop_assert!(!tokens.access_token.is_empty(), "{body}");
@@ -516,7 +516,7 @@ fn a_header_of_the_largest_size_is_parsed_or_refused_at_once() {
 fn any_text_at_all_is_refused_without_a_panic() {
     check("arbitrary text", any::<String>(), 0.0, |text| {
         let _ = Jwt::decode(&text);
-        let _ = token::parse_response(true, &text, true);
+        let _ = token::parse_response(true, &text, true, false);
         let _ = discovery::parse(
             "https://idp.example/.well-known/openid-configuration",
             &text,

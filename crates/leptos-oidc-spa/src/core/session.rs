@@ -2,6 +2,7 @@
 //! Serialised as one versioned JSON record in sessionStorage; a record of another version, or one
 //! that does not parse, is discarded. What the UI shows of it is read by `profile`.
 
+use super::dpop::DpopKeyRef;
 use super::refresh;
 use super::time::{whole_ms, whole_ms_or_null};
 use super::token::TokenSet;
@@ -60,6 +61,14 @@ pub struct Session {
     /// (`refresh_token_expires_in`); the latest answer that said it wins.
     #[serde(default, serialize_with = "whole_ms_or_null")]
     pub refresh_expires_at_ms: Option<f64>,
+    /// With DPoP (RFC 9449): the key this session's tokens are bound to. Its private half stays
+    /// in the browser's key store, which no script can read it from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop: Option<DpopKeyRef>,
+    /// The access token is a DPoP token (sent with a proof), not a Bearer one: with DPoP, a
+    /// provider may bind the refresh token alone (RFC 9449 §5).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dpop_bound: bool,
 }
 
 /// An access token for one of the other APIs.
@@ -73,6 +82,9 @@ pub struct ResourceToken {
     /// When it was obtained.
     #[serde(serialize_with = "whole_ms")]
     pub obtained_at_ms: f64,
+    /// A DPoP token, sent with a proof of the session's key.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dpop_bound: bool,
 }
 
 impl ResourceToken {
@@ -147,7 +159,15 @@ impl Session {
             obtained_at_ms: now_ms,
             refreshed_at_ms: None,
             resources: BTreeMap::new(),
+            dpop: None,
+            dpop_bound: tokens.dpop_bound,
         }
+    }
+
+    /// The session with its tokens bound to `key` (the sign-in that made it proved with it).
+    pub fn with_dpop_key(mut self, key: Option<DpopKeyRef>) -> Session {
+        self.dpop = key;
+        self
     }
 
     /// The session after a refresh: providers may omit a new refresh or ID token, and then the
@@ -168,6 +188,8 @@ impl Session {
             refreshed_at_ms: Some(now_ms),
             handover_key: self.handover_key.clone(),
             resources: self.resources.clone(),
+            dpop: self.dpop.clone(),
+            dpop_bound: tokens.dpop_bound,
         }
     }
 
@@ -185,6 +207,7 @@ impl Session {
                 access_token: tokens.access_token,
                 expires_at_ms: now_ms + tokens.expires_in_s * 1000.0,
                 obtained_at_ms: now_ms,
+                dpop_bound: tokens.dpop_bound,
             },
         );
         session

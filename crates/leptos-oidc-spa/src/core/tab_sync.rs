@@ -155,6 +155,7 @@ mod tests {
                 id_token: None,
                 scope: None,
                 refresh_expires_in_s: None,
+                dpop_bound: false,
             },
             &[9; 32],
             0.0,

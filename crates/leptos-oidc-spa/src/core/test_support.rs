@@ -20,6 +20,7 @@ pub fn tokens() -> TokenSet {
         )),
         scope: Some("openid API.call".into()),
         refresh_expires_in_s: None,
+        dpop_bound: false,
     }
 }
 
@@ -40,6 +41,7 @@ pub fn session(refresh: &str, access: &str, obtained_ms: f64) -> super::session:
             )),
             scope: None,
             refresh_expires_in_s: None,
+            dpop_bound: false,
         },
         &[5; 32],
         obtained_ms,
@@ -66,5 +68,6 @@ pub fn resource_tokens(access: &str, rotated: &str) -> TokenSet {
         id_token: None,
         scope: None,
         refresh_expires_in_s: None,
+        dpop_bound: false,
     }
 }

@@ -29,6 +29,9 @@ pub struct TokenSet {
     /// What is left of the refresh token's life in seconds (`refresh_token_expires_in`, as Entra
     /// sends it for a single-page app's refresh token), when the provider says and it is usable.
     pub refresh_expires_in_s: Option<f64>,
+    /// `token_type` is `DPoP` (RFC 9449 §5): the access token is bound to the proof's key and is
+    /// sent with a proof; else it is a Bearer token.
+    pub dpop_bound: bool,
 }
 
 impl fmt::Debug for TokenSet {
@@ -68,7 +71,7 @@ pub enum TokenError {
     #[error("The identity provider's token response has no access_token.")]
     MissingAccessToken,
     /// `token_type` is not `Bearer` (the only type this client sends).
-    #[error("The identity provider issued a {0:?} token; only Bearer tokens are supported.")]
+    #[error("The identity provider issued a {0:?} token; only Bearer tokens, and DPoP tokens for a request with a proof, are supported.")]
     UnsupportedTokenType(String),
     /// `expires_in` is not a positive number of seconds; holds the value as sent.
     #[error("The identity provider's token response has an unusable expires_in ({0}).")]
@@ -185,11 +188,13 @@ fn positive_seconds(value: &Value) -> Option<f64> {
         .then_some(seconds as f64)
 }
 
-/// Checks a token endpoint response. `http_ok` is whether the status was 2xx.
+/// Checks a token endpoint response. `http_ok` is whether the status was 2xx; `proved`, whether
+/// the request carried a DPoP proof (only then may the token be a DPoP one).
 pub fn parse_response(
     http_ok: bool,
     body: &str,
     id_token_required: bool,
+    proved: bool,
 ) -> Result<TokenSet, TokenError> {
     let response: TokenResponse = serde_json::from_str(body).map_err(|e| {
         TokenError::Malformed(if !http_ok && body.trim().is_empty() {
@@ -214,11 +219,12 @@ pub fn parse_response(
         ));
     }
     let access_token = present(response.access_token).ok_or(TokenError::MissingAccessToken)?;
-    match response.token_type {
-        Some(t) if t.eq_ignore_ascii_case("bearer") => {}
+    let dpop_bound = match response.token_type {
+        Some(t) if t.eq_ignore_ascii_case("bearer") => false,
+        Some(t) if proved && t.eq_ignore_ascii_case("dpop") => true,
         Some(t) => return Err(TokenError::UnsupportedTokenType(t)),
         None => return Err(TokenError::UnsupportedTokenType("missing".into())),
-    }
+    };
     let expires_in_s = match response.expires_in {
         None | Some(Value::Null) => DEFAULT_EXPIRES_IN_S,
         Some(value) => positive_seconds(&value).ok_or_else(|| {
@@ -244,6 +250,7 @@ pub fn parse_response(
         id_token,
         scope: present(response.scope),
         refresh_expires_in_s,
+        dpop_bound,
     })
 }
 
@@ -259,7 +266,7 @@ mod tests {
             )
         };
         let lifetime = |value: &str| {
-            parse_response(true, &body(value), false)
+            parse_response(true, &body(value), false, false)
                 .unwrap()
                 .refresh_expires_in_s
         };
@@ -271,7 +278,7 @@ mod tests {
         let without_refresh_token =
             r#"{"access_token":"a","token_type":"Bearer","refresh_token_expires_in":60}"#;
         assert_eq!(
-            parse_response(true, without_refresh_token, false)
+            parse_response(true, without_refresh_token, false, false)
                 .unwrap()
                 .refresh_expires_in_s,
             None
@@ -283,7 +290,7 @@ mod tests {
         let t = parse_response(
             true,
             r#"{"access_token":"a","token_type":"bearer","expires_in":3599,"refresh_token":"r","id_token":"i","scope":"openid"}"#,
-            true,
+            true, false,
         )
         .unwrap();
         assert_eq!(t.access_token, "a");
@@ -300,11 +307,13 @@ mod tests {
     fn expires_in_defaults_or_parses_strings_and_rejects_nonsense() {
         let body = |e: &str| format!(r#"{{"access_token":"a","token_type":"Bearer"{e}}}"#);
         assert_eq!(
-            parse_response(true, &body(""), false).unwrap().expires_in_s,
+            parse_response(true, &body(""), false, false)
+                .unwrap()
+                .expires_in_s,
             DEFAULT_EXPIRES_IN_S
         );
         assert_eq!(
-            parse_response(true, &body(r#","expires_in":"300""#), false)
+            parse_response(true, &body(r#","expires_in":"300""#), false, false)
                 .unwrap()
                 .expires_in_s,
             300.0
@@ -324,7 +333,7 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    parse_response(true, &body(bad), false),
+                    parse_response(true, &body(bad), false, false),
                     Err(TokenError::BadExpiresIn(_))
                 ),
                 "{bad}"
@@ -336,31 +345,60 @@ mod tests {
     fn an_infinite_expires_in_is_refused() {
         // serde_json refuses numbers beyond f64's range, so the response never parses.
         let body = r#"{"access_token":"a","token_type":"Bearer","expires_in":1e400}"#;
-        assert!(parse_response(true, body, false).is_err());
+        assert!(parse_response(true, body, false, false).is_err());
     }
 
     #[test]
     fn rejects_missing_pieces() {
         assert_eq!(
-            parse_response(true, r#"{"token_type":"Bearer"}"#, false),
+            parse_response(true, r#"{"token_type":"Bearer"}"#, false, false),
             Err(TokenError::MissingAccessToken)
         );
         assert_eq!(
-            parse_response(true, r#"{"access_token":"a","token_type":"mac"}"#, false),
+            parse_response(
+                true,
+                r#"{"access_token":"a","token_type":"mac"}"#,
+                false,
+                false
+            ),
             Err(TokenError::UnsupportedTokenType("mac".into()))
         );
         assert_eq!(
-            parse_response(true, r#"{"access_token":"a"}"#, false),
+            parse_response(true, r#"{"access_token":"a"}"#, false, false),
             Err(TokenError::UnsupportedTokenType("missing".into()))
         );
         assert_eq!(
-            parse_response(true, r#"{"access_token":"a","token_type":"Bearer"}"#, true),
+            parse_response(
+                true,
+                r#"{"access_token":"a","token_type":"Bearer"}"#,
+                true,
+                false
+            ),
             Err(TokenError::MissingIdToken)
         );
         assert!(matches!(
-            parse_response(true, "<html>", false),
+            parse_response(true, "<html>", false, false),
             Err(TokenError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn a_dpop_token_is_taken_only_for_a_request_that_carried_a_proof() {
+        let dpop = r#"{"access_token":"a","token_type":"DPoP","expires_in":300}"#;
+        let bound = parse_response(true, dpop, false, true).unwrap();
+        assert!(bound.dpop_bound);
+        // RFC 9449 §5: a provider may bind the refresh token alone and answer Bearer.
+        let bearer = r#"{"access_token":"a","token_type":"Bearer","refresh_token":"r"}"#;
+        assert!(
+            !parse_response(true, bearer, false, true)
+                .unwrap()
+                .dpop_bound
+        );
+        // Without a proof, a DPoP token cannot be used.
+        assert_eq!(
+            parse_response(true, dpop, false, false),
+            Err(TokenError::UnsupportedTokenType("DPoP".into()))
+        );
     }
 
     #[test]
@@ -369,22 +407,23 @@ mod tests {
             false,
             r#"{"error":"invalid_grant","error_description":"AADSTS700084: expired"}"#,
             true,
+            false,
         )
         .unwrap_err();
         assert_eq!(e.oauth_error(), Some("invalid_grant"));
         assert!(e.to_string().contains("AADSTS700084"));
         assert!(matches!(
-            parse_response(false, "{}", true),
+            parse_response(false, "{}", true, false),
             Err(TokenError::Malformed(_))
         ));
         assert_eq!(
-            parse_response(false, " ", true),
+            parse_response(false, " ", true, false),
             Err(TokenError::Malformed(
                 "an error status with an empty answer".into()
             ))
         );
         assert_eq!(
-            parse_response(false, "<html>", true),
+            parse_response(false, "<html>", true, false),
             Err(TokenError::Malformed(
                 "an error page instead of JSON".into()
             ))

@@ -8,6 +8,7 @@ use crate::api_error::{ApiError, StepUpRequest};
 use crate::core::api_call::{self, Answer, Next, PerTarget, Target};
 use crate::core::challenge::StepUp;
 use crate::core::config::OidcConfig;
+use crate::core::dpop::{self, DpopKeyRef};
 use crate::core::error::{AuthError, BrowserError};
 use crate::core::machine::{
     AuthState, ClaimsRefusal, Effect, Event, GrantError, Machine, Now, ResourceOutcome,
@@ -88,6 +89,24 @@ pub(crate) trait Browser: 'static {
     async fn end_provider_session(&self, session: Option<Session>) -> bool;
     /// Sends an API request and reads the whole response.
     async fn fetch(&self, request: HttpRequest) -> Result<HttpResponse, HttpError>;
+    /// A DPoP proof of `key` for a `method` request of `url` carrying `access_token` (RFC 9449
+    /// §7), with the last nonce that server gave.
+    async fn dpop_proof(
+        &self,
+        key: &DpopKeyRef,
+        method: &str,
+        url: &str,
+        access_token: &str,
+    ) -> Result<String, BrowserError>;
+    /// Remembers the nonce the server of `url` gave, for its next proofs.
+    fn note_dpop_nonce(&self, url: &str, nonce: &str);
+}
+
+/// An access token as a call carries it: the token, and the key it is bound to when it is a
+/// DPoP token (sent with a proof of that key; a Bearer token otherwise).
+pub(crate) struct Credential {
+    pub token: String,
+    pub dpop: Option<DpopKeyRef>,
 }
 
 /// The machine, the browser, and the callers waiting for the machine's answers.
@@ -290,7 +309,7 @@ impl<B: Browser> Driver<B> {
     /// An access token for the resource `id`: the session's if still fresh, else redeemed
     /// with the refresh token (in turn with any other grant) and kept. `Err` says why there is
     /// none.
-    pub async fn resource_token(self: &Rc<Self>, id: &str) -> Result<String, ResourceOutcome> {
+    pub async fn resource_token(self: &Rc<Self>, id: &str) -> Result<Credential, ResourceOutcome> {
         let (tx, rx) = oneshot::channel();
         self.resource_waiters
             .borrow_mut()
@@ -304,16 +323,27 @@ impl<B: Browser> Driver<B> {
         if outcome != ResourceOutcome::Ready {
             return Err(outcome);
         }
-        let now = self.browser.now().ms;
-        (self.machine.borrow().session())
-            .and_then(|session| session.resource_token(id, now))
-            .map(str::to_string)
+        self.credential(&Target::Resource(id.to_string()))
             .ok_or_else(|| ResourceOutcome::Failed("the token expired at once".into()))
     }
 
-    /// The session's access token, for the `Authorization` header.
-    pub fn access_token(&self) -> Option<String> {
-        (self.machine.borrow().session()).map(|session| session.access_token.clone())
+    /// The token a call to `target` would carry now, if the session holds a fresh one, and
+    /// the key it is bound to.
+    fn credential(&self, target: &Target) -> Option<Credential> {
+        let now = self.browser.now().ms;
+        let machine = self.machine.borrow();
+        let session = machine.session()?;
+        let (token, bound) = match target {
+            Target::Session => (session.access_token.clone(), session.dpop_bound),
+            Target::Resource(id) => {
+                let token = session.resources.get(id).filter(|t| t.is_fresh(now))?;
+                (token.access_token.clone(), token.dpop_bound)
+            }
+        };
+        Some(Credential {
+            token,
+            dpop: session.dpop.clone().filter(|_| bound),
+        })
     }
 
     /// The access token a call to `target` would carry now: the session's (refreshed first if
@@ -326,14 +356,16 @@ impl<B: Browser> Driver<B> {
         if *target == Target::Session && expired {
             self.refresh_and_wait().await;
         }
-        self.token_for(target).await
+        self.token_for(target)
+            .await
+            .map(|credential| credential.token)
     }
 
     /// The access token a call to `target` carries now: the session's, or the resource's
     /// (obtained first if need be).
-    async fn token_for(self: &Rc<Self>, target: &Target) -> Result<String, ApiError> {
+    async fn token_for(self: &Rc<Self>, target: &Target) -> Result<Credential, ApiError> {
         match target {
-            Target::Session => self.access_token().ok_or(ApiError::NotSignedIn),
+            Target::Session => (self.credential(target)).ok_or(ApiError::NotSignedIn),
             Target::Resource(id) if self.machine.borrow().config().resource(id).is_none() => {
                 Err(ApiError::UnknownApi(id.clone()))
             }
@@ -378,13 +410,37 @@ impl<B: Browser> Driver<B> {
         target: Target,
     ) -> Result<HttpResponse, ApiError> {
         let mut attempt = 1;
+        let mut nonce_given = false;
         loop {
-            let token = self.token_for(&target).await?;
+            let Credential { token, dpop } = self.token_for(&target).await?;
             let mut sent = request.clone();
-            sent.headers.set("Authorization", format!("Bearer {token}"));
             let url = sent.url.clone();
+            match &dpop {
+                None => sent.headers.set("Authorization", format!("Bearer {token}")),
+                Some(key) => {
+                    let method = sent.method.as_str().to_string();
+                    let proof = (self.browser.dpop_proof(key, &method, &url, &token).await)
+                        .map_err(|e| ApiError::NoToken {
+                            api: self.target_name(&target),
+                            reason: e.to_string(),
+                        })?;
+                    sent.headers.set("Authorization", format!("DPoP {token}"));
+                    sent.headers.set("DPoP", proof);
+                }
+            }
             let response =
                 (self.browser.fetch(sent).await).map_err(|e| ApiError::from_http(&url, e))?;
+            // A DPoP API may give a nonce with any answer, and demand one once (RFC 9449 §9).
+            let nonce = dpop.as_ref().and(response.headers.get("dpop-nonce"));
+            if let Some(nonce) = nonce {
+                self.browser.note_dpop_nonce(&url, nonce);
+                let challenge = response.headers.get("www-authenticate");
+                let demanded = dpop::demanded_nonce(response.status, Some(nonce), "", challenge);
+                if demanded.is_some() && !nonce_given {
+                    nonce_given = true;
+                    continue;
+                }
+            }
             // Only a 401's challenge means anything to the call (`api_call::after_response`).
             let challenge = (response.status == 401)
                 .then(|| response.headers.get("www-authenticate"))

@@ -46,6 +46,10 @@ struct Fake {
     states: RefCell<Vec<AuthState>>,
     /// What the sign-in this page came back from gave an API.
     answered_step_up: RefCell<Option<(Target, String)>>,
+    /// The DPoP nonces servers gave, in order.
+    nonces: RefCell<Vec<String>>,
+    /// The `DPoP-Nonce` the API's next answers carry, if any.
+    api_nonce: RefCell<Option<String>>,
 }
 
 impl Fake {
@@ -197,10 +201,19 @@ impl Browser for Fake {
     }
 
     async fn fetch(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
-        let bearer = (request.headers.get("authorization"))
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(access_name)
-            .unwrap_or_else(|| "no token".into());
+        let authorization = request.headers.get("authorization").unwrap_or_default();
+        let bearer = match (
+            authorization.strip_prefix("Bearer "),
+            authorization.strip_prefix("DPoP "),
+        ) {
+            (Some(token), _) => access_name(token),
+            (_, Some(token)) => format!(
+                "DPoP {} with {}",
+                access_name(token),
+                request.headers.get("dpop").unwrap_or("no proof")
+            ),
+            _ => "no token".into(),
+        };
         let (tx, rx) = oneshot::channel();
         let line = format!("{} {} {bearer}", request.method, request.url);
         self.requests.borrow_mut().push_back((line, tx));
@@ -209,6 +222,9 @@ impl Browser for Fake {
                 let mut headers = crate::exchange::Headers::default();
                 if let Some(challenge) = challenge {
                     headers.set("WWW-Authenticate", challenge);
+                }
+                if let Some(nonce) = self.api_nonce.borrow().as_deref() {
+                    headers.set("DPoP-Nonce", nonce);
                 }
                 Ok(HttpResponse {
                     status,
@@ -219,6 +235,25 @@ impl Browser for Fake {
             }
             Err(_) => Err(HttpError::Timeout { seconds: 20 }),
         }
+    }
+
+    async fn dpop_proof(
+        &self,
+        key: &DpopKeyRef,
+        method: &str,
+        url: &str,
+        access_token: &str,
+    ) -> Result<String, BrowserError> {
+        let nonce = self.nonces.borrow().last().cloned().unwrap_or_default();
+        Ok(format!(
+            "proof of {} for {method} {url} ({}) nonce {nonce}",
+            key.id,
+            access_name(access_token)
+        ))
+    }
+
+    fn note_dpop_nonce(&self, _url: &str, nonce: &str) {
+        self.nonces.borrow_mut().push(nonce.to_string());
     }
 }
 
@@ -243,6 +278,8 @@ impl World {
             requests: RefCell::default(),
             states: RefCell::default(),
             answered_step_up: RefCell::default(),
+            nonces: RefCell::default(),
+            api_nonce: RefCell::default(),
         };
         let config = OidcConfig::new("https://idp/x", "ui")
             .with_scopes(["api://api/API.call"])
@@ -471,7 +508,7 @@ fn another_apis_token_is_redeemed_once_then_reused_and_a_refusal_renews_it_alone
         "the session's token untouched"
     );
     assert_eq!(
-        world.driver.access_token().map(|t| access_name(&t)),
+        (world.driver.credential(&Target::Session)).map(|c| access_name(&c.token)),
         Some("at-1".into())
     );
 }
@@ -551,7 +588,7 @@ fn the_refresh_timer_starts_a_refresh_under_the_lock() {
     world.settle();
     world.answer_refresh("r1", Ok(session("r2", "at-2", T0)));
     assert_eq!(
-        world.driver.access_token().map(|t| access_name(&t)),
+        (world.driver.credential(&Target::Session)).map(|c| access_name(&c.token)),
         Some("at-2".into())
     );
 }
@@ -750,4 +787,53 @@ fn another_apis_claims_challenge_gets_a_new_token_for_that_api_with_the_claims()
     assert_eq!(world.in_flight(), ["GET /ws alpha-2"]);
     world.answer_requests(|_| 200);
     assert_eq!(result(&call), Some(Ok(200)));
+}
+
+#[test]
+fn a_dpop_session_calls_with_a_proof_and_meets_the_apis_nonce_demand_once() {
+    use crate::core::dpop::{DpopKeyRef, PublicJwk};
+    let mut world = World::new();
+    let key = DpopKeyRef {
+        id: "k1".into(),
+        public: PublicJwk::p256("x", "y"),
+    };
+    let mut bound = session("r1", "at-1", T0).with_dpop_key(Some(key));
+    bound.dpop_bound = true;
+    world.driver.dispatch(Event::Boot {
+        stored: Some(bound),
+        callback: None,
+        at_callback_path: false,
+    });
+    let call = world.call("https://api/studies", Target::Session);
+    assert_eq!(
+        world.in_flight(),
+        ["GET https://api/studies DPoP at-1 with proof of k1 for GET https://api/studies (at-1) nonce "]
+    );
+    // The API wants a nonce: the call goes again at once with it, no refresh.
+    *world.fake().api_nonce.borrow_mut() = Some("n1".into());
+    let demand = r#"DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof""#;
+    world.answer_requests_with(|_| (401, Some(demand.into())));
+    assert_eq!(
+        world.in_flight(),
+        ["GET https://api/studies DPoP at-1 with proof of k1 for GET https://api/studies (at-1) nonce n1"]
+    );
+    assert!(world.fake().refreshes.borrow().is_empty());
+    // A second demand in a row is a refusal like any 401: the usual refresh and retry.
+    world.answer_requests_with(|_| (401, Some(demand.into())));
+    assert_eq!(world.fake().refreshes.borrow().len(), 1);
+    assert_eq!(result(&call), None, "still waiting for the refresh");
+
+    // A session whose provider bound the refresh token alone calls with Bearer.
+    let mut world = World::new();
+    let key = DpopKeyRef {
+        id: "k2".into(),
+        public: PublicJwk::p256("x", "y"),
+    };
+    world.driver.dispatch(Event::Boot {
+        stored: Some(session("r1", "at-1", T0).with_dpop_key(Some(key))),
+        callback: None,
+        at_callback_path: false,
+    });
+    let _call = world.call("https://api/studies", Target::Session);
+    assert_eq!(world.in_flight(), ["GET https://api/studies at-1"]);
 }

@@ -13,6 +13,7 @@ mod vocabulary;
 
 pub use vocabulary::{
     AuthState, ClaimsRefusal, Effect, Event, GrantError, Now, Phase, ResourceOutcome, SignedIn,
+    TokenBinding,
 };
 
 use super::api_call::{PerTarget, Target};
@@ -324,6 +325,11 @@ impl Machine {
             refreshing: self.refresh != Refresh::Idle,
             refresh_problem: None,
             consent_needed: self.needs_consent.iter().cloned().collect(),
+            binding: match (&session.dpop, session.dpop_bound) {
+                (None, _) => TokenBinding::Bearer,
+                (Some(_), false) => TokenBinding::RefreshToken,
+                (Some(_), true) => TokenBinding::AllTokens,
+            },
         });
         // Without a refresh token there is nothing to renew: the timer marks the end.
         let delay_ms = match session.refresh_token {

@@ -111,6 +111,34 @@ pub struct SignedIn {
     pub refresh_problem: Option<String>,
     /// The other APIs whose last grant said the person must consent first (by id).
     pub consent_needed: Vec<String>,
+    /// What a stolen token would be worth: whether the tokens are bound to this browser's key.
+    pub binding: TokenBinding,
+}
+
+/// Whether a session's tokens are bound to a key the browser holds (DPoP, RFC 9449).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenBinding {
+    /// Bearer tokens: whoever holds one can use it.
+    Bearer,
+    /// The refresh token is bound to the browser's key; access tokens are Bearer (the
+    /// provider binds the refresh token alone, RFC 9449 §5, as for APIs that take only Bearer).
+    RefreshToken,
+    /// Access and refresh tokens are bound: each request carries a proof of the key.
+    AllTokens,
+}
+
+impl TokenBinding {
+    /// How the profile says it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            TokenBinding::Bearer => "Bearer tokens (not bound to this browser)",
+            TokenBinding::RefreshToken => {
+                "refresh token bound to this browser's key (DPoP); access tokens Bearer"
+            }
+            TokenBinding::AllTokens => "bound to this browser's key (DPoP)",
+        }
+    }
 }
 
 /// The time of a step, and a uniform number in `[0, 1)` for the refresh jitter.

@@ -61,6 +61,7 @@ fn tokens_for_refresh() -> TokenSet {
         id_token: None,
         scope: None,
         refresh_expires_in_s: None,
+        dpop_bound: false,
     }
 }
 

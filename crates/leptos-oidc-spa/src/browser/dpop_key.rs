@@ -1,0 +1,131 @@
+//! The session's DPoP key in the browser (RFC 9449): a P-256 key pair made by WebCrypto with a
+//! non-extractable private half, which signs proofs and which no script can read out, kept in
+//! IndexedDB under the session's key id — so a reload and a duplicated tab find it — and deleted
+//! when the session ends. The proofs' content is `core::dpop`'s.
+
+use super::seal::subtle;
+use crate::core::dpop::PublicJwk;
+use crate::core::error::BrowserError;
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{CryptoKey, IdbDatabase, IdbObjectStore, IdbRequest, IdbTransactionMode};
+
+/// The object store, in the database named by the caller (one per storage prefix).
+const STORE: &str = "keys";
+
+fn object(pairs: &[(&str, &JsValue)]) -> Result<Object, BrowserError> {
+    let object = Object::new();
+    for (name, value) in pairs {
+        Reflect::set(&object, &JsValue::from_str(name), value)
+            .map_err(|_| BrowserError::WebCrypto("build its parameters"))?;
+    }
+    Ok(object)
+}
+
+/// A new key pair: the private half non-extractable, the public half as a JWK.
+pub async fn generate() -> Result<(CryptoKey, PublicJwk), BrowserError> {
+    let refused = || BrowserError::WebCrypto("make a DPoP key pair");
+    let algorithm = object(&[("name", &"ECDSA".into()), ("namedCurve", &"P-256".into())])?;
+    let usages = Array::of2(&"sign".into(), &"verify".into());
+    let subtle = subtle()?;
+    let promise =
+        (subtle.generate_key_with_object(&algorithm, false, &usages)).map_err(|_| refused())?;
+    let pair = JsFuture::from(promise).await.map_err(|_| refused())?;
+    let half = |name: &str| -> Result<CryptoKey, BrowserError> {
+        Reflect::get(&pair, &name.into())
+            .map(JsCast::unchecked_into)
+            .map_err(|_| refused())
+    };
+    let (private, public) = (half("privateKey")?, half("publicKey")?);
+    let exported = (subtle.export_key("jwk", &public)).map_err(|_| refused())?;
+    let jwk = JsFuture::from(exported).await.map_err(|_| refused())?;
+    let coordinate = |name: &str| {
+        Reflect::get(&jwk, &name.into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .ok_or_else(refused)
+    };
+    Ok((private, PublicJwk::p256(coordinate("x")?, coordinate("y")?)))
+}
+
+/// The ES256 signature of `data`: the 64 bytes `r || s`, as WebCrypto's ECDSA gives them.
+pub async fn sign(key: &CryptoKey, data: &[u8]) -> Result<Vec<u8>, BrowserError> {
+    let refused = || BrowserError::WebCrypto("sign a DPoP proof");
+    let algorithm = object(&[("name", &"ECDSA".into()), ("hash", &"SHA-256".into())])?;
+    let promise =
+        (subtle()?.sign_with_object_and_u8_array(&algorithm, key, data)).map_err(|_| refused())?;
+    let signature = JsFuture::from(promise).await.map_err(|_| refused())?;
+    Ok(js_sys::Uint8Array::new(&signature).to_vec())
+}
+
+/// Waits for an IndexedDB request: its result, or `failed`.
+async fn settled(request: &IdbRequest, failed: &'static str) -> Result<JsValue, BrowserError> {
+    let promise = Promise::new(&mut |resolve: Function, reject: Function| {
+        let done = request.clone();
+        let on_success = Closure::once_into_js(move || {
+            let _ = resolve.call1(&JsValue::NULL, &done.result().unwrap_or(JsValue::UNDEFINED));
+        });
+        let on_error = Closure::once_into_js(move || {
+            let _ = reject.call0(&JsValue::NULL);
+        });
+        request.set_onsuccess(Some(on_success.unchecked_ref()));
+        request.set_onerror(Some(on_error.unchecked_ref()));
+    });
+    JsFuture::from(promise)
+        .await
+        .map_err(|_| BrowserError::KeyStore(failed))
+}
+
+/// The database `name`, made with its one object store on first use.
+async fn open(name: &str) -> Result<IdbDatabase, BrowserError> {
+    let factory = web_sys::window()
+        .and_then(|w| w.indexed_db().ok().flatten())
+        .ok_or(BrowserError::KeyStore(
+            "open: this browser has no IndexedDB",
+        ))?;
+    let request = (factory.open_with_u32(name, 1)).map_err(|_| BrowserError::KeyStore("open"))?;
+    let upgrading = request.clone();
+    let on_upgrade = Closure::once_into_js(move || {
+        if let Ok(db) = upgrading.result() {
+            let _ = db
+                .unchecked_into::<IdbDatabase>()
+                .create_object_store(STORE);
+        }
+    });
+    request.set_onupgradeneeded(Some(on_upgrade.unchecked_ref()));
+    Ok(settled(&request, "open").await?.unchecked_into())
+}
+
+/// The object store of database `name`, in a transaction of `mode`.
+async fn store(name: &str, mode: IdbTransactionMode) -> Result<IdbObjectStore, BrowserError> {
+    let failed = || BrowserError::KeyStore("start a transaction");
+    let db = open(name).await?;
+    let transaction = (db.transaction_with_str_and_mode(STORE, mode)).map_err(|_| failed())?;
+    transaction.object_store(STORE).map_err(|_| failed())
+}
+
+/// Keeps `key` under `id` in database `name`.
+pub async fn save(name: &str, id: &str, key: &CryptoKey) -> Result<(), BrowserError> {
+    let store = store(name, IdbTransactionMode::Readwrite).await?;
+    let request = (store.put_with_key(key, &id.into()))
+        .map_err(|_| BrowserError::KeyStore("keep the key"))?;
+    settled(&request, "keep the key").await.map(|_| ())
+}
+
+/// The key kept under `id` in database `name`, if there is one.
+pub async fn load(name: &str, id: &str) -> Result<Option<CryptoKey>, BrowserError> {
+    let store = store(name, IdbTransactionMode::Readonly).await?;
+    let request = (store.get(&id.into())).map_err(|_| BrowserError::KeyStore("read the key"))?;
+    let found = settled(&request, "read the key").await?;
+    Ok(found.dyn_into::<CryptoKey>().ok())
+}
+
+/// Deletes the key under `id` in database `name` (none there is no error).
+pub async fn delete(name: &str, id: &str) -> Result<(), BrowserError> {
+    let store = store(name, IdbTransactionMode::Readwrite).await?;
+    let request =
+        (store.delete(&id.into())).map_err(|_| BrowserError::KeyStore("delete the key"))?;
+    settled(&request, "delete the key").await.map(|_| ())
+}
