@@ -59,16 +59,17 @@ export function startApi(env) {
  * ({ clientId, apiAppId }) picks the IdP's app registration the app and API are configured for;
  * `dist` the build nginx serves (the benchmark compares builds); `sandbox` serves it as the
  * read-only, unprivileged container and `precompressed: false` without the build's brotli and
- * gzip copies (see nginx.js).
+ * gzip copies (see nginx.js); `dpop` makes the IdP speak DPoP (`startIdp({ dpop })`) and
+ * `apiEnv` adds to the API's environment (`API_DPOP_NONCE`).
  * Returns URLs, the IdP handle, the effective `config` and `stop()`.
  */
-export async function startStack({ ttl = {}, config = {}, registration = STUDYBUILDER, dist = DIST, sandbox = false, precompressed = true } = {}) {
+export async function startStack({ ttl = {}, config = {}, registration = STUDYBUILDER, dist = DIST, sandbox = false, precompressed = true, dpop, apiEnv = {} } = {}) {
   if (!existsSync(join(dist, 'index.html'))) {
     throw new Error(`${dist}/index.html is missing: run "trunk build --release" first`);
   }
   const port = await freePort();
   const appUrl = `http://127.0.0.1:${port}`;
-  const idp = await startIdp({ port: 0, appOrigins: [appUrl], ttl, quiet: true });
+  const idp = await startIdp({ port: 0, appOrigins: [appUrl], ttl, quiet: true, ...(dpop ? { dpop } : {}) });
   const metadataUrl = `${idp.issuer}/.well-known/openid-configuration?appid=${registration.apiAppId}`;
   const cleanup = [() => idp.close()];
   const stop = async () => {
@@ -79,6 +80,7 @@ export async function startStack({ ttl = {}, config = {}, registration = STUDYBU
       OAUTH_METADATA_URL: metadataUrl,
       OAUTH_API_APP_ID: registration.apiAppId,
       API_CORS_ORIGINS: appUrl,
+      ...apiEnv,
     });
     cleanup.push(() => api.child.kill('SIGTERM'));
     const effective = {

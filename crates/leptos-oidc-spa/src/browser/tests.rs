@@ -185,6 +185,7 @@ fn a_login_state_can_be_taken_once() {
         answers: None,
         silent: false,
         login_hint: None,
+        dpop: None,
     };
     store().save_pending_login(&login).unwrap();
     assert_eq!(
@@ -429,4 +430,83 @@ fn a_sign_out_return_is_recognised_once_and_only_with_its_state() {
         !store().sign_out_returned("state=s-1", 1_000_100.0),
         "consumed"
     );
+}
+
+/// Verifies an ES256 signature with the public JWK, as a server would.
+async fn es256_verifies(
+    public: &crate::core::dpop::PublicJwk,
+    data: &[u8],
+    signature: &[u8],
+) -> bool {
+    use js_sys::{Array, Object, Reflect};
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
+    let set = |o: &Object, k: &str, v: &str| {
+        Reflect::set(o, &k.into(), &JsValue::from_str(v)).unwrap();
+    };
+    let jwk = Object::new();
+    for (k, v) in [
+        ("kty", "EC"),
+        ("crv", "P-256"),
+        ("x", public.x.as_str()),
+        ("y", public.y.as_str()),
+    ] {
+        set(&jwk, k, v);
+    }
+    let import = Object::new();
+    set(&import, "name", "ECDSA");
+    set(&import, "namedCurve", "P-256");
+    let subtle = web_sys::window().unwrap().crypto().unwrap().subtle();
+    let usages = Array::of1(&"verify".into());
+    let promise = subtle
+        .import_key_with_object("jwk", &jwk, &import, true, &usages)
+        .unwrap();
+    let key: web_sys::CryptoKey = JsFuture::from(promise).await.unwrap().unchecked_into();
+    let params = Object::new();
+    set(&params, "name", "ECDSA");
+    set(&params, "hash", "SHA-256");
+    let promise = subtle
+        .verify_with_object_and_u8_array_and_u8_slice(
+            &params,
+            &key,
+            &js_sys::Uint8Array::from(signature),
+            data,
+        )
+        .unwrap();
+    JsFuture::from(promise).await.unwrap().as_bool() == Some(true)
+}
+
+#[wasm_bindgen_test]
+async fn a_dpop_key_is_non_extractable_kept_across_pages_and_signs_verifiable_proofs() {
+    use super::dpop_key;
+    let (private, public) = dpop_key::generate().await.unwrap();
+    assert!(
+        !private.extractable(),
+        "the private half cannot be read out"
+    );
+    let subtle = web_sys::window().unwrap().crypto().unwrap().subtle();
+    let export =
+        wasm_bindgen_futures::JsFuture::from(subtle.export_key("jwk", &private).unwrap()).await;
+    assert!(export.is_err(), "exportKey refuses it");
+    assert_eq!(public.x.len(), 43, "a P-256 coordinate, base64url");
+
+    // Kept in IndexedDB: what a reload or a duplicated tab reads back is the same key.
+    let database = "gatehouse-test.dpop";
+    dpop_key::save(database, "k1", &private).await.unwrap();
+    let read = dpop_key::load(database, "k1").await.unwrap().expect("kept");
+    assert!(!read.extractable());
+    let signature = dpop_key::sign(&read, b"header.claims").await.unwrap();
+    assert_eq!(signature.len(), 64, "r || s, as JWS ES256 wants");
+    assert!(es256_verifies(&public, b"header.claims", &signature).await);
+    assert!(!es256_verifies(&public, b"header.claimz", &signature).await);
+
+    dpop_key::delete(database, "k1").await.unwrap();
+    assert!(
+        dpop_key::load(database, "k1").await.unwrap().is_none(),
+        "deleted"
+    );
+    assert!(dpop_key::load(database, "never-made")
+        .await
+        .unwrap()
+        .is_none());
 }

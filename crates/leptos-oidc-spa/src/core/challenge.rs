@@ -283,11 +283,13 @@ pub enum StepUp {
 }
 
 impl StepUp {
-    /// The step-up the first Bearer challenge of `header` asks for, if one does and it is well
-    /// formed. A header that cannot be parsed asks for nothing.
+    /// The step-up the first Bearer or DPoP challenge with an error asks for (an API answers a
+    /// DPoP-bound token in the DPoP scheme, RFC 9449 §7.1), if one does and it is well formed.
+    /// A header that cannot be parsed asks for nothing.
     pub fn from_header(header: &str) -> Option<StepUp> {
         let challenges = parse(header).ok()?;
-        let bearer = challenges.iter().find(|c| c.is("Bearer"))?;
+        let bearer = (challenges.iter())
+            .find(|c| (c.is("Bearer") || c.is("DPoP")) && c.param("error").is_some())?;
         match bearer.param("error")? {
             "insufficient_claims" => Some(StepUp::Claims {
                 claims: decode_claims(bearer.param("claims")?)?,
@@ -505,6 +507,20 @@ mod tests {
         ] {
             assert_eq!(StepUp::from_header(&h), None, "{h}");
         }
+    }
+
+    #[test]
+    fn a_dpop_apis_challenge_asks_the_same_as_a_bearer_one() {
+        let h = r#"DPoP error="insufficient_user_authentication", max_age="5", algs="ES256""#;
+        assert_eq!(
+            StepUp::from_header(h),
+            Some(StepUp::UserAuthentication {
+                acr_values: None,
+                max_age: Some(5)
+            })
+        );
+        // The nonce demand is not a step-up (the call meets it itself, `core::dpop`).
+        assert_eq!(StepUp::from_header(r#"DPoP error="use_dpop_nonce""#), None);
     }
 
     #[test]
