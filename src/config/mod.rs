@@ -630,6 +630,18 @@ mod tests {
     }
 
     #[test]
+    fn oauth_dpop_chooses_whether_tokens_are_bound() {
+        let with = |value: &str| {
+            let text = MINIMAL.replacen('{', &format!(r#"{{"OAUTH_DPOP": "{value}","#), 1);
+            parse(&text).unwrap().oauth.unwrap().dpop
+        };
+        assert_eq!(parse(MINIMAL).unwrap().oauth.unwrap().dpop, DpopMode::Auto);
+        assert_eq!(with("auto"), DpopMode::Auto);
+        assert_eq!(with("off"), DpopMode::Off);
+        assert_eq!(with("required"), DpopMode::Required);
+    }
+
+    #[test]
     fn each_bad_key_is_named() {
         let cases = [
             (
@@ -652,6 +664,8 @@ mod tests {
                 r#""OAUTH_ROLES_TOKEN":"refresh_token""#,
                 "OAUTH_ROLES_TOKEN",
             ),
+            (r#""OAUTH_DPOP":"sometimes""#, "OAUTH_DPOP"),
+            (r#""OAUTH_DPOP":"Required""#, "OAUTH_DPOP"),
             (r#""API_BASE_URL":"ftp://files""#, "API_BASE_URL"),
             (r#""API_BASE_URL":"http://api.example""#, "API_BASE_URL"),
             (r#""API_BASE_URL":"javascript:alert(1)""#, "API_BASE_URL"),
