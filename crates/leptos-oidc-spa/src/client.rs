@@ -245,8 +245,7 @@ impl OidcClient {
                 // The session this one replaces was bound to its own key, now of no use.
                 let replaced = self.store.load_session().and_then(|s| s.dpop);
                 if let Some(old) = replaced.filter(|old| Some(old) != login.dpop.as_ref()) {
-                    let prover = self.prover.clone();
-                    leptos::task::spawn_local(async move { prover.forget(&old).await });
+                    self.prover.forget(&old).await;
                 }
                 Ok((session.with_dpop_key(login.dpop), login.return_to))
             }

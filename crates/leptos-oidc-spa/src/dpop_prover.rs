@@ -8,6 +8,7 @@ use crate::core::config::OidcConfig;
 use crate::core::dpop::{self, DpopKeyRef, ProofClaims};
 use crate::core::error::BrowserError;
 use crate::core::pkce;
+use futures_util::future::LocalBoxFuture;
 use std::cell::RefCell;
 use web_sys::CryptoKey;
 
@@ -40,8 +41,19 @@ impl Prover {
         Ok(DpopKeyRef { id, public })
     }
 
-    /// A proof of `key` for `method` `url`, carrying `access_token`'s hash when given.
-    pub async fn proof(
+    /// A proof of `key` for `method` `url`, carrying `access_token`'s hash when given. Boxed:
+    /// token requests and API calls share one copy of the signing path.
+    pub fn proof<'a>(
+        &'a self,
+        key: &'a DpopKeyRef,
+        method: &'a str,
+        url: &'a str,
+        access_token: Option<&'a str>,
+    ) -> LocalBoxFuture<'a, Result<String, BrowserError>> {
+        Box::pin(self.make_proof(key, method, url, access_token))
+    }
+
+    async fn make_proof(
         &self,
         key: &DpopKeyRef,
         method: &str,

@@ -64,12 +64,15 @@ pub async fn sign(key: &CryptoKey, data: &[u8]) -> Result<Vec<u8>, BrowserError>
 async fn settled(request: &IdbRequest, failed: &'static str) -> Result<JsValue, BrowserError> {
     let promise = Promise::new(&mut |resolve: Function, reject: Function| {
         let done = request.clone();
-        let on_success = Closure::once_into_js(move || {
+        // Closures of one type (`dyn FnMut()`) share their glue; each runs at most once.
+        let on_success = Closure::<dyn FnMut()>::new(move || {
             let _ = resolve.call1(&JsValue::NULL, &done.result().unwrap_or(JsValue::UNDEFINED));
-        });
-        let on_error = Closure::once_into_js(move || {
+        })
+        .into_js_value();
+        let on_error = Closure::<dyn FnMut()>::new(move || {
             let _ = reject.call0(&JsValue::NULL);
-        });
+        })
+        .into_js_value();
         request.set_onsuccess(Some(on_success.unchecked_ref()));
         request.set_onerror(Some(on_error.unchecked_ref()));
     });
@@ -87,13 +90,14 @@ async fn open(name: &str) -> Result<IdbDatabase, BrowserError> {
         ))?;
     let request = (factory.open_with_u32(name, 1)).map_err(|_| BrowserError::KeyStore("open"))?;
     let upgrading = request.clone();
-    let on_upgrade = Closure::once_into_js(move || {
+    let on_upgrade = Closure::<dyn FnMut()>::new(move || {
         if let Ok(db) = upgrading.result() {
             let _ = db
                 .unchecked_into::<IdbDatabase>()
                 .create_object_store(STORE);
         }
-    });
+    })
+    .into_js_value();
     request.set_onupgradeneeded(Some(on_upgrade.unchecked_ref()));
     Ok(settled(&request, "open").await?.unchecked_into())
 }

@@ -30,8 +30,8 @@ pub enum DpopMode {
 
 /// DPoP was required and the provider cannot do it.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
-#[error("DPoP is required (OAUTH_DPOP=required), but the provider's discovery document {0}")]
-pub struct DpopUnavailable(String);
+#[error("DPoP is required (OAUTH_DPOP=required), but the provider's discovery document does not list {ALGORITHM} in dpop_signing_alg_values_supported")]
+pub struct DpopUnavailable;
 
 /// Whether a session with this provider uses DPoP: `algs` is its discovery document's
 /// `dpop_signing_alg_values_supported` (RFC 9449 §5.1), if it has one.
@@ -41,23 +41,13 @@ pub fn decide(mode: DpopMode, algs: Option<&[String]>) -> Result<bool, DpopUnava
         DpopMode::Off => Ok(false),
         DpopMode::Auto => Ok(supported),
         DpopMode::Required if supported => Ok(true),
-        DpopMode::Required => Err(DpopUnavailable(match algs {
-            None => "does not list dpop_signing_alg_values_supported".to_string(),
-            Some(algs) => format!(
-                "lists {} for DPoP, not {ALGORITHM}",
-                if algs.is_empty() {
-                    "no algorithm".to_string()
-                } else {
-                    algs.join(", ")
-                }
-            ),
-        })),
+        DpopMode::Required => Err(DpopUnavailable),
     }
 }
 
 /// A P-256 public key as a JWK (RFC 7518 §6.2.1): its coordinates, base64url as WebCrypto
 /// exports them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PublicJwk {
     pub crv: String,
     pub kty: String,
@@ -85,11 +75,34 @@ impl PublicJwk {
 }
 
 /// A session's DPoP key as its records name it: its id in the browser's key store, where the
-/// private half stays (non-extractable), and its public half.
+/// private half stays (non-extractable), and its public half. Stored as one string,
+/// `<id>.<x>.<y>` (base64url has no dot).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub struct DpopKeyRef {
     pub id: String,
     pub public: PublicJwk,
+}
+
+impl From<DpopKeyRef> for String {
+    fn from(key: DpopKeyRef) -> String {
+        format!("{}.{}.{}", key.id, key.public.x, key.public.y)
+    }
+}
+
+impl TryFrom<String> for DpopKeyRef {
+    type Error = &'static str;
+
+    fn try_from(text: String) -> Result<DpopKeyRef, &'static str> {
+        let mut parts = text.split('.');
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(id), Some(x), Some(y), None) => Ok(DpopKeyRef {
+                id: id.to_string(),
+                public: PublicJwk::p256(x, y),
+            }),
+            _ => Err("a DPoP key reference is <id>.<x>.<y>"),
+        }
+    }
 }
 
 /// RFC 7638 §3: the SHA-256 of the key's required members (`members` serializes them in
@@ -274,6 +287,22 @@ mod tests {
     }
 
     #[test]
+    fn a_key_reference_is_stored_as_one_string() {
+        let key = DpopKeyRef {
+            id: "k1".into(),
+            public: example_key(),
+        };
+        let text = serde_json::to_string(&key).unwrap();
+        assert_eq!(
+            text,
+            r#""k1.l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs.9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA""#
+        );
+        assert_eq!(serde_json::from_str::<DpopKeyRef>(&text).unwrap(), key);
+        assert!(serde_json::from_str::<DpopKeyRef>(r#""k1.x""#).is_err());
+        assert!(serde_json::from_str::<DpopKeyRef>(r#""k1.x.y.z""#).is_err());
+    }
+
+    #[test]
     fn rfc_9449s_example_ath() {
         // RFC 9449 §7.1: the access token and the ath of the proof that carries it.
         assert_eq!(
@@ -334,16 +363,12 @@ mod tests {
         assert_eq!(decide(DpopMode::Auto, None), Ok(false));
         assert_eq!(decide(DpopMode::Off, Some(&es256)), Ok(false));
         assert_eq!(decide(DpopMode::Required, Some(&es256)), Ok(true));
-        let refused = decide(DpopMode::Required, None).unwrap_err().to_string();
-        assert!(
-            refused.contains("does not list dpop_signing_alg_values_supported"),
-            "{refused}"
-        );
+        assert_eq!(decide(DpopMode::Required, None), Err(DpopUnavailable));
         let refused = decide(DpopMode::Required, Some(&other))
             .unwrap_err()
             .to_string();
         assert!(
-            refused.contains("lists RS256 for DPoP, not ES256"),
+            refused.contains("does not list ES256 in dpop_signing_alg_values_supported"),
             "{refused}"
         );
     }
