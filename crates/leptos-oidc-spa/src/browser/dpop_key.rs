@@ -10,7 +10,7 @@ use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{CryptoKey, IdbDatabase, IdbObjectStore, IdbRequest, IdbTransactionMode};
+use web_sys::{CryptoKey, IdbDatabase, IdbRequest, IdbTransactionMode};
 
 /// The object store, in the database named by the caller (one per storage prefix).
 const STORE: &str = "keys";
@@ -102,34 +102,46 @@ async fn open(name: &str) -> Result<IdbDatabase, BrowserError> {
     Ok(settled(&request, "open").await?.unchecked_into())
 }
 
-/// The object store of database `name`, in a transaction of `mode`.
-async fn store(name: &str, mode: IdbTransactionMode) -> Result<IdbObjectStore, BrowserError> {
-    let failed = || BrowserError::KeyStore("start a transaction");
+/// What one key-store request does with the key under an id.
+enum Request<'a> {
+    Keep(&'a CryptoKey),
+    Read,
+    Delete,
+}
+
+/// Runs `request` on the key under `id` in database `name`: one transaction, its result. One
+/// function for the three requests, so the browser's waits are written (and compiled) once.
+async fn run(name: &str, id: &str, request: Request<'_>) -> Result<JsValue, BrowserError> {
+    let (mode, what) = match request {
+        Request::Keep(_) => (IdbTransactionMode::Readwrite, "keep the key"),
+        Request::Read => (IdbTransactionMode::Readonly, "read the key"),
+        Request::Delete => (IdbTransactionMode::Readwrite, "delete the key"),
+    };
     let db = open(name).await?;
-    let transaction = (db.transaction_with_str_and_mode(STORE, mode)).map_err(|_| failed())?;
-    transaction.object_store(STORE).map_err(|_| failed())
+    let store = (db.transaction_with_str_and_mode(STORE, mode))
+        .and_then(|transaction| transaction.object_store(STORE))
+        .map_err(|_| BrowserError::KeyStore("start a transaction"))?;
+    let id = JsValue::from_str(id);
+    let pending = match request {
+        Request::Keep(key) => store.put_with_key(key, &id),
+        Request::Read => store.get(&id),
+        Request::Delete => store.delete(&id),
+    };
+    settled(&pending.map_err(|_| BrowserError::KeyStore(what))?, what).await
 }
 
 /// Keeps `key` under `id` in database `name`.
 pub async fn save(name: &str, id: &str, key: &CryptoKey) -> Result<(), BrowserError> {
-    let store = store(name, IdbTransactionMode::Readwrite).await?;
-    let request = (store.put_with_key(key, &id.into()))
-        .map_err(|_| BrowserError::KeyStore("keep the key"))?;
-    settled(&request, "keep the key").await.map(|_| ())
+    run(name, id, Request::Keep(key)).await.map(|_| ())
 }
 
 /// The key kept under `id` in database `name`, if there is one.
 pub async fn load(name: &str, id: &str) -> Result<Option<CryptoKey>, BrowserError> {
-    let store = store(name, IdbTransactionMode::Readonly).await?;
-    let request = (store.get(&id.into())).map_err(|_| BrowserError::KeyStore("read the key"))?;
-    let found = settled(&request, "read the key").await?;
+    let found = run(name, id, Request::Read).await?;
     Ok(found.dyn_into::<CryptoKey>().ok())
 }
 
 /// Deletes the key under `id` in database `name` (none there is no error).
 pub async fn delete(name: &str, id: &str) -> Result<(), BrowserError> {
-    let store = store(name, IdbTransactionMode::Readwrite).await?;
-    let request =
-        (store.delete(&id.into())).map_err(|_| BrowserError::KeyStore("delete the key"))?;
-    settled(&request, "delete the key").await.map(|_| ())
+    run(name, id, Request::Delete).await.map(|_| ())
 }
