@@ -227,6 +227,53 @@ describe('DPoP: tokens bound to the browser\'s key', () => {
   });
 });
 
+describe('DPoP keys that no session keeps', () => {
+  const VIEWS = [{ id: 'mfa', title: 'MFA', method: 'GET', path: '/secure/mfa', roles: [] }];
+  const ctx = useStack({ dpop: true, registration: bound, config: { VIEWS } });
+
+  test('a sign-in cancelled at the provider, or whose code is refused, leaves no key behind', async () => {
+    const { page, app } = await ctx.newApp();
+    await app.open('/');
+    await app.testId('sign-in').click();
+    await app.idp.cancel();
+    await app.testId('auth-error').filter({ hasText: 'access_denied' }).waitFor();
+    assert.equal((await inspectKey(page, '')).count, 0, 'the cancelled sign-in\'s key is gone');
+
+    await page.route('**/token', (route) => route.fulfill({
+      status: 400, contentType: 'application/json', body: '{"error":"invalid_grant"}',
+    }));
+    await app.testId('sign-in').click();
+    await app.idp.signIn(reader(bound).username, reader(bound).password);
+    await app.testId('auth-error').filter({ hasText: 'invalid_grant' }).waitFor();
+    assert.equal((await inspectKey(page, '')).count, 0, 'the refused sign-in\'s key is gone');
+
+    // The provider remembers the person now: signing in again needs no form.
+    await page.unroute('**/token');
+    await app.testId('sign-in').click();
+    await app.testId('user-menu').waitFor();
+    assert.equal((await inspectKey(page, keyOf((await app.storedSession()).dpop).id)).count, 1);
+    await finish(page);
+  });
+
+  test('a stronger sign-in keeps the session\'s key: the new tokens are bound to it', async () => {
+    const { page, app } = await ctx.newApp();
+    await app.signIn(reader(bound));
+    const before = await app.storedSession();
+    await app.open('/views/mfa');
+    await app.testId('api-step-up-needed').waitFor();
+    await app.testId('api-step-up').click();
+    await app.idp.signIn(reader(bound).username, reader(bound).password);
+    await app.testId('api-status').filter({ hasText: '200' }).waitFor();
+    const after = await app.storedSession();
+    assert.equal(payload(after.access_token).acr, 'urn:gatehouse:mfa');
+    assert.notEqual(after.access_token, before.access_token);
+    assert.equal(after.dpop, before.dpop, 'the same key');
+    assert.equal(payload(after.access_token).cnf.jkt, jwkThumbprint(keyOf(before.dpop).jwk));
+    assert.equal((await inspectKey(page, keyOf(after.dpop).id)).count, 1, 'one key, no orphan');
+    await finish(page);
+  });
+});
+
 describe('DPoP with the refresh token alone bound', () => {
   const ctx = useStack({ dpop: true, registration: refreshOnly });
 

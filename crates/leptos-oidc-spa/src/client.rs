@@ -131,13 +131,18 @@ impl OidcClient {
         self.docs.prefetch().await;
         let silent = silent && metadata.allows_silent_sign_in();
         let algs = metadata.dpop_signing_alg_values_supported.as_deref();
-        // A key for the new session, whose thumbprint the authorization request carries.
+        // The key the new session is bound to, whose thumbprint the authorization request
+        // carries: a new one, or the session's own for a sign-in from a session (a step-up, a
+        // consent), so that a duplicated tab still holding that session keeps a working key.
         let dpop = match dpop::decide(self.config.dpop, algs)? {
-            true => Some(self.prover.new_key().await?),
+            true => match self.store.load_session().and_then(|s| s.dpop) {
+                Some(key) => Some(key),
+                None => Some(self.prover.new_key().await?),
+            },
             false => None,
         };
         let now = clock::now_ms();
-        self.store.clear_pending_logins(|p| !p.is_expired(now));
+        self.clear_expired_logins(now).await;
         let login = PendingLogin {
             state: pkce::random_token(&clock::random_bytes()?),
             nonce: pkce::random_token(&clock::random_bytes()?),
@@ -190,6 +195,7 @@ impl OidcClient {
                 // issue is not the provider speaking about a sign-in started here, so none of
                 // its text is shown.
                 let login = self.take_login(state.as_deref())?;
+                self.forget_key_of(&login).await;
                 self.check_response_issuer(iss.as_deref(), &self.docs.metadata().await?)?;
                 if login.silent && callback::needs_the_person(&error) {
                     return Err(AuthError::SilentSignInDeclined {
@@ -201,54 +207,91 @@ impl OidcClient {
             }
             AuthResponse::Code { code, state, iss } => {
                 let login = self.take_login(Some(&state))?;
-                let metadata = self.docs.metadata().await?;
-                self.check_response_issuer(iss.as_deref(), &metadata)?;
-                let body = token::code_request_body(
-                    &code,
-                    &login.redirect_uri,
-                    &self.config.client_id,
-                    login.verifier.secret(),
-                );
-                let during = "redeeming the authorization code";
-                let key = login.dpop.as_ref();
-                let tokens = self
-                    .token_request(&metadata, body, during, true, key)
-                    .await?
-                    .tokens?;
-                let id_token = tokens
-                    .id_token
-                    .as_deref()
-                    .ok_or(TokenError::MissingIdToken)?;
-                self.verify_id_token(id_token, Some(&login.nonce)).await?;
-                let handover_key = clock::random_bytes()?;
-                let now = clock::now_ms();
-                let session = match &login.resource {
-                    None => Session::from_tokens(tokens, &handover_key, now),
-                    // A sign-in to consent to another API: the code brought that API's token;
-                    // the session's own comes from the new refresh token.
-                    Some(resource) => {
-                        let own = self.redeem_session_scope(&tokens, &metadata, key).await?;
-                        // The code's refresh token is spent: the grant above rotated it.
-                        let spent = TokenSet {
-                            refresh_token: None,
-                            ..tokens
-                        };
-                        Session::from_tokens(own, &handover_key, now)
-                            .with_resource_token(resource, spent, now)
-                    }
-                };
-                if let Some(key) = &login.answers {
-                    // For the loop guard, on the page the sign-in returns to.
-                    self.store
-                        .save_answered_step_up(login.resource.as_deref(), key);
+                let redeemed = self.redeem_code(&code, iss.as_deref(), &login).await;
+                if redeemed.is_err() {
+                    self.forget_key_of(&login).await;
                 }
-                // The session this one replaces was bound to its own key, now of no use.
-                let replaced = self.store.load_session().and_then(|s| s.dpop);
-                if let Some(old) = replaced.filter(|old| Some(old) != login.dpop.as_ref()) {
-                    self.prover.forget(&old).await;
-                }
-                Ok((session.with_dpop_key(login.dpop), login.return_to))
+                redeemed
             }
+        }
+    }
+
+    /// Redeems the code of `login`'s response for the new session and the route to return to.
+    async fn redeem_code(
+        &self,
+        code: &str,
+        iss: Option<&str>,
+        login: &PendingLogin,
+    ) -> Result<(Session, String), AuthError> {
+        let metadata = self.docs.metadata().await?;
+        self.check_response_issuer(iss, &metadata)?;
+        let body = token::code_request_body(
+            code,
+            &login.redirect_uri,
+            &self.config.client_id,
+            login.verifier.secret(),
+        );
+        let during = "redeeming the authorization code";
+        let key = login.dpop.as_ref();
+        let tokens = self
+            .token_request(&metadata, body, during, true, key)
+            .await?
+            .tokens?;
+        let id_token = tokens
+            .id_token
+            .as_deref()
+            .ok_or(TokenError::MissingIdToken)?;
+        self.verify_id_token(id_token, Some(&login.nonce)).await?;
+        let handover_key = clock::random_bytes()?;
+        let now = clock::now_ms();
+        let session = match &login.resource {
+            None => Session::from_tokens(tokens, &handover_key, now),
+            // A sign-in to consent to another API: the code brought that API's token;
+            // the session's own comes from the new refresh token.
+            Some(resource) => {
+                let own = self.redeem_session_scope(&tokens, &metadata, key).await?;
+                // The code's refresh token is spent: the grant above rotated it.
+                let spent = TokenSet {
+                    refresh_token: None,
+                    ..tokens
+                };
+                Session::from_tokens(own, &handover_key, now)
+                    .with_resource_token(resource, spent, now)
+            }
+        };
+        if let Some(key) = &login.answers {
+            // For the loop guard, on the page the sign-in returns to.
+            self.store
+                .save_answered_step_up(login.resource.as_deref(), key);
+        }
+        // The session this one replaces was bound to its own key, now of no use.
+        let replaced = self.store.load_session().and_then(|s| s.dpop);
+        if let Some(old) = replaced.filter(|old| Some(old) != login.dpop.as_ref()) {
+            self.prover.forget(&old).await;
+        }
+        Ok((
+            session.with_dpop_key(login.dpop.clone()),
+            login.return_to.clone(),
+        ))
+    }
+
+    /// Deletes the key made for `login`, a sign-in that will not make a session (unless the
+    /// tab's session uses it: a sign-in from a session keeps the session's key).
+    async fn forget_key_of(&self, login: &PendingLogin) {
+        let in_use = self.store.load_session().and_then(|s| s.dpop);
+        if let Some(key) = login
+            .dpop
+            .as_ref()
+            .filter(|key| Some(*key) != in_use.as_ref())
+        {
+            self.prover.forget(key).await;
+        }
+    }
+
+    /// Deletes this tab's expired pending sign-ins, with their keys, when a new one starts.
+    async fn clear_expired_logins(&self, now: f64) {
+        for login in self.store.clear_pending_logins(|p| !p.is_expired(now)) {
+            self.forget_key_of(&login).await;
         }
     }
 

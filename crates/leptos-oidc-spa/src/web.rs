@@ -113,6 +113,8 @@ impl Browser for WebBrowser {
     }
 
     fn clear_pending_logins(&self) {
+        // At sign-out: a pending sign-in then is one from the session (a step-up, a consent),
+        // which uses the session's key, deleted with the session.
         self.client.store().clear_pending_logins(|_| false);
     }
 

@@ -153,21 +153,26 @@ impl SessionStore {
         PendingLogin::from_json(&text)
     }
 
-    /// Deletes this tab's pending logins except those `keep` accepts (unreadable ones always):
-    /// all of them at sign-out, the expired ones when a new sign-in starts.
-    pub fn clear_pending_logins(&self, keep: impl Fn(&PendingLogin) -> bool) {
-        let Ok(s) = storage() else { return };
+    /// Deletes this tab's pending logins except those `keep` accepts (unreadable ones always),
+    /// and returns the readable ones it deleted.
+    pub fn clear_pending_logins(&self, keep: impl Fn(&PendingLogin) -> bool) -> Vec<PendingLogin> {
+        let Ok(s) = storage() else {
+            return Vec::new();
+        };
         let len = s.length().unwrap_or(0);
         let keys: Vec<String> = (0..len)
             .filter_map(|i| s.key(i).ok().flatten())
             .filter(|k| k.starts_with(&self.login_key_prefix))
             .collect();
+        let mut cleared = Vec::new();
         for key in keys {
             let pending = get(&key).and_then(|t| PendingLogin::from_json(&t));
-            if !pending.is_some_and(|p| keep(&p)) {
+            if !pending.as_ref().is_some_and(&keep) {
                 remove(&key);
+                cleared.extend(pending);
             }
         }
+        cleared
     }
 
     fn document_key(&self, document: Document) -> String {
