@@ -191,6 +191,11 @@ impl Browser for WebBrowser {
     }
 
     async fn end_provider_session(&self, session: Option<Session>) -> bool {
+        // The session's DPoP key is deleted before the page leaves for the provider: a deletion
+        // still under way when the browser navigates away may never finish.
+        if let Some(key) = session.as_ref().and_then(|s| s.dpop.as_ref()) {
+            self.client.prover().forget(key).await;
+        }
         match self.client.end_session_url(session.as_ref()).await {
             Some(url) => location::go_to(&url).is_ok(),
             None => {
