@@ -77,17 +77,22 @@ mod tests {
         ("PATH", "/usr/bin"),
     ];
 
+    /// The settings of an Entra environment with `extra` variables.
+    fn with(extra: &[(&str, &str)]) -> Result<AppSettings, Refusal> {
+        from_env(&Environment::of(&[&ENTRA[..], extra].concat()))
+    }
+
     #[test]
     fn the_settings_that_are_set_are_written_in_the_readmes_order() {
-        let mut vars = ENTRA.to_vec();
-        vars.push(("API_NAME", "  the \"API\"\n"));
-        vars.push(("OAUTH_PROMPT", " "));
-        vars.push((
-            "VIEWS",
-            r#"[{"id": "studies", "path": "/studies", "title": "Studies"}]"#,
-        ));
-        let env = Environment::of(&vars);
-        let settings = from_env(&env).unwrap();
+        let settings = with(&[
+            ("API_NAME", "  the \"API\"\n"),
+            ("OAUTH_PROMPT", " "),
+            (
+                "VIEWS",
+                r#"[{"id": "studies", "path": "/studies", "title": "Studies"}]"#,
+            ),
+        ])
+        .unwrap();
         let written: serde_json::Map<String, Value> = serde_json::from_str(&settings.json).unwrap();
         assert_eq!(written["API_NAME"], "the \"API\"");
         assert!(written["VIEWS"].is_array());
@@ -108,10 +113,7 @@ mod tests {
 
     #[test]
     fn a_mistake_is_refused_with_the_apps_own_message() {
-        let mut vars = ENTRA.to_vec();
-        vars.push(("OAUTH_RESPONSE_MODE", "form_post"));
-        let env = Environment::of(&vars);
-        let refusal = from_env(&env).unwrap_err();
+        let refusal = with(&[("OAUTH_RESPONSE_MODE", "form_post")]).unwrap_err();
         assert_eq!(refusal.subject, "OAUTH_RESPONSE_MODE");
         let text = r#"{"OAUTH_METADATA_URL": "https://login.microsoftonline.com/t/v2.0/.well-known/openid-configuration", "OAUTH_UI_APP_ID": "ui", "OAUTH_API_APP_ID": "api", "OAUTH_RESPONSE_MODE": "form_post"}"#;
         assert_eq!(
@@ -122,35 +124,27 @@ mod tests {
 
     #[test]
     fn a_misspelt_oauth_variable_is_refused_by_name_and_the_apis_secret_is_never_written() {
-        let mut vars = ENTRA.to_vec();
-        vars.push(("OAUTH_SCOPE", "API.call"));
-        let env = Environment::of(&vars);
-        let refusal = from_env(&env).unwrap_err();
+        let refusal = with(&[("OAUTH_SCOPE", "API.call")]).unwrap_err();
         assert_eq!(refusal.subject, "OAUTH_SCOPE");
         assert!(
             refusal.message.contains("not a Gatehouse setting"),
             "{refusal}"
         );
 
-        let mut vars = ENTRA.to_vec();
-        vars.push(("OAUTH_API_APP_SECRET", "s3cret"));
-        let env = Environment::of(&vars);
-        let settings = from_env(&env).unwrap();
+        let settings = with(&[("OAUTH_API_APP_SECRET", "s3cret")]).unwrap();
         assert!(!settings.json.contains("s3cret"));
     }
 
     #[test]
     fn studybuilders_environment_is_accepted_and_only_gatehouses_keys_are_written() {
-        let mut vars = ENTRA.to_vec();
-        vars.extend([
+        let settings = with(&[
             ("APP_ENV", "prod"),
             ("BUILD_NUMBER", "OSB v0.20.0"),
             ("APPINSIGHTS_DISABLE", "true"),
             ("DOC_BASE_URL", "/doc"),
             ("OAUTH_RBAC_ENABLED", "false"),
-        ]);
-        let env = Environment::of(&vars);
-        let settings = from_env(&env).unwrap();
+        ])
+        .unwrap();
         let written: serde_json::Map<String, Value> = serde_json::from_str(&settings.json).unwrap();
         assert_eq!(written["OAUTH_RBAC_ENABLED"], "false");
         assert!(!written.contains_key("APP_ENV") && !written.contains_key("BUILD_NUMBER"));
@@ -181,9 +175,9 @@ mod tests {
 
     #[test]
     fn a_list_that_is_not_json_reaches_the_apps_rule() {
-        let mut vars = ENTRA.to_vec();
-        vars.push(("VIEWS", r#"["studies",]"#));
-        let env = Environment::of(&vars);
-        assert_eq!(from_env(&env).unwrap_err().subject, "VIEWS");
+        assert_eq!(
+            with(&[("VIEWS", r#"["studies",]"#)]).unwrap_err().subject,
+            "VIEWS"
+        );
     }
 }

@@ -165,6 +165,12 @@ fn dpop_get(path: &str, token: &str, proof: &str) -> Request<Body> {
 
 /// Asserts a 401 `error` (`invalid_dpop_proof`, `invalid_token`, ...) in the DPoP form, the
 /// detail mentioning `needle`.
+/// `request` gets 200.
+async fn assert_accepted(app: Router, request: Request<Body>) {
+    let (response, body) = send(app, request).await;
+    assert_eq!(response.status(), 200, "{body}");
+}
+
 async fn assert_refused(app: Router, request: Request<Body>, error: &str, needle: &str) {
     let challenge = crate::support::assert_refused(app, request, "DPoP", error, needle).await;
     assert!(challenge.ends_with(r#", algs="ES256""#), "{challenge}");
@@ -198,13 +204,7 @@ async fn a_replayed_proof_is_refused() {
     let token = bound_token(&key, &["Study.Read"]);
     let app = local();
     let proof = key.proof("GET", &format!("{BASE}/studies"), &token);
-    assert_eq!(
-        send(app.clone(), dpop_get("/studies", &token, &proof))
-            .await
-            .0
-            .status(),
-        200
-    );
+    assert_accepted(app.clone(), dpop_get("/studies", &token, &proof)).await;
     assert_refused(
         app.clone(),
         dpop_get("/studies", &token, &proof),
@@ -214,13 +214,7 @@ async fn a_replayed_proof_is_refused() {
     .await;
     // A new proof is fine.
     let again = key.proof("GET", &format!("{BASE}/studies"), &token);
-    assert_eq!(
-        send(app, dpop_get("/studies", &token, &again))
-            .await
-            .0
-            .status(),
-        200
-    );
+    assert_accepted(app, dpop_get("/studies", &token, &again)).await;
 }
 
 #[tokio::test]
@@ -237,13 +231,7 @@ async fn a_refused_proof_does_not_use_up_its_jti() {
         "not bound",
     )
     .await;
-    assert_eq!(
-        send(app, dpop_get("/studies", &token, &proof))
-            .await
-            .0
-            .status(),
-        200
-    );
+    assert_accepted(app, dpop_get("/studies", &token, &proof)).await;
 }
 
 #[tokio::test]
@@ -491,13 +479,7 @@ async fn htu_follows_the_public_url_and_the_iat_window_is_configurable() {
     };
     let (app, _) = dpop_app(settings);
     let proof = key.proof("GET", "https://app.example/api/studies", &token);
-    assert_eq!(
-        send(app.clone(), dpop_get("/studies", &token, &proof))
-            .await
-            .0
-            .status(),
-        200
-    );
+    assert_accepted(app.clone(), dpop_get("/studies", &token, &proof)).await;
     let local = key.proof("GET", &format!("{BASE}/studies"), &token);
     assert_refused(
         app.clone(),
@@ -581,13 +563,7 @@ async fn with_nonces_on_the_api_demands_its_nonce_and_can_change_it() {
     assert_eq!(body["error"], "use_dpop_nonce", "{body}");
     let fresh = header_str(&response, "dpop-nonce").unwrap().to_owned();
     assert_ne!(fresh, nonce);
-    assert_eq!(
-        send(app, dpop_get("/studies", &token, &with_nonce(&fresh)))
-            .await
-            .0
-            .status(),
-        200
-    );
+    assert_accepted(app, dpop_get("/studies", &token, &with_nonce(&fresh))).await;
 }
 
 #[tokio::test]
@@ -648,8 +624,7 @@ async fn workspace_routes_take_dpop_too() {
     c["cnf"] = json!({ "jkt": key.thumbprint() });
     let token = sign(&c, KID_A, KEY_A_PEM);
     let proof = key.proof("GET", &format!("{BASE}/api/workspaces/alpha"), &token);
-    let (response, body) = send(local(), dpop_get("/api/workspaces/alpha", &token, &proof)).await;
-    assert_eq!(response.status(), 200, "{body}");
+    assert_accepted(local(), dpop_get("/api/workspaces/alpha", &token, &proof)).await;
 }
 
 #[tokio::test]
