@@ -145,28 +145,24 @@ impl Deployment {
                 ),
             ));
         }
-        let brotli = match env.get_or("BROTLI", "auto")?.to_ascii_lowercase().as_str() {
-            "auto" => Brotli::Auto,
-            "on" => Brotli::On,
-            "off" => Brotli::Off,
-            other => {
-                return Err(Refusal::new(
-                    "BROTLI",
-                    format!("must be auto, on or off (got {other:?})"),
-                ))
-            }
-        };
-        let hsts = match env.get_or("HSTS", "auto")?.to_ascii_lowercase().as_str() {
-            "auto" => Hsts::Auto,
-            "always" => Hsts::Always,
-            "off" => Hsts::Off,
-            other => {
-                return Err(Refusal::new(
-                    "HSTS",
-                    format!("must be auto, always or off (got {other:?})"),
-                ))
-            }
-        };
+        let brotli = choice(
+            env,
+            "BROTLI",
+            [
+                ("auto", Brotli::Auto),
+                ("on", Brotli::On),
+                ("off", Brotli::Off),
+            ],
+        )?;
+        let hsts = choice(
+            env,
+            "HSTS",
+            [
+                ("auto", Hsts::Auto),
+                ("always", Hsts::Always),
+                ("off", Hsts::Off),
+            ],
+        )?;
         let connect_src = env
             .get("CSP_CONNECT_SRC")?
             .unwrap_or_default()
@@ -311,6 +307,24 @@ fn connect_source(source: &str) -> Result<String, Refusal> {
         return Err(not_a_source());
     }
     Ok(source.to_string())
+}
+
+/// The option variable `name` names, without regard to case; the first when it is unset.
+fn choice<T: Copy, const N: usize>(
+    env: &Environment,
+    name: &str,
+    options: [(&str, T); N],
+) -> Result<T, Refusal> {
+    let value = env.get_or(name, options[0].0)?.to_ascii_lowercase();
+    if let Some((_, chosen)) = options.iter().find(|(option, _)| *option == value) {
+        return Ok(*chosen);
+    }
+    let names: Vec<&str> = options.iter().map(|(option, _)| *option).collect();
+    let (last, others) = names.split_last().unwrap_or((&"", &[]));
+    Err(Refusal::new(
+        name,
+        format!("must be {} or {last} (got {value:?})", others.join(", ")),
+    ))
 }
 
 #[cfg(test)]
